@@ -1,0 +1,25 @@
+"""daskflow: TensorFlow 1.x-style dataflow graphs, symbolic and lazy, compiled to dask.
+
+``import daskflow as tf`` runs most TF1 graph-mode code: build a graph of placeholders, variables and ops, then
+``Session.run`` it on dask's local scheduler or a dask.distributed cluster.
+"""
+from . import config, dtypes, errors
+from .dtypes import (as_dtype, bool, complex64, complex128, double, float16, float32, float64, half, int8, int16,
+                     int32, int64, uint8, uint16, uint32, uint64)
+from .graph import (DeviceSpec, Graph, Operation, Tensor, TensorShape, control_dependencies, device,
+                    get_default_graph, name_scope, reset_default_graph, set_random_seed)
+from .ops import overloads as _overloads  # noqa: F401 - installs Tensor operators and numpy protocols
+from .ops.array import *  # noqa: F401,F403
+from .ops.linalg import *  # noqa: F401,F403
+from .ops.math import *  # noqa: F401,F403
+
+from .ops.reduce import *  # noqa: F401,F403
+from .ops.registry import convert_to_tensor
+from .ops.state import *  # noqa: F401,F403
+from .session import ConfigProto, InteractiveSession, Session, get_default_session, lower
+from . import debugging, linalg, math, nn, random  # noqa: E402 - namespaces over the ops above
+
+Dimension = int
+GraphKeys = type("GraphKeys", (), {"GLOBAL_VARIABLES": "variables", "TRAINABLE_VARIABLES": "trainable_variables",
+                                   "LOCAL_VARIABLES": "local_variables"})
+__version__ = "0.1.0"

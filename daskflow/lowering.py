@@ -1,0 +1,177 @@
+"""Lowering: a pruned graph plus bound inputs -> dask arrays, one op at a time in topological order.
+
+Leaves (feeds, variable snapshots, random-stream counters) are supplied by the caller through a ``Sources``
+object, so the same walk serves cached plans (leaves are placeholder keys filled at run time) and ``df.lower``
+(leaves are real dask arrays).
+"""
+import threading
+
+import numpy as np
+
+from . import errors
+from .graph import Operation, Tensor
+from .ops.registry import OPS
+
+__all__ = ["closure", "Lowering", "current"]
+
+_tls = threading.local()
+
+
+def current():
+    """The lowering in progress on this thread (used by leaf ops: placeholders, variables, random ops)."""
+    ctx = getattr(_tls, "ctx", None)
+    if ctx is None:
+        raise errors.InternalError(None, None, "no lowering in progress")
+    return ctx
+
+
+def closure(targets, fed=()):
+    """Ops needed to compute ``targets`` (tensors or ops), following inputs and control inputs and stopping at
+    fed tensors. Returned in creation order, which is a topological order of the append-only graph."""
+    fed = set(fed)
+    seen, stack = set(), []
+    for t in targets:
+        if isinstance(t, Tensor):
+            if t not in fed:
+                stack.append(t.op)
+        else:
+            stack.append(t)
+    while stack:
+        op = stack.pop()
+        if op in seen:
+            continue
+        seen.add(op)
+        stack.extend(t.op for t in op.inputs if t not in fed and t.op not in seen)
+        stack.extend(c for c in op.control_inputs if c not in seen)
+    return sorted(seen, key=lambda o: o._id)
+
+
+class Lowering:
+    """One walk over a graph. ``sources`` provides ``feed(tensor)``, ``variable(op)`` and ``rng(op)``.
+
+    After ``run(targets)``: ``values`` maps tensors to dask arrays; ``updates`` maps each variable op to the
+    dask array of its final assigned value; ``effects`` lists side-effect ops reached (forced at run time).
+    """
+
+    def __init__(self, sources, fed=()):
+        self.sources = sources
+        self.fed = set(fed)
+        self.values = {}
+        self.updates = {}
+        self.effects = []
+        self._after = {}
+        self._assign_ops = []
+        self.ops = []
+
+    def run(self, targets):
+        self.ops = closure(targets, self.fed)
+        for t in self.fed:
+            self.values[t] = self.sources.feed(t)
+        self._assign_ops = [op for op in self.ops if getattr(OPS[op.type], "assigns", False)]
+        if self._assign_ops:
+            for op in self.ops:
+                self._ordered_after(op)
+        _tls.ctx, prev = self, getattr(_tls, "ctx", None)
+        try:
+            for op in self.ops:
+                self._lower_op(op)
+            for t in targets:
+                if isinstance(t, Tensor):
+                    self.value(t)
+        finally:
+            _tls.ctx = prev
+        self._collect_updates()
+        return self
+
+    def _lower_op(self, op):
+        outs_needed = [t for t in op.outputs if t not in self.fed]
+        if op.outputs and not outs_needed:
+            return
+        opdef = OPS[op.type]
+        if opdef.is_variable:
+            return  # read lazily, only when a consumer needs the value (an Assign alone does not)
+        skip_ref = opdef.assigns and not opdef.reads_ref
+        xs = [None if skip_ref and i == 0 else self.input_value(op, t) for i, t in enumerate(op.inputs)]
+        res = opdef.lower(op, *xs)
+        res = [] if res is None else (list(res) if isinstance(res, (list, tuple)) else [res])
+        if len(res) != len(op.outputs):
+            raise errors.InternalError(None, op, f"lowering of {op.type} gave {len(res)} outputs, "
+                                       f"declared {len(op.outputs)} [op '{op.name}']")
+        for t, arr in zip(op.outputs, res):
+            _check(op, t, arr)
+            if t not in self.fed:
+                self.values[t] = arr
+        if opdef.side_effect:
+            self.effects.append(op)
+
+    def input_value(self, op, t):
+        """The array ``op`` sees for input ``t``: a variable read ordered after an assignment to that variable
+        (through control dependencies or data) sees the assigned value; otherwise the run's snapshot."""
+        if t not in self.fed and OPS[t.op.type].is_variable:
+            last = self._last_assign_before(op, t.op) if self._assign_ops else None
+            if last is not None:
+                return self.values[last.outputs[0]]
+        return self.value(t)
+
+    def value(self, t):
+        """The dask array of tensor ``t`` (a variable's snapshot is read on first use)."""
+        v = self.values.get(t)
+        if v is None:
+            if not OPS[t.op.type].is_variable:
+                raise errors.InternalError(None, t.op, f"tensor '{t.name}' was not lowered")
+            v = self.values[t] = self.sources.variable(t.op)
+        return v
+
+    def _ordered_after(self, op):
+        """Assign ops that must complete before ``op`` starts (filled in topological order)."""
+        got = self._after.get(op)
+        if got is None:
+            acc = frozenset()
+            for dep in [t.op for t in op.inputs if t not in self.fed] + list(op.control_inputs):
+                prior = self._after.get(dep, frozenset())
+                if getattr(OPS[dep.type], "assigns", False):
+                    prior = prior | {dep}
+                if prior and not prior <= acc:
+                    acc = acc | prior
+            got = self._after[op] = acc
+        return got
+
+    def _last_assign_before(self, op, var_op):
+        cands = [a for a in self._ordered_after(op) if a.inputs[0].op is var_op]
+        return _latest(self, cands)
+
+    def _collect_updates(self):
+        by_var = {}
+        for a in self._assign_ops:
+            by_var.setdefault(a.inputs[0].op, []).append(a)
+        for var_op, assigns in by_var.items():
+            self.updates[var_op] = self.values[_latest(self, assigns).outputs[0]]
+
+
+
+def _latest(lowering, assigns):
+    """Of several assigns, the one ordered after all others; by creation order when they are unordered."""
+    if not assigns:
+        return None
+    for a in assigns:
+        if all(b is a or b in lowering._ordered_after(a) for b in assigns):
+            return a
+    return max(assigns, key=lambda a: a._id)
+
+
+def _check(op, t, arr):
+    """``infer`` is the only source of shape and dtype: the lowered array must agree with it."""
+    if arr.dtype != t.dtype:
+        raise errors.InternalError(None, op, f"lowering of '{op.name}' (type {op.type}) gave dtype {arr.dtype}, "
+                                   f"inferred {t.dtype}")
+    if t.shape.ndims is not None:
+        ok = len(arr.shape) == len(t.shape) and all(
+            s is None or d is None or (isinstance(d, float) and np.isnan(d)) or s == d
+            for s, d in zip(t.shape, arr.shape))
+        if not ok:
+            raise errors.InternalError(None, op, f"lowering of '{op.name}' (type {op.type}) gave shape {arr.shape}, "
+                                       f"inferred {t.shape}")
+
+
+def is_operation(x):
+    return isinstance(x, Operation)

@@ -1,0 +1,220 @@
+"""The op registry: every op type is declared once, as an ``OpDef``, with its shape/dtype inference, its
+lowering to dask and its gradient rule. Graph building, autodiff, passes and lowering look ops up here by
+``op.type``; nothing else names a specific op.
+"""
+import numpy as np
+
+from .. import dtypes, errors
+from ..graph import Operation, Tensor, TensorShape, get_default_graph
+
+__all__ = ["OpDef", "OPS", "register", "defop", "NOT_DIFFERENTIABLE", "apply", "apply1", "convert_to_tensor",
+           "broadcast_shapes", "same_dtype", "fail"]
+
+OPS = {}
+
+
+class _NotDifferentiable:
+    def __repr__(self):
+        return "NOT_DIFFERENTIABLE"
+
+
+NOT_DIFFERENTIABLE = _NotDifferentiable()
+
+
+class OpDef:
+    """Declaration of an op type. Subclass it under ``@register("Type")`` and define:
+
+    - ``infer(op) -> [(shape, dtype), ...]``: static shape and dtype of each output; raise
+      ``InvalidArgumentError`` (via ``fail``) for bad shapes or dtypes. The only source of both.
+    - ``lower(op, *xs) -> dask array | [dask arrays]``: outputs from the inputs' dask arrays, using dask's
+      public array API or ``kernels`` written against the chunk's array module.
+    - ``grad(op, *dys) -> [Tensor | None per input]``: graph ops building the gradient; ``None`` is zero.
+      ``NOT_DIFFERENTIABLE`` declares that no gradient flows; left as None the op has no rule yet.
+    - ``stateful``: True for ops that must not be merged or folded (variables, random, assignments).
+    """
+
+    type = None
+    grad = None
+    stateful = False
+    side_effect = False  # run whenever reached, even when only a control input (Assign, CheckNumerics)
+    assigns = False      # input 0 is a variable whose value the output replaces when the run succeeds
+    reads_ref = True     # for assigns: whether lowering reads the variable's current value (AssignAdd does)
+    is_variable = False  # a variable read: its value comes from the Session's store
+
+    @staticmethod
+    def infer(op):
+        raise errors.InternalError(None, op, f"op type {op.type} declares no infer")
+
+    @staticmethod
+    def lower(op, *xs):
+        raise errors.InternalError(None, op, f"op type {op.type} declares no lowering")
+
+
+_DEFAULTS = {"grad": None, "stateful": False, "side_effect": False, "assigns": False, "is_variable": False,
+             "reads_ref": True}
+
+
+def register(type_name):
+    """Class decorator adding an OpDef subclass to ``OPS`` under ``type_name``."""
+    def deco(cls):
+        if type_name in OPS:
+            raise ValueError(f"op type {type_name} is already registered")
+        cls.type = type_name
+        for attr, default in _DEFAULTS.items():
+            if not hasattr(cls, attr):
+                setattr(cls, attr, default)
+        for attr in ("infer", "lower", "grad"):  # plain functions: no self argument
+            fn = cls.__dict__.get(attr)
+            if fn is not None and not isinstance(fn, staticmethod) and callable(fn):
+                setattr(cls, attr, staticmethod(fn))
+        OPS[type_name] = cls
+        return cls
+    return deco
+
+
+def defop(type_name, infer, lower, grad=None, **flags):
+    """Register an op from functions: the one-line form for simple ops."""
+    ns = {"infer": staticmethod(infer), "lower": staticmethod(lower),
+          "grad": grad if grad is None or grad is NOT_DIFFERENTIABLE else staticmethod(grad), **flags}
+    return register(type_name)(type(type_name, (OpDef,), ns))
+
+
+def fail(op, message, cls=errors.InvalidArgumentError):
+    """Raise ``cls`` naming the op (name and type) and where the user built it."""
+    raise cls(None, op, f"{message} [op '{op.name}' (type {op.type}) built at {op.where()}]")
+
+
+# -- converting python values to tensors
+
+def _to_array(value, dtype):
+    arr = np.asarray(value)
+    if dtype is None:
+        return arr.astype(dtypes.infer_dtype(value), copy=False)
+    dtype = dtypes.as_dtype(dtype)
+    if arr.dtype != dtype:
+        if arr.dtype.kind in "OSU" or (arr.dtype.kind == "f" and dtype.kind in "iub" and arr.size
+                                       and not np.all(np.mod(arr, 1) == 0)):
+            raise TypeError(f"Expected {dtype.name}, got {value!r} of type '{type(value).__name__}' instead.")
+        if arr.dtype.kind == "c" and dtype.kind != "c":
+            raise TypeError(f"Expected {dtype.name}, got complex value {value!r}")
+        arr = arr.astype(dtype)
+    return arr
+
+
+def convert_to_tensor(value, dtype=None, name=None, dtype_hint=None):
+    """A Tensor for ``value``: tensors pass through (dtype checked); Variables give their value; python and numpy
+    values become constants (python floats float32, ints int32, as in TF)."""
+    if hasattr(value, "_as_tensor"):
+        value = value._as_tensor()
+    if isinstance(value, Tensor):
+        if dtype is not None and value.dtype != dtypes.as_dtype(dtype):
+            raise errors.InvalidArgumentError(
+                None, value.op, f"Tensor conversion requested dtype {dtypes.as_dtype(dtype).name} for Tensor "
+                f"'{value.name}' with dtype {value.dtype.name}")
+        return value
+    if isinstance(value, Operation):
+        raise TypeError(f"Can't convert Operation '{value.name}' to Tensor (target dtype={dtype})")
+    if isinstance(value, (list, tuple)) and any(isinstance(_as_t(v), Tensor) for v in _flat(value)):
+        from .array import stack  # a list holding tensors is packed, as TF does
+        return stack([convert_to_tensor(v, dtype=dtype) for v in value], name=name or "packed")
+    arr = _to_array(value, dtype if dtype is not None else _hint(value, dtype_hint))
+    from .state import constant
+    return constant(arr, name=name or "Const")
+
+
+def _hint(value, hint):
+    if hint is None or isinstance(value, (np.ndarray, np.generic)):
+        return None
+    hint = dtypes.as_dtype(hint)
+    kind = np.asarray(value).dtype.kind
+    ok = (kind == "b" and hint.kind == "b") or (kind in "iu" and hint.kind in "iuf") or (kind == "f" and hint.kind == "f")
+    return hint if ok else None
+
+
+def _as_t(v):
+    return v._as_tensor() if hasattr(v, "_as_tensor") else v
+
+
+def _flat(v):
+    if isinstance(v, (list, tuple)):
+        for x in v:
+            yield from _flat(x)
+    else:
+        yield v
+
+
+# -- building ops
+
+def apply(type_name, inputs, attrs=None, name=None, graph=None, tensor_cls=None):
+    """Create an op of a registered type on its inputs' graph and return its output tensors.
+
+    Inputs that are not tensors are converted; a python value next to a tensor takes that tensor's dtype.
+    """
+    opdef = OPS[type_name]
+    hint = next((_as_t(x).dtype for x in inputs if isinstance(_as_t(x), Tensor)), None)
+    ins = [convert_to_tensor(x, dtype_hint=hint) for x in inputs]
+    if graph is None:
+        graph = next((t.graph for t in ins), None) or get_default_graph()
+    op = graph.create_op(type_name, ins, attrs, name=name, infer=_checked_infer(opdef), tensor_cls=tensor_cls)
+    return op.outputs
+
+
+def apply1(type_name, inputs, attrs=None, name=None):
+    return apply(type_name, inputs, attrs, name)[0]
+
+
+def _checked_infer(opdef):
+    def infer(op):
+        specs = opdef.infer(op)
+        return [(TensorShape(s), dtypes.as_dtype(d)) for s, d in specs]
+    return infer
+
+
+# -- shape and dtype rules shared by many ops
+
+def broadcast_shapes(op, *shapes):
+    """numpy broadcasting over static shapes with None dims; raises naming the op and every shape."""
+    if any(s.ndims is None for s in shapes):
+        return TensorShape(None)
+    n = max((len(s) for s in shapes), default=0)
+    out = []
+    for i in range(n):
+        dims = [s[len(s) - n + i] for s in shapes if len(s) - n + i >= 0]
+        known = {d for d in dims if d is not None and d != 1}
+        if len(known) > 1:
+            fail(op, "Incompatible shapes: " + " vs. ".join(str(s) for s in shapes))
+        if known:
+            out.append(known.pop())
+        elif any(d is None for d in dims):
+            out.append(None)
+        else:
+            out.append(1)
+    return TensorShape(out)
+
+
+def same_dtype(op, *tensors):
+    """The common dtype of ``tensors``; TF does not promote, so differing dtypes are an error."""
+    dts = [t.dtype for t in tensors]
+    for t in tensors[1:]:
+        if t.dtype != dts[0]:
+            fail(op, f"Input '{t.name}' has dtype {t.dtype.name} that does not match dtype {dts[0].name} "
+                     f"of input '{tensors[0].name}'; cast one of them first")
+    return dts[0]
+
+
+def normalize_axis(op, axis, ndim, allow_none=False):
+    """Axis (or list of axes) in [-ndim, ndim) as a sorted tuple of non-negative ints."""
+    if axis is None:
+        if allow_none:
+            return tuple(range(ndim))
+        fail(op, "axis must be given")
+    axes = [axis] if np.isscalar(axis) or np.ndim(axis) == 0 else list(np.ravel(axis))
+    out = []
+    for a in axes:
+        a = int(a)
+        if not -ndim <= a < max(ndim, 1) and not (ndim == 0 and a in (0, -1)):
+            fail(op, f"axis {a} is out of range for a tensor of rank {ndim}")
+        out.append(a % ndim if ndim else 0)
+    if len(set(out)) != len(out):
+        fail(op, f"axis {axis} has repeated entries")
+    return tuple(sorted(out))

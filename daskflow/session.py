@@ -1,0 +1,544 @@
+"""Execution: ``Session.run`` prunes, lowers (once per fetch set and feed signature), computes everything a run
+needs in one dask call, then applies variable updates. The Session owns all state: variable values, random
+stream counters, cached plans and the scheduler."""
+import collections
+import contextlib
+import itertools
+import threading
+
+import dask
+import dask.array as da
+import numpy as np
+from dask._task_spec import Alias, DataNode, Task, TaskRef, convert_legacy_graph
+from dask.highlevelgraph import HighLevelGraph
+
+from . import config as _config
+from . import errors
+from .graph import Operation, Tensor, get_default_graph
+from .lowering import Lowering
+from .ops.registry import OPS
+
+__all__ = ["Session", "InteractiveSession", "ConfigProto", "get_default_session", "lower", "compute"]
+
+
+class ConfigProto:
+    """Accepted for TensorFlow compatibility; its fields are recorded and otherwise unused by dask."""
+
+    def __init__(self, **kwargs):
+        self.__dict__.update(kwargs)
+
+
+# -- fetch structures (any nesting of list/tuple/dict/namedtuple)
+
+def _flatten(struct, out):
+    if isinstance(struct, dict):
+        for k in sorted(struct, key=repr):
+            _flatten(struct[k], out)
+    elif isinstance(struct, (list, tuple)):
+        for s in struct:
+            _flatten(s, out)
+    else:
+        out.append(struct)
+    return out
+
+
+def _pack(struct, it):
+    if isinstance(struct, dict):
+        vals = {k: _pack(struct[k], it) for k in sorted(struct, key=repr)}
+        return type(struct)((k, vals[k]) for k in struct)
+    if isinstance(struct, tuple) and hasattr(struct, "_fields"):
+        return type(struct)(*[_pack(s, it) for s in struct])
+    if isinstance(struct, (list, tuple)):
+        return type(struct)(_pack(s, it) for s in struct)
+    return next(it)
+
+
+def _as_fetch(graph, f):
+    if hasattr(f, "_as_tensor") and not isinstance(f, Tensor):
+        f = f._as_tensor()
+    if isinstance(f, str):
+        return graph.as_graph_element(f)
+    if isinstance(f, (Tensor, Operation)):
+        if f.graph is not graph:
+            raise ValueError(f"Fetch argument {f!r} is not an element of this session's graph.")
+        return f
+    raise TypeError(f"Fetch argument {f!r} has invalid type {type(f).__name__}, must be a string or Tensor or "
+                    "Operation.")
+
+
+# -- feeds
+
+def _is_lazy(v):
+    return dask.is_dask_collection(v)
+
+
+def _is_storage(v):
+    """zarr arrays, h5py datasets and similar chunked on-disk arrays (read lazily through dask)."""
+    mod = type(v).__module__
+    return mod.startswith(("zarr", "h5py")) and hasattr(v, "shape") and hasattr(v, "dtype")
+
+
+def _normalize_feed(t, value):
+    """The feed value as a numpy array or a dask array of ``t``'s dtype; raises before any compute."""
+    if isinstance(value, Tensor):
+        raise TypeError(f"The value of a feed cannot be a daskflow Tensor (feeding '{t.name}'); feed numpy "
+                        "arrays, scalars, lists or dask arrays.")
+    if _is_storage(value):
+        value = da.from_array(value, chunks=getattr(value, "chunks", None) or "auto", asarray=False)
+    if _is_lazy(value):
+        arr = value if isinstance(value, da.Array) else da.asarray(value)
+    else:
+        arr = np.asarray(value) if not isinstance(value, np.ndarray) else value
+    if arr.dtype != t.dtype:
+        if arr.dtype.kind in "OSUV" or not np.can_cast(arr.dtype, t.dtype, casting="same_kind"):
+            raise errors.InvalidArgumentError(
+                None, t.op, f"Cannot feed a value of dtype {arr.dtype} for Tensor '{t.name}', which has dtype "
+                f"{t.dtype.name}")
+        arr = arr.astype(t.dtype)
+    if not t.shape.is_compatible_with(arr.shape):
+        raise errors.InvalidArgumentError(
+            None, t.op, f"Cannot feed value of shape {tuple(arr.shape)} for Tensor '{t.name}', which has shape "
+            f"{t.shape}")
+    return arr
+
+
+def _feed_chunks(arr):
+    if isinstance(arr, da.Array):
+        return arr.chunks
+    limit = _config.get("chunk_bytes")
+    if arr.ndim == 0 or arr.nbytes <= limit:
+        return tuple((n,) for n in arr.shape)
+    rows = max(1, int(limit // max(1, arr.nbytes // max(arr.shape[0], 1))))
+    return da.core.normalize_chunks((rows,) + arr.shape[1:], arr.shape)
+
+
+def _leaf(name, chunks, dtype, like=None):
+    """A dask array whose chunks are keys holding nothing yet: filled in with run-time data."""
+    keys = {(name,) + idx: None for idx in np.ndindex(*[len(c) for c in chunks])}
+    g = HighLevelGraph.from_collections(name, keys, dependencies=())
+    meta = np.empty((0,) * len(chunks), dtype=dtype)
+    return da.Array(g, name, chunks, meta=meta)
+
+
+def _rng_dtype():
+    return np.dtype("uint64")
+
+
+class _PlanSources:
+    """Leaves of a cached plan: placeholder keys, filled per run."""
+
+    def __init__(self, session, feed_chunks):
+        self.session, self.feed_chunks = session, feed_chunks
+        self.feeds, self.variables, self.rngs = {}, {}, {}
+
+    def feed(self, t):
+        a = _leaf(f"feed-{t.name}", self.feed_chunks[t], t.dtype)
+        self.feeds[t] = a
+        return a
+
+    def variable(self, op):
+        v = self.session._variable_value(op)
+        a = _leaf(f"var-{op.name}", tuple((n,) for n in v.shape), v.dtype)
+        self.variables[op] = a
+        return a
+
+    def rng(self, op):
+        a = _leaf(f"rng-{op.name}", (), _rng_dtype())
+        self.rngs[op] = a
+        return a
+
+
+class _Plan:
+    """A lowered, optimised task graph for one fetch set and feed signature, with its leaf keys."""
+
+    def __init__(self, session, fetches, feed_chunks):
+        src = _PlanSources(session, feed_chunks)
+        low = Lowering(src, fed=feed_chunks.keys()).run(fetches)
+        outs = [low.values[f] for f in fetches if isinstance(f, Tensor)]
+        self.fetch_index = [i for i, f in enumerate(fetches) if isinstance(f, Tensor)]
+        self.n_fetch = len(fetches)
+        self.update_vars = list(low.updates)
+        outs += [low.updates[v] for v in self.update_vars]
+        n_values = len(outs)
+        outs += [_token(low.values[op.outputs[0]]) for op in low.effects if op.outputs
+                 and not getattr(OPS[op.type], "assigns", False)]
+        self.n_values = n_values
+        graph = HighLevelGraph.merge(*[a.__dask_graph__() for a in outs]) if outs else {}
+        keys = [a.__dask_keys__() for a in outs]
+        flat = list(dask.core.flatten(keys))
+        dsk = dask.array.optimization.optimize(graph, flat) if outs else {}
+        dsk = convert_legacy_graph(dict(dsk))
+        self.out_keys = []
+        for i, (a, k) in enumerate(zip(outs, keys)):
+            if a.npartitions == 1:
+                self.out_keys.append(next(iter(dask.core.flatten(k))))
+            else:  # several chunks: one final task joins them
+                key = (f"out-{i}",)
+                dsk[key] = Task(key, _join, _nested_refs(k), a.ndim)
+                self.out_keys.append(key)
+        self.dsk = dsk
+        self.feed_leaves = [(t, a.name, a.chunks) for t, a in src.feeds.items() if _present(dsk, a)]
+        self.var_leaves = [(op, a.name, tuple(c[0] for c in a.chunks)) for op, a in src.variables.items()
+                           if _present(dsk, a)]
+        self.rng_leaves = [(op, (a.name,)) for op, a in src.rngs.items() if _present(dsk, a)]
+        self.small = all(len(c) == 1 for _, _, ch in self.feed_leaves for c in ch) and len(dsk) < 5000
+        self._order = None
+        self.n_tasks = len(dsk)
+
+    def sync_order(self, leaf_keys):
+        """Tasks in dask's order, each with the keys it is the last user of (computed once per plan)."""
+        if self._order is None:
+            full = dict(self.dsk)
+            for k in leaf_keys:
+                full[k] = DataNode(k, None)
+            prio = dask.order.order(full)
+            seq = sorted((k for k in self.dsk if k not in leaf_keys), key=prio.__getitem__)
+            last = {}
+            for k in seq:
+                for d in self.dsk[k].dependencies:
+                    last[d] = k
+            frees = collections.defaultdict(list)
+            keep = set(self.out_keys)
+            for d, k in last.items():
+                if d not in keep:
+                    frees[k].append(d)
+            self._order = [(k, self.dsk[k], frees.get(k, ())) for k in seq]
+        return self._order
+
+
+def _present(dsk, a):
+    return any(k in dsk for k in dask.core.flatten(a.__dask_keys__()))
+
+
+def _nested_refs(keys):
+    from dask._task_spec import List
+    if isinstance(keys, list):
+        return List(*[_nested_refs(k) for k in keys])
+    return TaskRef(keys)
+
+
+def _join(blocks, ndim):
+    from dask.array.core import concatenate3
+    return concatenate3(blocks) if ndim else blocks
+
+
+def _tiny(block):
+    return np.zeros((1,) * block.ndim, dtype=bool)
+
+
+def _token(a):
+    """A small array whose computation forces every chunk of ``a`` (side-effect ops reached by control edges)."""
+    t = a.map_blocks(_tiny, chunks=tuple((1,) * len(c) for c in a.chunks), dtype=bool, meta=np.empty((), bool))
+    return t.any()
+
+
+_default_sessions = threading.local()
+
+
+def _session_stack():
+    st = getattr(_default_sessions, "stack", None)
+    if st is None:
+        st = _default_sessions.stack = []
+    return st
+
+
+def get_default_session():
+    """The innermost session entered with ``with`` (or ``as_default()``) on this thread, or an
+    ``InteractiveSession``; None when there is none."""
+    st = _session_stack()
+    if st:
+        return st[-1]
+    return _interactive[0]
+
+
+_interactive = [None]
+
+
+def _session_for(session, elem):
+    s = session or get_default_session()
+    if s is None:
+        raise ValueError(f"Cannot evaluate '{getattr(elem, 'name', elem)}' without a session: pass session= or "
+                         "run it inside `with daskflow.Session():`")
+    if s.graph is not elem.graph:
+        raise ValueError("Cannot use the given session to evaluate tensor: the tensor's graph is different from "
+                         "the session's graph.")
+    return s
+
+
+class Session:
+    """Runs graphs on dask (TF1's ``Session``).
+
+    Parameters
+    ----------
+    scheduler : None, "sync", "threads", "processes", a ``distributed.Client`` or an address string
+        None uses dask's configured scheduler (an active distributed Client included), else runs small plans
+        inline and others on dask's threaded scheduler.
+    graph : Graph, optional
+        Defaults to the default graph.
+    config : ConfigProto, optional
+        Accepted for TensorFlow compatibility.
+
+    Examples
+    --------
+    >>> import numpy as np, daskflow as df
+    >>> x = df.placeholder(df.float32, shape=(None, 2))
+    >>> y = df.reduce_sum(x * 2.0)
+    >>> with df.Session() as sess:
+    ...     float(sess.run(y, feed_dict={x: np.ones((3, 2))}))
+    12.0
+    """
+
+    def __init__(self, target="", graph=None, config=None, scheduler=None):
+        if scheduler is None and target and not isinstance(target, str):
+            scheduler, target = target, ""
+        if scheduler is None and isinstance(target, str) and target and "://" in target:
+            scheduler = target
+        self.graph = graph if graph is not None else get_default_graph()
+        self.config = config
+        self._client, self._own_client = None, False
+        self.scheduler = self._resolve_scheduler(scheduler)
+        self._vars = {}
+        self._rng_counts = collections.Counter()
+        self._plans = {}
+        self._lock = threading.RLock()
+        self._closed = False
+
+    # -- scheduler
+    def _resolve_scheduler(self, scheduler):
+        if scheduler is None:
+            return None
+        if isinstance(scheduler, str):
+            if scheduler in ("sync", "synchronous", "single-threaded"):
+                return "sync"
+            if scheduler in ("threads", "threading"):
+                return "threads"
+            if scheduler in ("processes", "multiprocessing"):
+                return "processes"
+            from distributed import Client
+            self._client, self._own_client = Client(scheduler, set_as_default=False), True
+            return "distributed"
+        if type(scheduler).__name__ == "Client":
+            self._client = scheduler
+            return "distributed"
+        raise ValueError(f"unknown scheduler {scheduler!r}: use None, 'sync', 'threads', 'processes', a "
+                         "distributed.Client or a scheduler address")
+
+    def _get(self, plan):
+        """The scheduler's ``get(dsk, keys)`` for this run."""
+        sched = self.scheduler
+        if sched is None:
+            configured = dask.base.get_scheduler()
+            if configured is not None:
+                return configured
+            sched = "sync" if plan.small else "threads"
+        if sched == "sync":
+            return None  # our own precomputed walk
+        if sched == "threads":
+            return dask.threaded.get
+        if sched == "processes":
+            return dask.multiprocessing.get
+        return self._client.get
+
+    # -- context management
+    def __enter__(self):
+        _session_stack().append(self)
+        return self
+
+    def __exit__(self, *exc):
+        st = _session_stack()
+        if st and st[-1] is self:
+            st.pop()
+        self.close()
+
+    @contextlib.contextmanager
+    def as_default(self):
+        _session_stack().append(self)
+        try:
+            yield self
+        finally:
+            _session_stack().pop()
+
+    def close(self):
+        """Release the session's state (and its cluster client, when it created one)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._plans = {}
+        self._vars = {}
+        if self._own_client and self._client is not None:
+            self._client.close()
+        if _interactive[0] is self:
+            _interactive[0] = None
+
+    # -- variables
+    def _variable_value(self, op):
+        try:
+            return self._vars[op.name]
+        except KeyError:
+            raise errors.FailedPreconditionError(
+                None, op, f"Attempting to use uninitialized value {op.name} [op '{op.name}' (type {op.type})]"
+            ) from None
+
+    def _load_variable(self, var, value):
+        arr = np.asarray(value, dtype=var.dtype)
+        if not var.shape.is_compatible_with(arr.shape):
+            raise errors.InvalidArgumentError(None, var.op, f"Cannot load a value of shape {arr.shape} into "
+                                              f"variable '{var.op.name}' of shape {var.shape}")
+        with self._lock:
+            self._vars[var.op.name] = arr
+
+    # -- running
+    def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
+        """Compute ``fetches`` (a Tensor, Operation, tensor name, or any nesting of list/tuple/dict/namedtuple of
+        them) with ``feed_dict`` bound; Operations give None. Everything is computed in one dask call and
+        variable assignments are applied only when the run succeeds."""
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        flat = [_as_fetch(self.graph, f) for f in _flatten(fetches, [])]
+        uniq = list(dict.fromkeys(flat))
+        feeds = self._feeds(feed_dict)
+        plan = self._plan(uniq, feeds)
+        values = self._execute(plan, feeds)
+        results = dict(zip([uniq[i] for i in plan.fetch_index], values))
+        return _pack(fetches, iter([_to_user(results[f]) if isinstance(f, Tensor) else None for f in flat]))
+
+    def _feeds(self, feed_dict):
+        feeds = {}
+        for k, v in (feed_dict or {}).items():
+            t = k._as_tensor() if hasattr(k, "_as_tensor") and not isinstance(k, Tensor) else k
+            t = self.graph.as_graph_element(t, allow_operation=False) if isinstance(t, str) else t
+            if not isinstance(t, Tensor):
+                raise TypeError(f"Cannot interpret feed_dict key {k!r} as a Tensor")
+            if t.graph is not self.graph:
+                raise ValueError(f"Tensor '{t.name}' fed in feed_dict is not an element of this session's graph")
+            feeds[t] = _normalize_feed(t, v)
+        return feeds
+
+    def _plan(self, fetches, feeds):
+        chunks = {t: _feed_chunks(v) for t, v in feeds.items()}
+        key = (tuple(fetches), tuple(sorted(((t.name, str(v.dtype), chunks[t]) for t, v in feeds.items()))))
+        plan = self._plans.get(key)
+        if plan is not None and all(self._vars.get(op.name) is not None and self._vars[op.name].shape == shp
+                                    for op, _, shp in plan.var_leaves):
+            return plan
+        plan = _Plan(self, fetches, chunks)
+        with self._lock:
+            self._plans[key] = plan
+        return plan
+
+    def _leaf_values(self, plan, feeds):
+        vals = {}
+        for t, name, chunks in plan.feed_leaves:
+            v = feeds[t]
+            if isinstance(v, da.Array):
+                for idx, key in zip(np.ndindex(*v.numblocks), dask.core.flatten(v.__dask_keys__())):
+                    vals[(name,) + idx] = Alias((name,) + idx, key)
+            else:
+                for idx, sl in zip(np.ndindex(*[len(c) for c in chunks]), da.core.slices_from_chunks(chunks)):
+                    vals[(name,) + idx] = v[sl]
+        with self._lock:
+            for op, name, shape in plan.var_leaves:
+                vals[(name,) + (0,) * len(shape)] = self._variable_value(op)
+            for op, key in plan.rng_leaves:
+                vals[key] = np.array(self._rng_counts[op.name], dtype=_rng_dtype())
+                self._rng_counts[op.name] += 1
+        return vals
+
+    def _execute(self, plan, feeds):
+        leaves = self._leaf_values(plan, feeds)
+        get = self._get(plan)
+        if get is None and not any(isinstance(v, Alias) for v in leaves.values()):
+            out = _walk(plan, leaves)
+        else:
+            dsk = dict(plan.dsk)
+            for k, v in leaves.items():
+                dsk[k] = v if isinstance(v, Alias) else DataNode(k, v)
+            for v in feeds.values():
+                if isinstance(v, da.Array):
+                    dsk.update(convert_legacy_graph(dict(v.__dask_optimize__(v.__dask_graph__(),
+                                                                            v.__dask_keys__()))))
+            out = (get or dask.get)(dsk, plan.out_keys)
+        values = list(out)
+        updates = dict(zip(plan.update_vars, values[len(plan.fetch_index):plan.n_values]))
+        if updates:
+            with self._lock:
+                for op, val in updates.items():
+                    self._vars[op.name] = np.asarray(val)
+        return values[:len(plan.fetch_index)]
+
+
+def _walk(plan, leaves):
+    """Run a cached plan inline: its tasks in a precomputed order, freeing each value after its last use."""
+    cache = dict(leaves)
+    for key, node, frees in plan.sync_order(leaves.keys()):
+        cache[key] = node(cache)
+        for d in frees:
+            cache.pop(d, None)
+    return [cache[k] for k in plan.out_keys]
+
+
+def _to_user(v):
+    if isinstance(v, np.ndarray) and v.ndim == 0:
+        return v[()]
+    return v
+
+
+class InteractiveSession(Session):
+    """A Session that installs itself as the default session when created (TF1's ``InteractiveSession``)."""
+
+    def __init__(self, target="", graph=None, config=None, scheduler=None):
+        super().__init__(target, graph, config, scheduler)
+        _interactive[0] = self
+
+
+def lower(fetches, feed_dict=None, session=None):
+    """The dask arrays that compute ``fetches``, not computed (Operations give None).
+
+    Feeds are bound as dask arrays (dask feeds keep their chunks); variables take their value in ``session``
+    (default: the default session), and random ops their next draw.
+    """
+    graph = next((f.graph for f in _flatten(fetches, []) if hasattr(f, "graph")), get_default_graph())
+    sess = session or get_default_session()
+    if sess is None:
+        sess = Session(graph=graph)
+    flat = [_as_fetch(graph, f) for f in _flatten(fetches, [])]
+    feeds = sess._feeds(feed_dict)
+    src = _LazySources(sess, feeds)
+    low = Lowering(src, fed=feeds.keys()).run(flat)
+    return _pack(fetches, iter([low.values[f] if isinstance(f, Tensor) else None for f in flat]))
+
+
+class _LazySources:
+    _ids = itertools.count()
+
+    def __init__(self, session, feeds):
+        self.session, self.feeds_ = session, feeds
+        self.tag = next(self._ids)
+
+    def feed(self, t):
+        v = self.feeds_[t]
+        if isinstance(v, da.Array):
+            return v
+        return da.from_array(v, chunks=_feed_chunks(v), name=f"feed-{t.name}-{self.tag}")
+
+    def variable(self, op):
+        v = self.session._variable_value(op)
+        return da.from_array(v, chunks=v.shape or (), name=f"var-{op.name}-{self.tag}")
+
+    def rng(self, op):
+        with self.session._lock:
+            n = self.session._rng_counts[op.name]
+            self.session._rng_counts[op.name] += 1
+        return da.from_array(np.array(n, dtype=_rng_dtype()), name=f"rng-{op.name}-{self.tag}")
+
+
+def compute(fetches, feed_dict=None, **dask_kwargs):
+    """Compute ``fetches`` in the default session, or in a throwaway one (``scheduler=`` is passed on)."""
+    sess = get_default_session()
+    graph = next((f.graph for f in _flatten(fetches, []) if hasattr(f, "graph")), get_default_graph())
+    if sess is not None and sess.graph is graph and not dask_kwargs:
+        return sess.run(fetches, feed_dict)
+    with Session(graph=graph, scheduler=dask_kwargs.pop("scheduler", None)) as s:
+        if sess is not None and sess.graph is graph:
+            s._vars = sess._vars
+        return s.run(fetches, feed_dict)
