@@ -166,7 +166,10 @@ class _Plan:
         graph = HighLevelGraph.merge(*[a.__dask_graph__() for a in outs]) if outs else {}
         keys = [a.__dask_keys__() for a in outs]
         flat = list(dask.core.flatten(keys))
-        dsk = dask.array.optimization.optimize(graph, flat) if outs else {}
+        # leaf keys are named as outputs so that fusion keeps them: they are filled in on every run
+        leaf_keys = [k for leaves in (src.feeds, src.variables, src.rngs) for a in leaves.values()
+                     for k in dask.core.flatten(a.__dask_keys__())]
+        dsk = dask.array.optimization.optimize(graph, flat + leaf_keys) if outs else {}
         dsk = convert_legacy_graph(dict(dsk))
         self.out_keys = []
         for i, (a, k) in enumerate(zip(outs, keys)):
