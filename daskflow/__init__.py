@@ -12,6 +12,7 @@ from .ops import overloads as _overloads  # noqa: F401 - installs Tensor operato
 from .ops.array import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
 from .ops.math import *  # noqa: F401,F403
+from .ops.random import random_normal, random_uniform, truncated_normal  # noqa: F401
 
 from .ops.reduce import *  # noqa: F401,F403
 from .ops.registry import convert_to_tensor

@@ -84,7 +84,7 @@ class TensorShape(tuple):
 
 
 def _dim(d):
-    if d is None:
+    if d is None or (isinstance(d, float) and d != d):  # NaN: a dask array's unknown chunk sizes
         return None
     d = int(d)
     if d < 0:

@@ -6,10 +6,12 @@ object, so the same walk serves cached plans (leaves are placeholder keys filled
 """
 import threading
 
+import dask.array as da
 import numpy as np
+from dask.highlevelgraph import HighLevelGraph, MaterializedLayer
 
 from . import errors
-from .graph import Operation, Tensor
+from .graph import Tensor
 from .ops.registry import OPS
 
 __all__ = ["closure", "Lowering", "current"]
@@ -62,11 +64,14 @@ class Lowering:
         self._after = {}
         self._assign_ops = []
         self.ops = []
+        self.layers, self.deps = {}, {}  # every layer made, once: the whole lowered graph
+        self._stubs = {}
+        self._graph = None
 
     def run(self, targets):
         self.ops = closure(targets, self.fed)
         for t in self.fed:
-            self.values[t] = self.sources.feed(t)
+            self.values[t] = self._adopt(self.sources.feed(t))
         self._assign_ops = [op for op in self.ops if getattr(OPS[op.type], "assigns", False)]
         if self._assign_ops:
             for op in self.ops:
@@ -91,7 +96,7 @@ class Lowering:
         if opdef.is_variable:
             return  # read lazily, only when a consumer needs the value (an Assign alone does not)
         skip_ref = opdef.assigns and not opdef.reads_ref
-        xs = [None if skip_ref and i == 0 else self.input_value(op, t) for i, t in enumerate(op.inputs)]
+        xs = [None if skip_ref and i == 0 else self._stub(self.input_value(op, t)) for i, t in enumerate(op.inputs)]
         res = opdef.lower(op, *xs)
         res = [] if res is None else (list(res) if isinstance(res, (list, tuple)) else [res])
         if len(res) != len(op.outputs):
@@ -99,6 +104,7 @@ class Lowering:
                                        f"declared {len(op.outputs)} [op '{op.name}']")
         for t, arr in zip(op.outputs, res):
             _check(op, t, arr)
+            arr = self._adopt(arr)
             if t not in self.fed:
                 self.values[t] = arr
         if opdef.side_effect:
@@ -119,8 +125,35 @@ class Lowering:
         if v is None:
             if not OPS[t.op.type].is_variable:
                 raise errors.InternalError(None, t.op, f"tensor '{t.name}' was not lowered")
-            v = self.values[t] = self.sources.variable(t.op)
+            v = self.values[t] = self._adopt(self.sources.variable(t.op))
         return v
+
+    # Each op is lowered on stand-ins for its inputs whose graphs hold one placeholder layer, and only the new
+    # layers it makes are kept: dask's own graphs would otherwise copy every earlier layer at every op, which
+    # costs O(ops^2) for a whole graph.
+    def _stub(self, arr):
+        st = self._stubs.get(arr.name)
+        if st is None:
+            layer = MaterializedLayer({k: None for k in _flat_keys(arr)})
+            g = HighLevelGraph({arr.name: layer}, {arr.name: set()})
+            st = self._stubs[arr.name] = da.Array(g, arr.name, arr.chunks, meta=arr._meta)
+        return st
+
+    def _adopt(self, arr):
+        """Record the layers of ``arr``'s graph not seen yet (placeholders of stubs are always seen)."""
+        g = arr.__dask_graph__()
+        for name, layer in g.layers.items():
+            if name not in self.layers:
+                self.layers[name] = layer
+                self.deps[name] = g.dependencies.get(name, set())
+        return arr
+
+    def full(self, arr):
+        """``arr`` with the whole lowered graph behind it (a usable dask array)."""
+        if self._graph is None or len(self._graph.layers) != len(self.layers):
+            self._graph = HighLevelGraph(dict(self.layers), dict(self.deps))
+        # only the layers arr needs: dask would fuse a fetched layer into a consumer that is not fetched
+        return da.Array(self._graph.cull_layers([arr.name]), arr.name, arr.chunks, meta=arr._meta)
 
     def _ordered_after(self, op):
         """Assign ops that must complete before ``op`` starts (filled in topological order)."""
@@ -173,5 +206,6 @@ def _check(op, t, arr):
                                        f"inferred {t.shape}")
 
 
-def is_operation(x):
-    return isinstance(x, Operation)
+def _flat_keys(arr):
+    name = arr.name
+    return [(name,) + idx for idx in np.ndindex(*arr.numblocks)] if arr.ndim else [(name,)]

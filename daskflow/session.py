@@ -9,7 +9,8 @@ import threading
 import dask
 import dask.array as da
 import numpy as np
-from dask._task_spec import Alias, DataNode, Task, TaskRef, convert_legacy_graph
+from dask._task_spec import Alias, DataNode, Task, TaskRef, convert_legacy_graph, cull
+from dask.utils import ensure_dict
 from dask.highlevelgraph import HighLevelGraph
 
 from . import config as _config
@@ -154,13 +155,13 @@ class _Plan:
     def __init__(self, session, fetches, feed_chunks):
         src = _PlanSources(session, feed_chunks)
         low = Lowering(src, fed=feed_chunks.keys()).run(fetches)
-        outs = [low.values[f] for f in fetches if isinstance(f, Tensor)]
+        outs = [low.full(low.values[f]) for f in fetches if isinstance(f, Tensor)]
         self.fetch_index = [i for i, f in enumerate(fetches) if isinstance(f, Tensor)]
         self.n_fetch = len(fetches)
         self.update_vars = list(low.updates)
-        outs += [low.updates[v] for v in self.update_vars]
+        outs += [low.full(low.updates[v]) for v in self.update_vars]
         n_values = len(outs)
-        outs += [_token(low.values[op.outputs[0]]) for op in low.effects if op.outputs
+        outs += [_token(low.full(low.values[op.outputs[0]])) for op in low.effects if op.outputs
                  and not getattr(OPS[op.type], "assigns", False)]
         self.n_values = n_values
         graph = HighLevelGraph.merge(*[a.__dask_graph__() for a in outs]) if outs else {}
@@ -169,8 +170,12 @@ class _Plan:
         # leaf keys are named as outputs so that fusion keeps them: they are filled in on every run
         leaf_keys = [k for leaves in (src.feeds, src.variables, src.rngs) for a in leaves.values()
                      for k in dask.core.flatten(a.__dask_keys__())]
-        dsk = dask.array.optimization.optimize(graph, flat + leaf_keys) if outs else {}
-        dsk = convert_legacy_graph(dict(dsk))
+        one_chunk = outs and all(len(k) <= 1 for k in graph.layers.values() if hasattr(k, "__len__"))
+        if one_chunk:  # whole arrays, one task per op: fusion saves nothing and each run would re-order subgraphs
+            dsk = cull(convert_legacy_graph(ensure_dict(graph)), flat + leaf_keys)
+        else:
+            dsk = dask.array.optimization.optimize(graph, flat + leaf_keys) if outs else {}
+            dsk = convert_legacy_graph(ensure_dict(dsk))
         self.out_keys = []
         for i, (a, k) in enumerate(zip(outs, keys)):
             if a.npartitions == 1:
@@ -184,7 +189,7 @@ class _Plan:
         self.var_leaves = [(op, a.name, tuple(c[0] for c in a.chunks)) for op, a in src.variables.items()
                            if _present(dsk, a)]
         self.rng_leaves = [(op, (a.name,)) for op, a in src.rngs.items() if _present(dsk, a)]
-        self.small = all(len(c) == 1 for _, _, ch in self.feed_leaves for c in ch) and len(dsk) < 5000
+        self.small = all(len(c) == 1 for _, _, ch in self.feed_leaves for c in ch)
         self._order = None
         self.n_tasks = len(dsk)
 
@@ -460,7 +465,11 @@ class Session:
                 if isinstance(v, da.Array):
                     dsk.update(convert_legacy_graph(dict(v.__dask_optimize__(v.__dask_graph__(),
                                                                             v.__dask_keys__()))))
-            out = (get or dask.get)(dsk, plan.out_keys)
+            keys = plan.out_keys
+            if self.scheduler == "distributed" or getattr(get, "__self__", None).__class__.__name__ == "Client":
+                # a cluster keeps values by key: each run's keys must be new, or it would reuse the last run's
+                dsk, keys = _rename_keys(dsk, keys, next(_run_ids))
+            out = (get or dask.get)(dsk, keys)
         values = list(out)
         updates = dict(zip(plan.update_vars, values[len(plan.fetch_index):plan.n_values]))
         if updates:
@@ -468,6 +477,18 @@ class Session:
                 for op, val in updates.items():
                     self._vars[op.name] = np.asarray(val)
         return values[:len(plan.fetch_index)]
+
+
+_run_ids = itertools.count()
+
+
+def _rename_keys(dsk, out_keys, tag):
+    """The graph with every key suffixed by ``-r<tag>`` (so no key of one run names a value of another)."""
+    def new(k):
+        return (f"{k[0]}-r{tag}",) + tuple(k[1:]) if isinstance(k, tuple) else f"{k}-r{tag}"
+    subs = {k: new(k) for k in dsk}
+    renamed = {subs[k]: node.substitute(subs, key=subs[k]) for k, node in dsk.items()}
+    return renamed, [subs[k] for k in out_keys]
 
 
 def _walk(plan, leaves):
@@ -508,7 +529,7 @@ def lower(fetches, feed_dict=None, session=None):
     feeds = sess._feeds(feed_dict)
     src = _LazySources(sess, feeds)
     low = Lowering(src, fed=feeds.keys()).run(flat)
-    return _pack(fetches, iter([low.values[f] if isinstance(f, Tensor) else None for f in flat]))
+    return _pack(fetches, iter([low.full(low.values[f]) if isinstance(f, Tensor) else None for f in flat]))
 
 
 class _LazySources:

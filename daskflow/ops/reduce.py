@@ -1,26 +1,282 @@
-"""Reductions."""
+"""Reductions: sum, mean, max, min, prod, any, all, logsumexp, argmax/argmin and count_nonzero.
+
+Each reduction op is one table row: ``reduction(...)`` declares the op (shape/dtype inference shared by all), its
+lowering onto dask's tree reductions (so results and memory do not depend on the number of chunks, and
+``dask.config.set(split_every=...)`` is honoured) and the public TF1 function.
+"""
+import math
+
 import dask.array as da
+import numpy as np
 
-from ..graph import TensorShape
-from .registry import apply1, normalize_axis, register
+from .. import dtypes, errors
+from ..graph import Tensor, TensorShape, name_scope
+from .math import add, cast, equal, exp, is_finite, log, not_equal, subtract, where_v2
+from .registry import NOT_DIFFERENTIABLE, apply1, convert_to_tensor, defop, fail
+from .state import stop_gradient
 
-__all__ = ["reduce_sum"]
+__all__ = ["reduce_logsumexp", "argmax", "argmin", "arg_max", "arg_min", "count_nonzero"]
+
+_KINDS = {"fciu": "numeric", "fiu": "real numeric", "b": "bool", "fiub": "real numeric or bool"}
 
 
-@register("Sum")
-class Sum:
+# -- arguments
+
+def _pick(name, value, old_name, old_value):
+    """TF1's deprecated-argument lookup: ``value`` or its old spelling, never both."""
+    if value is not None and old_value is not None:
+        raise ValueError(f"Cannot specify both '{name}' and '{old_name}'")
+    return value if value is not None else old_value
+
+
+def _static_axis(axis):
+    """``axis`` as None, an int or a tuple of ints; a constant tensor gives its value."""
+    if axis is None:
+        return None
+    if hasattr(axis, "_as_tensor") or isinstance(axis, Tensor):
+        t = convert_to_tensor(axis)
+        if t.op.type != "Const":
+            raise ValueError(f"reduction axes must be known when the graph is built; '{t.name}' is computed "
+                             f"by a {t.op.type} op")
+        axis = t.op.attrs["value"]
+    arr = np.asarray(axis)
+    if arr.size and arr.dtype.kind not in "iu":
+        raise TypeError(f"axis must be an int or a list of ints, got {axis!r}")
+    if arr.ndim > 1:
+        raise ValueError(f"axis must be an int or a 1-D list of ints, got {axis!r}")
+    return int(arr) if arr.ndim == 0 else tuple(int(a) for a in arr)
+
+
+def _axes(op, axis, ndim):
+    """Sorted non-negative reduction axes; repeated axes count once, as in TF."""
+    if axis is None:
+        return tuple(range(ndim))
+    axis = (axis,) if isinstance(axis, int) else axis
+    for a in axis:
+        if not -ndim <= a < ndim:
+            fail(op, f"Invalid reduction dimension {a} for input with {ndim} dimension(s) "
+                     f"(axis={list(axis)}, input shape {op.inputs[0].shape})")
+    return tuple(sorted({a % ndim for a in axis}))
+
+
+def _check_kind(op, x, kinds):
+    if x.dtype.kind not in kinds:
+        fail(op, f"{op.type} needs a {_KINDS[kinds]} input, got '{x.name}' of dtype {x.dtype.name}")
+
+
+def _check_nonempty(op, x, axes):
+    for a in axes:
+        if x.shape[a] == 0:
+            fail(op, f"Reduction axis {a} is empty in shape {x.shape}: {op.type} of no values has no identity")
+
+
+# -- reduction ops
+
+_DOC = """{what} of ``input_tensor`` over ``axis`` (op type ``{type}``).
+
+    Parameters
+    ----------
+    input_tensor : Tensor or array-like
+    axis : int or list of ints, optional
+        Axes to reduce, each in ``[-rank, rank)``; None (default) reduces all of them. ``reduction_indices`` is
+        TF1's older name for it.
+    keepdims : bool, optional
+        Keep reduced axes with size 1 (default False). ``keep_dims`` is TF1's older name for it.
+    name : str, optional
+
+    Returns
+    -------
+    Tensor
+        The reduced tensor, of the input's dtype.
+    """
+
+
+def reduction(type_name, lower, public_name, kinds="fciu", nonempty=False, doc=""):
+    """Declare a reduction op: input 0 reduced over ``attrs["axis"]`` by ``lower(x, axes, keepdims)``."""
     def infer(op):
         x = op.inputs[0]
-        axes = normalize_axis(op, op.attrs["axis"], x.shape.ndims, allow_none=True)
-        keep = op.attrs["keepdims"]
-        shape = [1 if i in axes else d for i, d in enumerate(x.shape) if keep or i not in axes]
-        return [(TensorShape(shape), x.dtype)]
+        _check_kind(op, x, kinds)
+        axis, keep = op.attrs["axis"], op.attrs["keepdims"]
+        dt = x.dtype
+        if x.shape.ndims is None:
+            return [(TensorShape(()) if axis is None and not keep else TensorShape(None), dt)]
+        axes = _axes(op, axis, x.shape.ndims)
+        if nonempty:
+            _check_nonempty(op, x, axes)
+        return [([1 if i in axes else d for i, d in enumerate(x.shape) if keep or i not in axes], dt)]
 
-    def lower(op, x):
-        axes = normalize_axis(op, op.attrs["axis"], x.ndim, allow_none=True)
-        return da.sum(x, axis=axes, keepdims=op.attrs["keepdims"], dtype=x.dtype)
+    def lower_op(op, x):
+        return lower(x, _axes(op, op.attrs["axis"], x.ndim), op.attrs["keepdims"])
+
+    defop(type_name, infer, lower_op)
+
+    def public(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
+        attrs = {"axis": _static_axis(_pick("axis", axis, "reduction_indices", reduction_indices)),
+                 "keepdims": bool(_pick("keepdims", keepdims, "keep_dims", keep_dims))}
+        return apply1(type_name, [input_tensor], attrs, name=name or type_name)
+
+    public.__name__ = public_name
+    public.__doc__ = _DOC.format(what=doc, type=type_name)
+    globals()[public_name] = public
+    __all__.append(public_name)
+    return public
 
 
-def reduce_sum(input_tensor, axis=None, keepdims=False, name=None, reduction_indices=None):
-    axis = reduction_indices if axis is None else axis
-    return apply1("Sum", [input_tensor], {"axis": axis, "keepdims": bool(keepdims)}, name=name or "Sum")
+def _mean(x, axes, keep):
+    n = _count(x, axes, keep)
+    if x.dtype.kind in "iu":
+        s = da.sum(x, axis=axes, keepdims=keep, dtype=np.int64 if x.dtype.kind == "i" else np.uint64)
+        d = max(n, 1) if isinstance(n, int) else da.maximum(n, 1)
+        if x.dtype.kind == "i":  # integer mean truncates toward zero, as TF; an empty mean is 0
+            return da.where(s < 0, -(-s // d), s // d).astype(x.dtype)
+        return (s // d).astype(x.dtype)
+    s = da.sum(x, axis=axes, keepdims=keep, dtype=np.float32 if x.dtype == np.float16 else x.dtype)
+    if isinstance(n, int):
+        return (s / n if n else da.full_like(s, np.nan)).astype(x.dtype)
+    return da.where(n > 0, s / da.maximum(n, 1), np.nan).astype(x.dtype)
+
+
+def _count(x, axes, keep):
+    """How many values each output of a reduction over ``axes`` sees: an int, or a dask array when the
+    input's chunk sizes are unknown (e.g. after boolean masking)."""
+    dims = [x.shape[a] for a in axes]
+    if not any(math.isnan(d) for d in dims):
+        return math.prod(dims)
+    return da.sum(da.ones_like(x, dtype=np.int64), axis=axes, keepdims=keep)
+
+
+reduction("Sum", lambda x, ax, k: da.sum(x, axis=ax, keepdims=k, dtype=x.dtype), "reduce_sum", doc="Sum")
+reduction("Mean", _mean, "reduce_mean", doc="Mean (integers truncate toward zero, as TF)")
+reduction("Prod", lambda x, ax, k: da.prod(x, axis=ax, keepdims=k, dtype=x.dtype), "reduce_prod", doc="Product")
+reduction("Max", lambda x, ax, k: da.max(x, axis=ax, keepdims=k), "reduce_max", kinds="fiu", nonempty=True,
+          doc="Maximum")
+reduction("Min", lambda x, ax, k: da.min(x, axis=ax, keepdims=k), "reduce_min", kinds="fiu", nonempty=True,
+          doc="Minimum")
+reduction("Any", lambda x, ax, k: da.any(x, axis=ax, keepdims=k), "reduce_any", kinds="b", doc="Logical or")
+reduction("All", lambda x, ax, k: da.all(x, axis=ax, keepdims=k), "reduce_all", kinds="b", doc="Logical and")
+
+
+# -- composites
+
+def reduce_logsumexp(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
+    """``log(sum(exp(input_tensor)))`` over ``axis``, computed stably: values are shifted by their (finite) max
+    first, so large inputs do not overflow; a slice of only ``-inf`` gives ``-inf``.
+
+    Parameters and result are as ``reduce_sum``'s; the input must be floating point.
+
+    Examples
+    --------
+    >>> import daskflow as df
+    >>> float(df.reduce_logsumexp([1e4, 1e4]).compute())
+    10000.693359375
+    """
+    axis = _static_axis(_pick("axis", axis, "reduction_indices", reduction_indices))
+    keep = bool(_pick("keepdims", keepdims, "keep_dims", keep_dims))
+    with name_scope(name, "ReduceLogSumExp") as scope:
+        x = _float_input(input_tensor, "reduce_logsumexp")
+        raw_max = reduce_max(x, axis, keepdims=True)  # noqa: F821 - defined by reduction() above
+        # an infinite max would give inf - inf = NaN; TF shifts such slices by 0 instead
+        shift = stop_gradient(where_v2(is_finite(raw_max), raw_max, 0.0))
+        total = reduce_sum(exp(subtract(x, shift)), axis, keepdims=True)  # noqa: F821
+        empty = equal(total, 0.0)  # only -inf values: log(0) without numpy's divide-by-zero warning
+        lse = where_v2(empty, -np.inf, log(where_v2(empty, 1.0, total)))
+        if keep:
+            return add(lse, shift, name=scope)
+        # summing over the reduced axes, all of size 1 here, only drops them: the values are unchanged
+        return reduce_sum(add(lse, shift), axis, name=scope)  # noqa: F821
+
+
+def _float_input(x, fn_name):
+    x = convert_to_tensor(x)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{fn_name} needs a floating point input, got '{x.name}' of dtype {x.dtype.name}")
+    return x
+
+
+def count_nonzero(input_tensor=None, axis=None, keepdims=None, dtype=dtypes.int64, name=None,
+                  reduction_indices=None, keep_dims=None, input=None):
+    """How many entries of ``input_tensor`` are not zero (not False), over ``axis``, as ``dtype``.
+
+    ``axis``, ``keepdims`` and their TF1 aliases are as ``reduce_sum``'s; ``input`` is TF's alias of
+    ``input_tensor``.
+    """
+    x = _pick("input_tensor", input_tensor, "input", input)
+    axis = _static_axis(_pick("axis", axis, "reduction_indices", reduction_indices))
+    keep = bool(_pick("keepdims", keepdims, "keep_dims", keep_dims))
+    with name_scope(name, "count_nonzero") as scope:
+        x = convert_to_tensor(x)
+        nonzero = cast(not_equal(x, np.zeros((), x.dtype)), dtypes.int64)
+        if dtypes.as_dtype(dtype) == dtypes.int64:
+            return reduce_sum(nonzero, axis, keepdims=keep, name=scope)  # noqa: F821
+        return cast(reduce_sum(nonzero, axis, keepdims=keep), dtype, name=scope)  # noqa: F821
+
+
+# -- arg reductions
+
+def arg_reduction(type_name, lower, public_name, doc):
+    """Declare an index-of-extreme op along one axis (``attrs["axis"]``), ``output_type`` int32 or int64."""
+    def infer(op):
+        x, axis, out = op.inputs[0], op.attrs["axis"], op.attrs["output_type"]
+        _check_kind(op, x, "fiub")
+        if out not in (dtypes.int32, dtypes.int64):
+            fail(op, f"output_type must be int32 or int64, got {out.name}")
+        if not isinstance(axis, int):
+            fail(op, f"{type_name} needs a scalar axis, got {list(axis)}")
+        if x.shape.ndims is None:
+            return [(TensorShape(None), out)]
+        ndim = x.shape.ndims
+        if not -ndim <= axis < ndim:
+            fail(op, f"Expected dimension in the range [{-ndim}, {ndim}), but got {axis} "
+                     f"(input shape {x.shape})")
+        _check_nonempty(op, x, [axis % ndim])
+        return [([d for i, d in enumerate(x.shape) if i != axis % ndim], out)]
+
+    def lower_op(op, x):
+        axis = op.attrs["axis"] % x.ndim
+        if any(math.isnan(c) for c in x.chunks[axis]):
+            fail(op, f"{type_name} needs known chunk sizes along axis {axis}; the input's are unknown "
+                     "(compute them first, e.g. with dask's compute_chunk_sizes())", cls=errors.UnimplementedError)
+        return lower(x, axis=axis).astype(op.attrs["output_type"])
+
+    defop(type_name, infer, lower_op, grad=NOT_DIFFERENTIABLE)
+
+    def public(input, axis=None, name=None, dimension=None, output_type=dtypes.int64):
+        axis = _static_axis(_pick("axis", axis, "dimension", dimension))
+        attrs = {"axis": 0 if axis is None else axis, "output_type": dtypes.as_dtype(output_type)}
+        return apply1(type_name, [input], attrs, name=name or type_name)
+
+    public.__name__ = public_name
+    public.__doc__ = f"""Index of the {doc} of ``input`` along ``axis`` (op type ``{type_name}``), the first one
+    on ties.
+
+    Parameters
+    ----------
+    input : Tensor or array-like
+        Real numeric or bool.
+    axis : int, optional
+        The axis to search, in ``[-rank, rank)``; TF1's default is 0. ``dimension`` is TF1's older name for it.
+    name : str, optional
+    output_type : dtype, optional
+        int64 (default) or int32.
+
+    Returns
+    -------
+    Tensor
+        The indices, of ``output_type``, with ``axis`` removed from the input's shape.
+    """
+    globals()[public_name] = public
+    return public
+
+
+arg_reduction("ArgMax", da.argmax, "argmax", "largest value")
+arg_reduction("ArgMin", da.argmin, "argmin", "smallest value")
+
+
+def arg_max(input, dimension, output_type=dtypes.int64, name=None):
+    """TF1's older ``arg_max``: ``argmax`` along ``dimension``."""
+    return argmax(input, dimension, name=name, output_type=output_type)  # noqa: F821
+
+
+def arg_min(input, dimension, output_type=dtypes.int64, name=None):
+    """TF1's older ``arg_min``: ``argmin`` along ``dimension``."""
+    return argmin(input, dimension, name=name, output_type=output_type)  # noqa: F821

@@ -1,0 +1,188 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import daskflow as df
+from daskflow.testing import assert_op, run_graph
+
+TESTED_OPS = {"MatrixInverse", "MatrixDeterminant", "Cholesky", "MatrixSolve"}
+
+# batch shape + matrix size: a single matrix, 1x1 matrices, batches of one and several leading dims
+SHAPES = [(3, 3), (1, 1), (5, 3, 3), (1, 4, 4), (4, 1, 3, 3), (2, 3, 5, 5)]
+
+
+def spd(shape, dtype="float64", seed=0):
+    """Well-conditioned symmetric positive-definite matrices: A @ A.T + n * I."""
+    n = shape[-1]
+    a = np.random.default_rng(seed).standard_normal(shape)
+    return (a @ np.swapaxes(a, -1, -2) + n * np.eye(n)).astype(dtype)
+
+
+def general(shape, dtype="float64", seed=0):
+    """Well-conditioned non-symmetric matrices: diagonally dominant."""
+    n = shape[-1]
+    a = np.random.default_rng(seed).uniform(-1, 1, size=shape)
+    return (a + (n + 1) * np.eye(n)).astype(dtype)
+
+
+def tol(dtype):
+    return {"rtol": 1e-4, "atol": 1e-5} if np.dtype(dtype) == np.float32 else {"rtol": 1e-10, "atol": 1e-12}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_inverse(shape, dtype):
+    x = general(shape, dtype)
+    assert_op(df.matrix_inverse, lambda a: np.linalg.inv(a), x, **tol(dtype))
+    assert_op(df.linalg.inv, lambda a: np.linalg.inv(a), x, **tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_determinant(shape, dtype):
+    x = general(shape, dtype)
+    got = assert_op(df.matrix_determinant, lambda a: np.linalg.det(a), x, **tol(dtype))
+    assert got.shape == shape[:-2]
+    assert_op(df.linalg.det, lambda a: np.linalg.det(a), x, **tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_cholesky(shape, dtype):
+    x = spd(shape, dtype)
+    low = assert_op(df.cholesky, np.linalg.cholesky, x, **tol(dtype))
+    np.testing.assert_allclose(low @ np.swapaxes(low, -1, -2), x, **tol(dtype))
+    assert_op(df.linalg.cholesky, np.linalg.cholesky, x, **tol(dtype))
+
+
+def test_cholesky_reads_only_the_lower_triangle():
+    x = spd((3, 4, 4))
+    junk = x + np.triu(np.full((4, 4), 7.0), k=1)  # the upper triangle is ignored, as TF
+    got = run_graph(df.cholesky, junk)
+    np.testing.assert_allclose(got, np.linalg.cholesky(x), rtol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape,k", [((3, 3), 1), ((3, 3), 4), ((1, 1), 2), ((5, 3, 3), 2), ((4, 1, 3, 3), 3)])
+def test_solve(shape, k, dtype):
+    a = general(shape, dtype)
+    b = np.random.default_rng(1).standard_normal(shape[:-1] + (k,)).astype(dtype)
+    x = assert_op(df.matrix_solve, np.linalg.solve, a, b, **tol(dtype))
+    np.testing.assert_allclose(a @ x, b, **tol(dtype))
+    assert_op(df.linalg.solve, np.linalg.solve, a, b, **tol(dtype))
+
+
+def test_solve_with_differently_chunked_batches():
+    a = general((7, 3, 3))
+    b = np.random.default_rng(2).standard_normal((7, 3, 2))
+    got = run_graph(df.linalg.solve, a, b, chunks=[((2, 5), (1, 2), (3,)), ((3, 3, 1), (3,), (1, 1))])
+    np.testing.assert_allclose(got, np.linalg.solve(a, b), rtol=1e-10)
+
+
+def test_adjoint():
+    a = general((4, 3, 3), seed=3)
+    b = np.random.default_rng(4).standard_normal((4, 3, 2))
+    at = np.swapaxes(a, -1, -2)
+    assert_op(lambda t: df.matrix_inverse(t, adjoint=True), lambda x: np.linalg.inv(at), a, rtol=1e-10)
+    assert_op(lambda t, r: df.matrix_solve(t, r, adjoint=True), lambda x, r: np.linalg.solve(at, r), a, b,
+              rtol=1e-10)
+
+
+def test_complex_inverse_and_adjoint():
+    rng = np.random.default_rng(5)
+    a = rng.uniform(-1, 1, (2, 3, 3)) + 1j * rng.uniform(-1, 1, (2, 3, 3)) + 4 * np.eye(3)
+    assert_op(df.linalg.inv, np.linalg.inv, a, rtol=1e-10)
+    assert_op(lambda t: df.matrix_inverse(t, adjoint=True), lambda x: np.linalg.inv(np.conj(np.swapaxes(x, -1, -2))),
+              a, rtol=1e-10)
+
+
+def test_float16_computed_in_float32():
+    a = general((2, 3, 3), "float16")
+    got = run_graph(df.linalg.inv, a)
+    assert got.dtype == np.float16
+    np.testing.assert_allclose(got, np.linalg.inv(a.astype(np.float32)).astype(np.float16), rtol=1e-3)
+    assert run_graph(df.linalg.det, a).dtype == np.float16
+
+
+@given(batch=st.lists(st.integers(1, 5), max_size=2), n=st.integers(1, 4), step=st.integers(1, 4))
+@settings(deadline=None, max_examples=20)
+def test_batched_values_do_not_depend_on_batch_chunks(batch, n, step):
+    shape = tuple(batch) + (n, n)
+    x = spd(shape, seed=len(batch) + n)
+    chunks = [tuple(min(step, d - i) for i in range(0, d, step)) for d in batch] + [(n,), (n,)]
+    got = run_graph(lambda t: [df.linalg.inv(t), df.linalg.det(t), df.linalg.cholesky(t)], x, chunks=[chunks])
+    np.testing.assert_allclose(got[0], np.linalg.inv(x), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(got[1], np.linalg.det(x), rtol=1e-9)
+    np.testing.assert_allclose(got[2], np.linalg.cholesky(x), rtol=1e-9, atol=1e-12)
+
+
+def test_unknown_static_shapes():
+    x = spd((3, 4, 4))
+    b = np.ones((3, 4, 2))
+    got = run_graph(lambda t, r: [df.linalg.inv(t), df.linalg.det(t), df.linalg.solve(t, r)], x, b,
+                    feed_static_shape=False)
+    np.testing.assert_allclose(got[0], np.linalg.inv(x), rtol=1e-10)
+    np.testing.assert_allclose(got[1], np.linalg.det(x), rtol=1e-10)
+    np.testing.assert_allclose(got[2], np.linalg.solve(x, b), rtol=1e-10)
+
+
+def test_static_shapes():
+    x = df.placeholder(df.float32, (None, 3, None))
+    assert df.linalg.inv(x).shape.as_list() == [None, 3, 3]
+    assert df.linalg.det(x).shape.as_list() == [None]
+    assert df.linalg.solve(x, df.placeholder(df.float32, (2, None, 5))).shape.as_list() == [2, 3, 5]
+
+
+# -- errors
+
+@pytest.mark.parametrize("fn", [df.matrix_inverse, df.matrix_determinant, df.cholesky])
+def test_non_square_input_fails_at_build_time(fn):
+    with pytest.raises(df.errors.InvalidArgumentError, match=r"must be square.*\(4, 2, 3\)"):
+        fn(df.placeholder(df.float32, (4, 2, 3)))
+    with pytest.raises(df.errors.InvalidArgumentError, match=r"rank >= 2.*\(3,\)"):
+        fn(df.placeholder(df.float32, (3,)))
+    with pytest.raises(df.errors.InvalidArgumentError, match="int32.*floating or complex"):
+        fn(df.placeholder(df.int32, (3, 3)))
+
+
+def test_solve_shape_errors():
+    a = df.placeholder(df.float64, (2, 3, 3))
+    with pytest.raises(df.errors.InvalidArgumentError, match=r"must be square.*\(2, 3, 4\)"):
+        df.matrix_solve(df.placeholder(df.float64, (2, 3, 4)), df.placeholder(df.float64, (2, 3, 1)))
+    with pytest.raises(df.errors.InvalidArgumentError, match=r"same number of rows: \(2, 3, 3\) vs. \(2, 4, 1\)"):
+        df.matrix_solve(a, df.placeholder(df.float64, (2, 4, 1)))
+    with pytest.raises(df.errors.InvalidArgumentError, match=r"batch dims: \(2, 3, 3\) vs. \(5, 3, 1\)"):
+        df.matrix_solve(a, df.placeholder(df.float64, (5, 3, 1)))
+    with pytest.raises(df.errors.InvalidArgumentError, match="same rank"):
+        df.matrix_solve(a, df.placeholder(df.float64, (3, 1)))
+    with pytest.raises(df.errors.InvalidArgumentError, match="float32.*does not match.*float64"):
+        df.matrix_solve(a, df.placeholder(df.float32, (2, 3, 1)))
+
+
+def test_singular_inverse_fails_when_run():
+    x = general((4, 3, 3))
+    x[2] = [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.0, 1.0, 1.0]]  # rows 0 and 1 dependent
+    with pytest.raises(df.errors.InvalidArgumentError, match=r"Input is not invertible.*MatrixInverse"):
+        run_graph(df.matrix_inverse, x)
+    with pytest.raises(df.errors.InvalidArgumentError, match=r"Input is not invertible"):
+        run_graph(df.matrix_inverse, x, chunks=[((1, 2, 1), (3,), (3,))])
+
+
+def test_singular_solve_fails_when_run():
+    a = np.zeros((2, 2))
+    with pytest.raises(df.errors.InvalidArgumentError, match=r"Input matrix is not invertible.*MatrixSolve"):
+        run_graph(df.matrix_solve, a, np.ones((2, 1)))
+
+
+def test_non_positive_definite_cholesky_fails_when_run():
+    x = spd((3, 3, 3))
+    x[1] = -np.eye(3)
+    with pytest.raises(df.errors.InvalidArgumentError, match=r"Cholesky decomposition was not successful.*Cholesky"):
+        run_graph(df.cholesky, x)
+
+
+def test_singular_matrix_has_zero_determinant():
+    x = np.array([[1.0, 2.0], [2.0, 4.0]])
+    assert run_graph(df.matrix_determinant, x) == pytest.approx(0.0, abs=1e-12)
+

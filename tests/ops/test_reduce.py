@@ -1,0 +1,336 @@
+import dask
+import dask.array as da
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import daskflow as df
+from daskflow.ops.registry import NOT_DIFFERENTIABLE, OPS
+from daskflow.testing import assert_op, rand, run_graph
+
+TESTED_OPS = {"Sum", "Mean", "Max", "Min", "Prod", "Any", "All", "ArgMax", "ArgMin"}
+
+SHAPES = [(), (5,), (7, 3), (1, 3), (4, 1, 3)]
+
+
+def _np_mean(x, axis=None, keepdims=False):
+    if x.dtype.kind in "iu":  # TF: integer sum, then division truncating toward zero
+        n = np.sum(np.ones(x.shape, np.int64), axis=axis, keepdims=keepdims)
+        return np.trunc(np.sum(x, axis=axis, keepdims=keepdims, dtype=np.int64) / np.maximum(n, 1)).astype(x.dtype)
+    return np.mean(x, axis=axis, keepdims=keepdims).astype(x.dtype)
+
+
+# df function, numpy reference, dtypes
+REDUCTIONS = {
+    "sum": (df.reduce_sum, lambda x, **kw: np.sum(x, dtype=x.dtype, **kw), ["float32", "float64", "int32"]),
+    "mean": (df.reduce_mean, _np_mean, ["float32", "float64", "int32"]),
+    "max": (df.reduce_max, np.max, ["float32", "float64", "int32"]),
+    "min": (df.reduce_min, np.min, ["float32", "float64", "int32"]),
+    "prod": (df.reduce_prod, lambda x, **kw: np.prod(x, dtype=x.dtype, **kw), ["float32", "float64", "int32"]),
+    "any": (df.reduce_any, np.any, ["bool"]),
+    "all": (df.reduce_all, np.all, ["bool"]),
+}
+
+
+def _axis_cases(ndim):
+    cases = [None, []]
+    if ndim:
+        cases += [0, -1]
+    if ndim >= 2:
+        cases += [[ndim - 1, 0]]
+    if ndim == 3:
+        cases += [(0, 2), [-2]]
+    return cases
+
+
+def _data(shape, dtype, seed=0):
+    if dtype == "int32":
+        return rand(shape, "float64", -6, 6, seed=seed).round().astype(np.int32)
+    return rand(shape, dtype, seed=seed)
+
+
+def _all_cases(fn, ref, x):
+    """One graph with every axis/keepdims combination, checked against numpy on every chunking."""
+    cases = [(a, k) for a in _axis_cases(x.ndim) for k in (False, True)]
+
+    def build(t):
+        return [fn(t, axis=a, keepdims=k) for a, k in cases]
+
+    def reference(x):
+        return [ref(x, axis=tuple(a) if isinstance(a, list) else a, keepdims=k) for a, k in cases]
+
+    assert_op(build, reference, x)
+
+
+@pytest.mark.parametrize("kind", sorted(REDUCTIONS))
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_reduction_matches_numpy(kind, shape):
+    fn, ref, dts = REDUCTIONS[kind]
+    for dt in dts:
+        _all_cases(fn, ref, _data(shape, dt))
+
+
+@pytest.mark.parametrize("kind", sorted(REDUCTIONS))
+def test_tree_reduction_with_one_element_chunks(kind):
+    fn, ref, dts = REDUCTIONS[kind]
+    x = _data((7, 5, 3), dts[-1], seed=3)
+    with dask.config.set(split_every=2):
+        got = run_graph(lambda t: [fn(t), fn(t, 1), fn(t, [0, 2], keepdims=True)], x, chunks=[1])
+    for g, e in zip(got, [ref(x), ref(x, axis=1), ref(x, axis=(0, 2), keepdims=True)]):
+        np.testing.assert_allclose(g, e, rtol=1e-5)
+
+
+@settings(deadline=None, max_examples=25)
+@given(data=st.data(), kind=st.sampled_from(sorted(REDUCTIONS)), keep=st.booleans(),
+       shape=hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=5), chunk=st.integers(1, 3))
+def test_reductions_property(data, kind, keep, shape, chunk):
+    fn, ref, dts = REDUCTIONS[kind]
+    x = _data(shape, data.draw(st.sampled_from(dts)), seed=len(shape))
+    axes = data.draw(st.lists(st.integers(-len(shape), len(shape) - 1), max_size=len(shape)) if shape
+                     else st.just([]))
+    assume(len({a % len(shape) for a in axes}) == len(axes) if shape else True)
+    got = run_graph(lambda t: fn(t, axes, keepdims=keep), x, chunks=[chunk])
+    np.testing.assert_allclose(got, ref(x, axis=tuple(axes), keepdims=keep), rtol=1e-5)
+
+
+def test_integer_mean_truncates_toward_zero():
+    assert df.reduce_mean(df.constant([-7, 0], dtype="int32")).compute() == -3
+    assert df.reduce_mean(df.constant([7, 0], dtype="int32")).compute() == 3
+    got = df.reduce_mean(df.constant([[-3, -4, 5], [1, 1, 2]], dtype="int64"), axis=1).compute()
+    np.testing.assert_array_equal(got, [0, 1])
+    assert got.dtype == np.int64
+
+
+def test_half_mean_accumulates_in_float32():
+    x = np.full(4096, 1.5, dtype=np.float16)
+    got = run_graph(lambda t: df.reduce_mean(t), x, chunks=[(4096,)])
+    assert got.dtype == np.float16 and got == np.float16(1.5)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "int32"])
+def test_empty_axes_follow_numpy(dtype):
+    x = np.zeros((0, 3), dtype=dtype)
+
+    def build(t):
+        return [df.reduce_sum(t, 0), df.reduce_prod(t, 0), df.reduce_mean(t, 0), df.reduce_sum(t)]
+
+    got = run_graph(build, x)
+    np.testing.assert_array_equal(got[0], np.zeros(3, dtype))
+    np.testing.assert_array_equal(got[1], np.ones(3, dtype))
+    np.testing.assert_array_equal(got[2], np.full(3, np.nan) if dtype == "float64" else np.zeros(3, dtype))
+    assert got[3] == 0
+    b = np.zeros((0, 2), bool)
+    np.testing.assert_array_equal(run_graph(lambda t: [df.reduce_any(t, 0), df.reduce_all(t, 0)], b),
+                                  [[False, False], [True, True]])
+
+
+@pytest.mark.parametrize("fn", [df.reduce_max, df.reduce_min])
+def test_max_of_an_empty_axis_is_an_error(fn):
+    x = df.placeholder("float32", [2, 0])
+    with pytest.raises(df.errors.InvalidArgumentError, match=r"Reduction axis 1 is empty in shape \(2, 0\)"):
+        fn(x, 1)
+    assert fn(x, 0).shape == (0,)
+
+
+def test_unknown_chunk_sizes():
+    # the lowerings are called directly: Session feeds with unknown chunk sizes are not supported yet
+    v = da.from_array(np.arange(-5, 12, dtype=np.int32), chunks=4)
+    v = v[v > 2]  # 9 values, chunk sizes unknown to dask
+    assert np.isnan(v.shape[0])
+    x = df.placeholder("int32", [None])
+    outs = [df.reduce_sum(x), df.reduce_mean(x), df.reduce_mean(df.cast(x, "float64")), df.reduce_max(x)]
+    ins = [v, v, v.astype(np.float64), v]
+    got = [OPS[t.op.type].lower(t.op, a).compute() for t, a in zip(outs, ins)]
+    assert got == [63, 7, 7.0, 11] and [g.dtype for g in got] == [np.int32, np.int32, np.float64, np.int32]
+    empty = v[v > 100]
+    assert np.isnan(OPS["Mean"].lower(outs[2].op, empty.astype(np.float64)).compute())
+    assert OPS["Mean"].lower(outs[1].op, empty).compute() == 0
+    with pytest.raises(df.errors.UnimplementedError, match="known chunk sizes"):
+        am = df.argmax(x)
+        OPS["ArgMax"].lower(am.op, v)
+
+
+def test_unknown_rank():
+    x = df.placeholder("float32")
+    total, rows, kept = df.reduce_sum(x), df.reduce_max(x, 1), df.reduce_sum(x, keepdims=True)
+    assert total.shape == () and rows.shape.ndims is None and kept.shape.ndims is None
+    v = rand((3, 4), "float32")
+    with df.Session() as s:
+        got = s.run([total, rows, kept], {x: v})
+    np.testing.assert_allclose(got[0], v.sum(), rtol=1e-5)
+    np.testing.assert_allclose(got[1], v.max(1))
+    assert got[2].shape == (1, 1)
+
+
+def test_tf1_argument_aliases():
+    v = rand((3, 4), "float64")
+    x = df.constant(v)
+    np.testing.assert_allclose(df.reduce_sum(x, reduction_indices=[1], keep_dims=True).compute(),
+                               v.sum(1, keepdims=True))
+    np.testing.assert_allclose(df.reduce_mean(x, df.constant([0, 1])).compute(), v.mean())
+    np.testing.assert_allclose(df.reduce_max(x, [1, 1, -1]).compute(), v.max(1))  # repeats count once, as TF
+    assert df.reduce_sum(x, np.int64(0)).shape == (4,)
+    with pytest.raises(ValueError, match="both 'axis' and 'reduction_indices'"):
+        df.reduce_sum(x, 0, reduction_indices=0)
+    with pytest.raises(ValueError, match="both 'keepdims' and 'keep_dims'"):
+        df.reduce_sum(x, keepdims=True, keep_dims=True)
+
+
+def test_names_and_namespaces():
+    x = df.constant([1.0, 2.0])
+    assert df.reduce_sum(x, name="total").name == "total:0"
+    assert df.reduce_mean(x).op.type == "Mean"
+    assert df.math.reduce_prod is df.reduce_prod and df.math.argmax is df.argmax
+    np.testing.assert_allclose(np.mean(x).compute(), 1.5)
+    np.testing.assert_allclose(np.max(x, axis=0).compute(), 2.0)
+
+
+def test_axis_errors():
+    x = df.placeholder("float32", [2, 3])
+    with pytest.raises(df.errors.InvalidArgumentError, match=r"Invalid reduction dimension 2 .*op 'Sum'"):
+        df.reduce_sum(x, 2)
+    with pytest.raises(df.errors.InvalidArgumentError, match=r"Invalid reduction dimension -3 .*type Mean"):
+        df.reduce_mean(x, [0, -3])
+    with pytest.raises(df.errors.InvalidArgumentError, match="Invalid reduction dimension 0 for input with 0"):
+        df.reduce_max(df.constant(1.0), 0)
+    with pytest.raises(TypeError, match="axis must be an int"):
+        df.reduce_sum(x, 1.0)
+    with pytest.raises(ValueError, match="known when the graph is built"):
+        df.reduce_sum(x, df.placeholder("int32", []))
+
+
+def test_dtype_errors():
+    with pytest.raises(df.errors.InvalidArgumentError, match=r"Any needs a bool input, got .* float32"):
+        df.reduce_any(df.placeholder("float32", [2]))
+    with pytest.raises(df.errors.InvalidArgumentError, match=r"All needs a bool input, got .* int32"):
+        df.reduce_all(df.placeholder("int32", [2]))
+    with pytest.raises(df.errors.InvalidArgumentError, match=r"Sum needs a numeric input, got .* bool"):
+        df.reduce_sum(df.placeholder("bool", [2]))
+    with pytest.raises(df.errors.InvalidArgumentError, match=r"Max needs a real numeric input, got .* complex64"):
+        df.reduce_max(df.placeholder("complex64", [2]))
+
+
+def test_complex_sum_and_mean():
+    v = (rand((4, 3)) + 1j * rand((4, 3), seed=1)).astype(np.complex128)
+    assert_op(lambda t: [df.reduce_sum(t, 0), df.reduce_mean(t)], lambda v: [v.sum(0), v.mean()], v)
+
+
+# -- logsumexp
+
+def _np_logsumexp(x, axis=None, keepdims=False):
+    x = x.astype(np.float64)
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    with np.errstate(divide="ignore"):
+        out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("scale", [1.0, 1e4])
+def test_logsumexp_matches_float64(shape, scale):
+    x = (rand(shape, "float64") * scale).astype(np.float32)
+    cases = [(a, k) for a in _axis_cases(len(shape)) for k in (False, True)]
+
+    def reference(x):
+        return [_np_logsumexp(x, tuple(a) if isinstance(a, list) else a, k).astype(np.float32) for a, k in cases]
+
+    assert_op(lambda t: [df.reduce_logsumexp(t, a, keepdims=k) for a, k in cases], reference, x, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_logsumexp_infinities(dtype):
+    x = np.array([[-np.inf, -np.inf, -np.inf], [1e4, 1e4, -np.inf], [0.0, np.inf, 1.0], [np.nan, 0.0, 1.0]],
+                 dtype=dtype)
+    for chunks in ([None], [1]):
+        got = run_graph(lambda t: df.reduce_logsumexp(t, 1), x, chunks=chunks)
+        np.testing.assert_allclose(got, [-np.inf, 1e4 + np.log(2), np.inf, np.nan], rtol=1e-6)
+    assert df.reduce_logsumexp(x, name="lse").name == "lse:0"
+    with pytest.raises(TypeError, match="floating point"):
+        df.reduce_logsumexp(df.constant([1, 2]))
+
+
+# -- argmax / argmin
+
+@pytest.mark.parametrize("shape", [(5,), (7, 3), (1, 3), (4, 1, 3)], ids=str)
+@pytest.mark.parametrize("dtype", ["float32", "int32", "bool"])
+def test_arg_reductions_match_numpy(shape, dtype):
+    # few distinct values: ties everywhere, and across chunk boundaries
+    x = rand(shape, "float64", 0, 3, seed=2).astype(dtype) if dtype != "bool" else rand(shape, "bool")
+    axes = list(range(-len(shape), len(shape)))
+
+    def build(t):
+        return [f(t, a) for f in (df.argmax, df.argmin) for a in axes]
+
+    def reference(x):
+        return [f(x, axis=a) for f in (np.argmax, np.argmin) for a in axes]
+
+    assert_op(build, reference, x, rtol=0, atol=0)
+
+
+def test_arg_reductions_tree_and_ties():
+    x = np.zeros((6, 9), np.int32)
+    x[:, [2, 5]] = 4
+    x[3] = -1
+    with dask.config.set(split_every=2):
+        got = run_graph(lambda t: [df.argmax(t, 1), df.argmin(t, 1), df.argmax(t), df.argmin(t, 0)], x,
+                        chunks=[1])
+    np.testing.assert_array_equal(got[0], [2, 2, 2, 0, 2, 2])
+    np.testing.assert_array_equal(got[1], [0, 0, 0, 0, 0, 0])
+    np.testing.assert_array_equal(got[2], np.argmax(x, 0))
+    np.testing.assert_array_equal(got[3], np.full(9, 3))
+
+
+def test_arg_reduction_arguments():
+    v = rand((3, 4), seed=5)
+    x = df.constant(v)
+    first = df.argmax(x)  # TF1's default axis is 0
+    assert first.dtype == df.int64 and first.shape == (4,)
+    np.testing.assert_array_equal(first.compute(), v.argmax(0))
+    small = df.argmin(x, dimension=1, output_type=df.int32)
+    assert small.dtype == df.int32 and small.op.type == "ArgMin"
+    np.testing.assert_array_equal(small.compute(), v.argmin(1))
+    np.testing.assert_array_equal(df.arg_max(x, 1).compute(), v.argmax(1))
+    np.testing.assert_array_equal(df.arg_min(x, -1, output_type=df.int32).compute(), v.argmin(1))
+    assert OPS["ArgMax"].grad is NOT_DIFFERENTIABLE and OPS["ArgMin"].grad is NOT_DIFFERENTIABLE
+
+
+def test_arg_reduction_errors():
+    x = df.placeholder("float32", [2, 3])
+    with pytest.raises(df.errors.InvalidArgumentError, match=r"range \[-2, 2\), but got 2 .*op 'ArgMax'"):
+        df.argmax(x, 2)
+    with pytest.raises(df.errors.InvalidArgumentError, match=r"ArgMin needs a scalar axis, got \[0, 1\]"):
+        df.argmin(x, [0, 1])
+    with pytest.raises(df.errors.InvalidArgumentError, match=r"Reduction axis 0 is empty"):
+        df.argmax(df.placeholder("float32", [0, 3]))
+    with pytest.raises(df.errors.InvalidArgumentError, match=r"range \[0, 0\)"):
+        df.argmax(df.constant(1.0))
+    with pytest.raises(df.errors.InvalidArgumentError, match="output_type must be int32 or int64"):
+        df.argmax(x, output_type=df.float32)
+    with pytest.raises(df.errors.InvalidArgumentError, match="complex64"):
+        df.argmax(df.placeholder("complex64", [2]))
+    with pytest.raises(ValueError, match="both 'axis' and 'dimension'"):
+        df.argmax(x, 0, dimension=0)
+
+
+# -- count_nonzero
+
+@pytest.mark.parametrize("dtype", ["float32", "int32", "bool"])
+def test_count_nonzero(dtype):
+    x = rand((4, 1, 3), "float64", -1, 2, seed=7).round().astype(dtype)
+
+    def build(t):
+        return [df.count_nonzero(t), df.count_nonzero(t, [0, -1], keepdims=True),
+                df.count_nonzero(t, reduction_indices=0, dtype=df.int32)]
+
+    def reference(x):
+        return [np.count_nonzero(x), np.count_nonzero(x, axis=(0, 2), keepdims=True),
+                np.count_nonzero(x, axis=0).astype(np.int32)]
+
+    got = assert_op(build, reference, x)
+    assert got[0] > 0 and got[0] < x.size
+    t = df.count_nonzero(x, name="nz", dtype=df.int32)
+    assert t.name == "nz:0" and t.dtype == df.int32
+    assert df.count_nonzero(input=x).dtype == df.int64
