@@ -66,7 +66,6 @@ class Lowering:
         self.ops = []
         self.layers, self.deps = {}, {}  # every layer made, once: the whole lowered graph
         self._stubs = {}
-        self._graph = None
 
     def run(self, targets):
         self.ops = closure(targets, self.fed)
@@ -149,11 +148,16 @@ class Lowering:
         return arr
 
     def full(self, arr):
-        """``arr`` with the whole lowered graph behind it (a usable dask array)."""
-        if self._graph is None or len(self._graph.layers) != len(self.layers):
-            self._graph = HighLevelGraph(dict(self.layers), dict(self.deps))
-        # only the layers arr needs: dask would fuse a fetched layer into a consumer that is not fetched
-        return da.Array(self._graph.cull_layers([arr.name]), arr.name, arr.chunks, meta=arr._meta)
+        """``arr`` with the lowered graph behind it: only the layers it needs (dask would otherwise fuse a
+        fetched layer into a consumer that is not fetched)."""
+        need, stack = set(), [arr.name]
+        while stack:
+            name = stack.pop()
+            if name not in need:
+                need.add(name)
+                stack.extend(self.deps[name])
+        g = HighLevelGraph({n: self.layers[n] for n in need}, {n: self.deps[n] for n in need})
+        return da.Array(g, arr.name, arr.chunks, meta=arr._meta)
 
     def _ordered_after(self, op):
         """Assign ops that must complete before ``op`` starts (filled in topological order)."""
@@ -162,7 +166,7 @@ class Lowering:
             acc = frozenset()
             for dep in [t.op for t in op.inputs if t not in self.fed] + list(op.control_inputs):
                 prior = self._after.get(dep, frozenset())
-                if getattr(OPS[dep.type], "assigns", False):
+                if OPS[dep.type].assigns:
                     prior = prior | {dep}
                 if prior and not prior <= acc:
                     acc = acc | prior
@@ -170,8 +174,7 @@ class Lowering:
         return got
 
     def _last_assign_before(self, op, var_op):
-        cands = [a for a in self._ordered_after(op) if a.inputs[0].op is var_op]
-        return _latest(self, cands)
+        return _latest(self, [a for a in self._ordered_after(op) if a.inputs[0].op is var_op])
 
     def _collect_updates(self):
         by_var = {}
@@ -179,7 +182,6 @@ class Lowering:
             by_var.setdefault(a.inputs[0].op, []).append(a)
         for var_op, assigns in by_var.items():
             self.updates[var_op] = self.values[_latest(self, assigns).outputs[0]]
-
 
 
 def _latest(lowering, assigns):
