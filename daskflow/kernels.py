@@ -1,12 +1,38 @@
 """Pure per-chunk functions, generic over the chunk's array module (numpy or cupy): never ``numpy`` by name."""
+import contextlib
+
 from . import errors
 from .backend import xp
 
-__all__ = ["sigmoid", "softplus", "erf", "erfc", "check_numerics"]
+__all__ = ["elementwise", "sigmoid", "softplus", "rsqrt", "squared_difference", "add_n", "floordiv", "floormod", "erf",
+           "erfc", "check_numerics"]
+
+
+def _quiet(m):
+    """numpy's floating-point warnings off: inf and nan are values, as in TF (cupy never warns)."""
+    return m.errstate(all="ignore") if hasattr(m, "errstate") else contextlib.nullcontext()
+
+
+def elementwise(*xs, fn, dt, label):
+    """``fn`` (the name of an array-module function, or a kernel below) on broadcasting chunks ``xs``, as an
+    array of dtype ``dt``. Division by zero, overflow and invalid values give inf/nan silently, as in TF;
+    kernels raise ``OpError`` for what TF rejects at run time, and ``label`` names the op in the message."""
+    m = xp(xs[0])
+    f = getattr(m, fn) if isinstance(fn, str) else fn
+    try:
+        with _quiet(m):
+            r = m.asarray(f(*xs) if f is not None else xs[0])  # ufuncs give scalars for 0-d chunks
+            if r.dtype.kind == "c" and dt.kind != "c":
+                r = r.real  # TF's complex -> real cast keeps the real part
+            return r.astype(dt, copy=False)
+    except errors.OpError as e:
+        raise type(e)(None, None, f"{e.message} [{label}]") from None
 
 
 def sigmoid(x):
     m = xp(x)
+    if x.dtype.kind == "c":
+        return 1 / (1 + m.exp(-x))
     e = m.exp(-m.abs(x))  # never overflows: e in (0, 1]
     return m.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
@@ -14,6 +40,38 @@ def sigmoid(x):
 def softplus(x):
     m = xp(x)
     return (m.maximum(x, 0) + m.log1p(m.exp(-m.abs(x)))).astype(x.dtype, copy=False)
+
+
+def rsqrt(x):
+    m = xp(x)
+    return m.reciprocal(m.sqrt(x))
+
+
+def squared_difference(x, y):
+    d = x - y
+    return d * xp(d).conj(d) if d.dtype.kind == "c" else d * d
+
+
+def add_n(*xs):
+    out = xs[0] + xs[1]
+    for x in xs[2:]:
+        out += x
+    return out
+
+
+def _check_divisor(y):
+    if y.dtype.kind in "iu" and bool((y == 0).any()):
+        raise errors.InvalidArgumentError(None, None, "Integer division by zero")
+
+
+def floordiv(x, y):
+    _check_divisor(y)
+    return xp(x).floor_divide(x, y)
+
+
+def floormod(x, y):
+    _check_divisor(y)
+    return xp(x).remainder(x, y)
 
 
 def _special(x):
@@ -34,9 +92,9 @@ def erfc(x):
 
 def check_numerics(x, message, opname):
     m = xp(x)
-    bad = ~m.isfinite(x)
-    if bool(bad.any()):
-        what = "NaN" if bool(m.isnan(x).any()) else "Inf"
+    nan, inf = bool(m.isnan(x).any()), bool(m.isinf(x).any())
+    if nan or inf:
+        what = "Inf and NaN" if nan and inf else ("NaN" if nan else "Inf")
         raise errors.InvalidArgumentError(
             None, None, f"{message} : Tensor had {what} values [op '{opname}' (type CheckNumerics)]")
     return x

@@ -3,13 +3,12 @@
 Simple ops are one table row each: ``unary(...)``/``binary(...)`` declare the op, its dask lowering and the
 public function. Gradient rules go in the ``grad=`` slot next to each declaration.
 """
-import functools
 import string
 
 import dask.array as da
 import numpy as np
 
-from .. import dtypes, kernels
+from .. import backend, dtypes, kernels
 from ..graph import TensorShape
 from .registry import (NOT_DIFFERENTIABLE, apply1, broadcast_shapes, convert_to_tensor, defop, fail,
                        register, same_dtype)
@@ -37,109 +36,138 @@ def _check_kind(op, t, kinds):
 
 # -- unary ops
 
+def _elementwise(op, fn, dtype, *xs):
+    """``kernels.elementwise`` over broadcasting dask arrays ``xs``: one blockwise task per output chunk."""
+    ndim = max(x.ndim for x in xs)
+    args = [a for x in xs for a in (x, tuple(range(x.ndim))[::-1])]
+    dtype = dtypes.as_dtype(dtype)
+    return da.blockwise(kernels.elementwise, tuple(range(ndim))[::-1], *args, fn=fn, dt=dtype,
+                        label=f"op '{op.name}' (type {op.type})", dtype=dtype, meta=_meta(xs[0], dtype, ndim),
+                        token=op.type.lower())
+
+
+def _meta(like, dtype, ndim):
+    """An empty array of ``like``'s chunk type (made afresh: casting a complex meta to real would warn)."""
+    return backend.xp(like._meta).empty((0,) * ndim, dtype=dtype)
+
+
+def _out_dtype(out_dtype, dt):
+    return out_dtype(dt) if callable(out_dtype) else (out_dtype or dt)
+
+
+def _real_dtype(dt):
+    return np.finfo(dt).dtype if dt.kind == "c" else dt
+
+
+def _public(fn, names, doc):
+    fn.__name__ = fn.__qualname__ = names[0]
+    fn.__doc__ = doc
+    return _export(fn, *names)
+
+
 def unary(type_name, fn, *names, kinds=_NUMERIC, out_dtype=None, grad=None):
-    """Declare an elementwise op of one input lowering to ``fn`` (a dask function), and its public names."""
+    """Declare an elementwise op of one input and its public names. ``fn`` is the name of the array-module
+    function computing a chunk, or a ``kernels`` function; ``out_dtype`` a dtype or a function of the input's."""
     def infer(op):
         x = op.inputs[0]
         _check_kind(op, x, kinds)
-        return [(x.shape, out_dtype or x.dtype)]
+        return [(x.shape, _out_dtype(out_dtype, x.dtype))]
 
-    defop(type_name, infer, lambda op, x: fn(x), grad=grad)
+    def lower(op, x):
+        return _elementwise(op, fn, op.outputs[0].dtype, x)
+
+    defop(type_name, infer, lower, grad=grad)
 
     def public(x, name=None):
         return apply1(type_name, [x], name=name or type_name)
-    public.__name__ = names[0]
-    public.__doc__ = f"Elementwise ``{names[0]}`` of ``x`` (op type ``{type_name}``)."
-    return _export(public, *names)
+    return _public(public, names, f"Elementwise ``{names[0]}`` of ``x`` (op type ``{type_name}``).")
 
 
-unary("Neg", da.negative, "negative", "neg")
-unary("Abs", da.absolute, "abs")
-unary("Sign", da.sign, "sign")
-unary("Square", da.square, "square")
-unary("Reciprocal", da.reciprocal, "reciprocal", "inv", kinds=_FLOAT)
-unary("Exp", da.exp, "exp", kinds=_FLOAT)
-unary("Expm1", da.expm1, "expm1", kinds=_FLOAT)
-unary("Log", da.log, "log", kinds=_FLOAT)
-unary("Log1p", da.log1p, "log1p", kinds=_FLOAT)
-unary("Sqrt", da.sqrt, "sqrt", kinds=_FLOAT)
-unary("Rsqrt", lambda x: da.reciprocal(da.sqrt(x)), "rsqrt", kinds=_FLOAT)
-unary("Sin", da.sin, "sin", kinds=_FLOAT)
-unary("Cos", da.cos, "cos", kinds=_FLOAT)
-unary("Tan", da.tan, "tan", kinds=_FLOAT)
-unary("Asin", da.arcsin, "asin", kinds=_FLOAT)
-unary("Acos", da.arccos, "acos", kinds=_FLOAT)
-unary("Atan", da.arctan, "atan", kinds=_FLOAT)
-unary("Sinh", da.sinh, "sinh", kinds=_FLOAT)
-unary("Cosh", da.cosh, "cosh", kinds=_FLOAT)
-unary("Tanh", da.tanh, "tanh", kinds=_FLOAT)
-unary("Asinh", da.arcsinh, "asinh", kinds=_FLOAT)
-unary("Acosh", da.arccosh, "acosh", kinds=_FLOAT)
-unary("Atanh", da.arctanh, "atanh", kinds=_FLOAT)
-unary("Sigmoid", lambda x: x.map_blocks(kernels.sigmoid, dtype=x.dtype), "sigmoid", kinds=_FLOAT)
-unary("Softplus", lambda x: x.map_blocks(kernels.softplus, dtype=x.dtype), "softplus", kinds=_FLOAT)
-unary("Erf", lambda x: x.map_blocks(kernels.erf, dtype=x.dtype), "erf", kinds="f")
-unary("Erfc", lambda x: x.map_blocks(kernels.erfc, dtype=x.dtype), "erfc", kinds="f")
-unary("Floor", da.floor, "floor", kinds="f", grad=NOT_DIFFERENTIABLE)
-unary("Ceil", da.ceil, "ceil", kinds="f", grad=NOT_DIFFERENTIABLE)
-unary("Round", da.round, "round", kinds="fiu", grad=NOT_DIFFERENTIABLE)  # half to even, as TF and numpy
-unary("Rint", da.rint, "rint", kinds="f", grad=NOT_DIFFERENTIABLE)
-unary("IsNan", da.isnan, "is_nan", kinds="f", out_dtype=dtypes.bool, grad=NOT_DIFFERENTIABLE)
-unary("IsInf", da.isinf, "is_inf", kinds="f", out_dtype=dtypes.bool, grad=NOT_DIFFERENTIABLE)
-unary("IsFinite", da.isfinite, "is_finite", kinds="f", out_dtype=dtypes.bool, grad=NOT_DIFFERENTIABLE)
-unary("LogicalNot", da.logical_not, "logical_not", kinds="b", grad=NOT_DIFFERENTIABLE)
+unary("Neg", "negative", "negative", "neg")
+unary("Abs", "absolute", "abs", out_dtype=_real_dtype)  # complex -> its real dtype, as TF's ComplexAbs
+unary("Sign", "sign", "sign")
+unary("Square", "square", "square")
+unary("Reciprocal", "reciprocal", "reciprocal", "inv", kinds=_FLOAT)
+unary("Exp", "exp", "exp", kinds=_FLOAT)
+unary("Expm1", "expm1", "expm1", kinds=_FLOAT)
+unary("Log", "log", "log", kinds=_FLOAT)
+unary("Log1p", "log1p", "log1p", kinds=_FLOAT)
+unary("Sqrt", "sqrt", "sqrt", kinds=_FLOAT)
+unary("Rsqrt", kernels.rsqrt, "rsqrt", kinds=_FLOAT)
+unary("Sin", "sin", "sin", kinds=_FLOAT)
+unary("Cos", "cos", "cos", kinds=_FLOAT)
+unary("Tan", "tan", "tan", kinds=_FLOAT)
+unary("Asin", "arcsin", "asin", kinds=_FLOAT)
+unary("Acos", "arccos", "acos", kinds=_FLOAT)
+unary("Atan", "arctan", "atan", kinds=_FLOAT)
+unary("Sinh", "sinh", "sinh", kinds=_FLOAT)
+unary("Cosh", "cosh", "cosh", kinds=_FLOAT)
+unary("Tanh", "tanh", "tanh", kinds=_FLOAT)
+unary("Asinh", "arcsinh", "asinh", kinds=_FLOAT)
+unary("Acosh", "arccosh", "acosh", kinds=_FLOAT)
+unary("Atanh", "arctanh", "atanh", kinds=_FLOAT)
+unary("Sigmoid", kernels.sigmoid, "sigmoid", kinds=_FLOAT)
+unary("Softplus", kernels.softplus, "softplus", kinds="f")
+unary("Erf", kernels.erf, "erf", kinds="f")
+unary("Erfc", kernels.erfc, "erfc", kinds="f")
+unary("Floor", "floor", "floor", kinds="f", grad=NOT_DIFFERENTIABLE)
+unary("Ceil", "ceil", "ceil", kinds="f", grad=NOT_DIFFERENTIABLE)
+unary("Round", "round", "round", kinds="fiu", grad=NOT_DIFFERENTIABLE)  # half to even, as TF and numpy
+unary("Rint", "rint", "rint", kinds="f", grad=NOT_DIFFERENTIABLE)
+unary("IsNan", "isnan", "is_nan", kinds="f", out_dtype=dtypes.bool, grad=NOT_DIFFERENTIABLE)
+unary("IsInf", "isinf", "is_inf", kinds="f", out_dtype=dtypes.bool, grad=NOT_DIFFERENTIABLE)
+unary("IsFinite", "isfinite", "is_finite", kinds="f", out_dtype=dtypes.bool, grad=NOT_DIFFERENTIABLE)
+unary("LogicalNot", "logical_not", "logical_not", kinds="b", grad=NOT_DIFFERENTIABLE)
+unary("Conj", "conj", "conj", kinds=_ANY)
 
 
 # -- binary ops
 
 def binary(type_name, fn, *names, kinds=_NUMERIC, out_dtype=None, grad=None):
-    """Declare an elementwise op of two broadcasting inputs of one dtype, lowering to ``fn``."""
+    """Declare an elementwise op of two broadcasting inputs of one dtype (``fn`` as for ``unary``)."""
     def infer(op):
         x, y = op.inputs
         dt = same_dtype(op, x, y)
         _check_kind(op, x, kinds)
-        return [(broadcast_shapes(op, x.shape, y.shape), out_dtype(dt) if callable(out_dtype) else
-                 (out_dtype or dt))]
+        return [(broadcast_shapes(op, x.shape, y.shape), _out_dtype(out_dtype, dt))]
 
-    defop(type_name, infer, lambda op, x, y: fn(x, y), grad=grad)
+    def lower(op, x, y):
+        return _elementwise(op, fn, op.outputs[0].dtype, x, y)
+
+    defop(type_name, infer, lower, grad=grad)
 
     def public(x, y, name=None):
         return apply1(type_name, [x, y], name=name or type_name)
-    public.__name__ = names[0]
-    public.__doc__ = f"Elementwise ``{names[0]}`` of ``x`` and ``y`` with numpy broadcasting (op ``{type_name}``)."
-    return _export(public, *names)
+    return _public(public, names, f"Elementwise ``{names[0]}`` of ``x`` and ``y`` with numpy broadcasting "
+                                  f"(op type ``{type_name}``).")
 
 
 def _truediv_dtype(dt):
     return dt if dt.kind in "fc" else (dtypes.float32 if dt.itemsize <= 2 else dtypes.float64)
 
 
-def _truediv(x, y):
-    dt = _truediv_dtype(x.dtype)
-    return da.true_divide(x, y).astype(dt, copy=False)
-
-
-binary("AddV2", da.add, "add")
-binary("Sub", da.subtract, "subtract", "sub")
-binary("Mul", da.multiply, "multiply", "mul")
-binary("RealDiv", _truediv, "truediv", "divide", "realdiv", out_dtype=_truediv_dtype)
-binary("FloorDiv", da.floor_divide, "floordiv", "floor_div", kinds="fiu", grad=NOT_DIFFERENTIABLE)
-binary("FloorMod", da.mod, "floormod", "mod", kinds="fiu")
-binary("Pow", da.power, "pow")
-binary("Maximum", da.maximum, "maximum", kinds="fiu")
-binary("Minimum", da.minimum, "minimum", kinds="fiu")
-binary("SquaredDifference", lambda x, y: da.square(x - y), "squared_difference")
-binary("Atan2", da.arctan2, "atan2", kinds="f")
-binary("Less", da.less, "less", kinds="fiu", out_dtype=dtypes.bool, grad=NOT_DIFFERENTIABLE)
-binary("LessEqual", da.less_equal, "less_equal", kinds="fiu", out_dtype=dtypes.bool, grad=NOT_DIFFERENTIABLE)
-binary("Greater", da.greater, "greater", kinds="fiu", out_dtype=dtypes.bool, grad=NOT_DIFFERENTIABLE)
-binary("GreaterEqual", da.greater_equal, "greater_equal", kinds="fiu", out_dtype=dtypes.bool,
+binary("AddV2", "add", "add")
+binary("Sub", "subtract", "subtract", "sub")
+binary("Mul", "multiply", "multiply", "mul")
+binary("RealDiv", "true_divide", "truediv", "divide", "realdiv", out_dtype=_truediv_dtype)
+# integer division by zero raises InvalidArgumentError, as TF; floor semantics for negative operands, as numpy
+binary("FloorDiv", kernels.floordiv, "floordiv", "floor_div", kinds="fiu", grad=NOT_DIFFERENTIABLE)
+binary("FloorMod", kernels.floormod, "floormod", "mod", kinds="fiu")
+binary("Pow", "power", "pow")
+binary("Maximum", "maximum", "maximum", kinds="fiu")
+binary("Minimum", "minimum", "minimum", kinds="fiu")
+binary("SquaredDifference", kernels.squared_difference, "squared_difference")
+binary("Atan2", "arctan2", "atan2", kinds="f")
+binary("Less", "less", "less", kinds="fiu", out_dtype=dtypes.bool, grad=NOT_DIFFERENTIABLE)
+binary("LessEqual", "less_equal", "less_equal", kinds="fiu", out_dtype=dtypes.bool, grad=NOT_DIFFERENTIABLE)
+binary("Greater", "greater", "greater", kinds="fiu", out_dtype=dtypes.bool, grad=NOT_DIFFERENTIABLE)
+binary("GreaterEqual", "greater_equal", "greater_equal", kinds="fiu", out_dtype=dtypes.bool,
        grad=NOT_DIFFERENTIABLE)
-binary("Equal", da.equal, "equal", kinds=_ANY, out_dtype=dtypes.bool, grad=NOT_DIFFERENTIABLE)
-binary("NotEqual", da.not_equal, "not_equal", kinds=_ANY, out_dtype=dtypes.bool, grad=NOT_DIFFERENTIABLE)
-binary("LogicalAnd", da.logical_and, "logical_and", kinds="b", grad=NOT_DIFFERENTIABLE)
-binary("LogicalOr", da.logical_or, "logical_or", kinds="b", grad=NOT_DIFFERENTIABLE)
-binary("LogicalXor", da.logical_xor, "logical_xor", kinds="b", grad=NOT_DIFFERENTIABLE)
+binary("Equal", "equal", "equal", kinds=_ANY, out_dtype=dtypes.bool, grad=NOT_DIFFERENTIABLE)
+binary("NotEqual", "not_equal", "not_equal", kinds=_ANY, out_dtype=dtypes.bool, grad=NOT_DIFFERENTIABLE)
+binary("LogicalAnd", "logical_and", "logical_and", kinds="b", grad=NOT_DIFFERENTIABLE)
+binary("LogicalOr", "logical_or", "logical_or", kinds="b", grad=NOT_DIFFERENTIABLE)
+binary("LogicalXor", "logical_xor", "logical_xor", kinds="b", grad=NOT_DIFFERENTIABLE)
 
 
 def div(x, y, name=None):
@@ -164,8 +192,8 @@ class Cast:
     def infer(op):
         return [(op.inputs[0].shape, op.attrs["DstT"])]
 
-    def lower(op, x):
-        return x.astype(op.attrs["DstT"])
+    def lower(op, x):  # quiet: NaN -> int is whatever the platform gives, as TF; complex -> real keeps .real
+        return _elementwise(op, None, op.attrs["DstT"], x)
 
 
 def cast(x, dtype, name=None):
@@ -180,7 +208,7 @@ def cast(x, dtype, name=None):
 def _cast_fn(dtype, tf_name):
     def fn(x, name=None):
         return cast(x, dtype, name=name or tf_name)
-    fn.__name__ = tf_name.lower()
+    fn.__name__ = fn.__qualname__ = "to_" + tf_name[2:].lower()
     fn.__doc__ = f"TF1's ``{fn.__name__}``: cast to {dtype.name}."
     return fn
 
@@ -189,8 +217,6 @@ to_float = _cast_fn(dtypes.float32, "ToFloat")
 to_double = _cast_fn(dtypes.float64, "ToDouble")
 to_int32 = _cast_fn(dtypes.int32, "ToInt32")
 to_int64 = _cast_fn(dtypes.int64, "ToInt64")
-to_bfloat16 = None
-del to_bfloat16
 __all__ += ["cast", "to_float", "to_double", "to_int32", "to_int64"]
 
 
@@ -201,9 +227,14 @@ class Select:
         if c.dtype != dtypes.bool:
             fail(op, f"condition '{c.name}' must be bool, got {c.dtype.name}")
         dt = same_dtype(op, x, y)
-        if op.attrs["rows"]:
-            return [(broadcast_shapes(op, x.shape, y.shape), dt)]
-        return [(broadcast_shapes(op, c.shape, x.shape, y.shape), dt)]
+        if not op.attrs["rows"]:
+            return [(broadcast_shapes(op, c.shape, x.shape, y.shape), dt)]
+        out = broadcast_shapes(op, x.shape, y.shape)
+        n, m = c.shape[0], out[0]
+        if n is not None and m is not None and n != m:
+            fail(op, f"condition '{c.name}' of shape {c.shape} selects rows of x and y, which have shapes "
+                     f"{x.shape} and {y.shape}: {n} vs. {m} rows")
+        return [((m if m is not None else n,) + tuple(out[1:]), dt)]
 
     def lower(op, c, x, y):
         if op.attrs["rows"]:  # TF1: a vector condition selects rows of x and y
@@ -220,6 +251,8 @@ class Where:
         return [((None, c.shape.ndims), dtypes.int64)]
 
     def lower(op, c):
+        if c.ndim == 0:  # coordinates of a scalar: (1, 0) when true, (0, 0) when false
+            return da.argwhere(c.reshape((1,)))[:, :0].astype(np.int64)
         return da.argwhere(c).astype(np.int64)
 
 
@@ -233,9 +266,17 @@ def where(condition, x=None, y=None, name=None):
         return apply1("Where", [c], name=name or "Where")
     x = convert_to_tensor(x, dtype_hint=getattr(y, "dtype", None))
     y = convert_to_tensor(y, dtype_hint=x.dtype)
-    rows = (c.shape.ndims == 1 and x.shape.ndims is not None and x.shape.ndims > 1
-            and c.shape[0] is not None and c.shape[0] == x.shape[0] and c.shape[0] != x.shape[-1])
-    return apply1("Select", [c, x, y], {"rows": rows}, name=name or "Select")
+    return apply1("Select", [c, x, y], {"rows": _selects_rows(c, x, y)}, name=name or "Select")
+
+
+def _selects_rows(c, x, y):
+    """TF1's rule: a vector condition next to higher-rank x and y picks their rows. Our extension, numpy
+    broadcasting, applies only where TF1 would fail: when the vector's length cannot be the number of rows."""
+    ranks = (x.shape.ndims, y.shape.ndims)
+    if c.shape.ndims != 1 or None in ranks or max(ranks) < 2:
+        return False
+    rows = (x if ranks[0] == max(ranks) else y).shape[0]
+    return c.shape[0] is None or rows is None or c.shape[0] == rows
 
 
 def where_v2(condition, x=None, y=None, name=None):
@@ -270,7 +311,7 @@ class AddN:
         return [(shape, dt)]
 
     def lower(op, *xs):
-        return functools.reduce(da.add, xs)
+        return _elementwise(op, kernels.add_n, op.outputs[0].dtype, *xs)
 
 
 def add_n(inputs, name=None):
@@ -313,7 +354,7 @@ class MatMul:
             a = da.swapaxes(a, -1, -2)
         if op.attrs["transpose_b"]:
             b = da.swapaxes(b, -1, -2)
-        return da.matmul(a, b)
+        return da.matmul(a, b).astype(op.outputs[0].dtype, copy=False)  # dask sums int chunks as int64
 
 
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False, a_is_sparse=False,
@@ -336,22 +377,28 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     return apply1("BatchMatMulV2", [a, b], attrs, name=name or "MatMul")
 
 
-unary("Conj", da.conj, "conj", kinds=_ANY)
 __all__ += ["matmul"]
 
 
 def _tensordot_axes(op, a, b, axes):
+    """``axes`` of ``tensordot`` as two tuples of non-negative axes of equal length, checked against the ranks."""
+    ra, rb = a.shape.ndims, b.shape.ndims
     if isinstance(axes, (int, np.integer)):
         n = int(axes)
-        if n < 0 or n > min(a.shape.ndims, b.shape.ndims):
+        if n < 0 or n > min(ra, rb):
             fail(op, f"tensordot axes={n} is out of range for shapes {a.shape} and {b.shape}")
-        return tuple(range(a.shape.ndims - n, a.shape.ndims)), tuple(range(n))
-    ax_a, ax_b = axes
-    ax_a = [ax_a] if np.isscalar(ax_a) else list(ax_a)
-    ax_b = [ax_b] if np.isscalar(ax_b) else list(ax_b)
-    if len(ax_a) != len(ax_b):
-        fail(op, f"tensordot axes {axes} name different numbers of axes of the two inputs")
-    return tuple(int(x) % a.shape.ndims for x in ax_a), tuple(int(x) % b.shape.ndims for x in ax_b)
+        return tuple(range(ra - n, ra)), tuple(range(n))
+    if not hasattr(axes, "__len__") or len(axes) != 2:
+        fail(op, f"tensordot axes must be an int or a pair of axis lists, got {axes!r}")
+    pair = [np.atleast_1d(ax).tolist() for ax in axes]
+    if len(pair[0]) != len(pair[1]):
+        fail(op, f"tensordot axes {axes!r} name different numbers of axes of the two inputs")
+    out = []
+    for axs, t, r in zip(pair, (a, b), (ra, rb)):
+        if any(not -r <= int(x) < r for x in axs) or len({int(x) % r for x in axs}) != len(axs):
+            fail(op, f"tensordot axes {axs} are out of range or repeated for '{t.name}' of shape {t.shape}")
+        out.append(tuple(int(x) % r for x in axs))
+    return tuple(out)
 
 
 @register("Tensordot")
@@ -368,7 +415,8 @@ class Tensordot:
         return [(keep_a + keep_b, dt)]
 
     def lower(op, a, b):
-        return da.tensordot(a, b, axes=_tensordot_axes(op, *op.inputs, op.attrs["axes"]))
+        res = da.tensordot(a, b, axes=_tensordot_axes(op, *op.inputs, op.attrs["axes"]))
+        return res.astype(op.outputs[0].dtype, copy=False)
 
 
 def tensordot(a, b, axes, name=None):
@@ -378,7 +426,6 @@ def tensordot(a, b, axes, name=None):
     b = convert_to_tensor(b, dtype_hint=a.dtype)
     if a.shape.ndims is None or b.shape.ndims is None:
         raise ValueError("tensordot needs inputs of known rank")
-
     return apply1("Tensordot", [a, b], {"axes": axes}, name=name or "Tensordot")
 
 
@@ -420,15 +467,14 @@ def _parse_einsum(op, equation, shapes):
         for ch in lhs.replace(",", "").replace(".", ""):
             counts[ch] = counts.get(ch, 0) + 1
         rhs = ("..." if ell is not None else "") + "".join(sorted(c for c, n in counts.items() if n == 1))
-    out = []
-    if "..." in rhs:
-        pre, post = rhs.split("...")
-        out = [sizes[c] for c in pre] + list(ell or ()) + [sizes[c] for c in post]
-    else:
-        for c in rhs:
-            if c not in sizes:
-                fail(op, f"einsum output label '{c}' does not appear in the inputs of '{equation}'")
-            out.append(sizes[c])
+    labels = rhs.replace("...", "")
+    for c in labels:
+        if c not in sizes:
+            fail(op, f"einsum output label '{c}' does not appear in the inputs of '{equation}'")
+        if labels.count(c) > 1:
+            fail(op, f"einsum output label '{c}' appears more than once in '{equation}'")
+    pre, _, post = rhs.partition("...")
+    out = [sizes[c] for c in pre] + (list(ell or ()) if "..." in rhs else []) + [sizes[c] for c in post]
     return lhs + "->" + rhs, out
 
 
@@ -436,18 +482,22 @@ def _parse_einsum(op, equation, shapes):
 class Einsum:
     def infer(op):
         dt = same_dtype(op, *op.inputs)
+        if any(t.shape.ndims is None for t in op.inputs):
+            return [(TensorShape(None), dt)]
         eq, out = _parse_einsum(op, op.attrs["equation"], [tuple(t.shape) for t in op.inputs])
         return [(out, dt)]
 
     def lower(op, *xs):
         eq = op.attrs["equation"]
-        if "->" not in eq:
-            eq = _parse_einsum(op, eq, [tuple(t.shape) for t in op.inputs])[0]
-        return da.einsum(eq, *xs)
+        if "->" not in eq:  # the implicit output depends only on labels and ranks: the lowered shapes do
+            eq = _parse_einsum(op, eq, [tuple(None if d != d else d for d in x.shape) for x in xs])[0]
+        return da.einsum(eq, *xs).astype(op.outputs[0].dtype, copy=False)
 
 
 def einsum(equation, *inputs, name=None, **kwargs):
     """Einstein summation over ``inputs`` (numpy's ``einsum`` conventions, with ``...``)."""
+    if not inputs:
+        raise ValueError("einsum needs at least one input")
     ts = [convert_to_tensor(x) for x in inputs]
     return apply1("Einsum", ts, {"equation": equation}, name=name or "Einsum")
 
@@ -467,7 +517,8 @@ class CheckNumerics:
         return [(x.shape, x.dtype)]
 
     def lower(op, x):
-        return x.map_blocks(kernels.check_numerics, message=op.attrs["message"], opname=op.name, dtype=x.dtype)
+        return x.map_blocks(kernels.check_numerics, message=op.attrs["message"], opname=op.name, dtype=x.dtype,
+                            meta=_meta(x, x.dtype, x.ndim))
 
     def grad(op, dy):
         return [dy]

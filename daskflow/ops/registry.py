@@ -116,14 +116,15 @@ def convert_to_tensor(value, dtype=None, name=None, dtype_hint=None):
         raise TypeError(f"Can't convert Operation '{value.name}' to Tensor (target dtype={dtype})")
     if isinstance(value, (list, tuple)) and any(isinstance(_as_t(v), Tensor) for v in _flat(value)):
         from .array import stack  # a list holding tensors is packed, as TF does
-        return stack([convert_to_tensor(v, dtype=dtype) for v in value], name=name or "packed")
+        hint = dtype or next(_as_t(v).dtype for v in _flat(value) if isinstance(_as_t(v), Tensor))
+        return stack([convert_to_tensor(v, dtype=dtype, dtype_hint=hint) for v in value], name=name or "packed")
     arr = _to_array(value, dtype if dtype is not None else _hint(value, dtype_hint))
     from .state import constant
     return constant(arr, name=name or "Const")
 
 
 def _hint(value, hint):
-    if hint is None or isinstance(value, (np.ndarray, np.generic)):
+    if hint is None:
         return None
     hint = dtypes.as_dtype(hint)
     kind = np.asarray(value).dtype.kind
