@@ -131,6 +131,8 @@ class Lowering:
     # layers it makes are kept: dask's own graphs would otherwise copy every earlier layer at every op, which
     # costs O(ops^2) for a whole graph.
     def _stub(self, arr):
+        if len(arr.__dask_graph__().layers) <= 8:  # an op's own output: its graph is already small
+            return arr
         st = self._stubs.get(arr.name)
         if st is None:
             layer = MaterializedLayer({k: None for k in _flat_keys(arr)})
