@@ -194,23 +194,16 @@ class _Plan:
         self.n_tasks = len(dsk)
 
     def sync_order(self, leaf_keys):
-        """Tasks in a depth-first topological order from the outputs, each with the keys it is the last user of
-        (computed once per plan; linear time, unlike dask.order on long chains)."""
+        """Tasks in dask's order (a depth-first order for big graphs), each with the keys it is the last user
+        of; computed once per plan."""
         if self._order is None:
             leaf_keys = set(leaf_keys)
-            seq, done = [], set(leaf_keys)
-            for root in self.out_keys:
-                stack = [(root, False)]
-                while stack:
-                    k, expanded = stack.pop()
-                    if k in done:
-                        continue
-                    if expanded:
-                        done.add(k)
-                        seq.append(k)
-                        continue
-                    stack.append((k, True))
-                    stack.extend((d, False) for d in self.dsk[k].dependencies if d not in done)
+            seq = _dfs_order(self.dsk, self.out_keys, leaf_keys) if len(self.dsk) > 2000 else None
+            if seq is None:  # dask's order keeps memory low, but costs more than linear time on long chains
+                full = dict(self.dsk)
+                full.update((k, DataNode(k, None)) for k in leaf_keys)
+                prio = dask.order.order(full)
+                seq = sorted((k for k in self.dsk if k not in leaf_keys), key=prio.__getitem__)
             last = {}
             for k in seq:
                 for d in self.dsk[k].dependencies:
@@ -222,6 +215,24 @@ class _Plan:
                     frees[k].append(d)
             self._order = [(k, self.dsk[k], frees.get(k, ())) for k in seq]
         return self._order
+
+
+def _dfs_order(dsk, out_keys, leaf_keys):
+    """A depth-first topological order of the tasks ``out_keys`` need, in linear time."""
+    seq, done = [], set(leaf_keys)
+    for root in out_keys:
+        stack = [(root, False)]
+        while stack:
+            k, expanded = stack.pop()
+            if k in done:
+                continue
+            if expanded:
+                done.add(k)
+                seq.append(k)
+                continue
+            stack.append((k, True))
+            stack.extend((d, False) for d in dsk[k].dependencies if d not in done)
+    return seq
 
 
 def _present(dsk, a):
@@ -505,7 +516,7 @@ def _walk(plan, leaves):
     """Run a cached plan inline: its tasks in a precomputed order, freeing each value after its last use."""
     cache = dict(leaves)
     for key, node, frees in plan.sync_order(leaves.keys()):
-        cache[key] = node(cache)
+        cache[key] = node({d: cache[d] for d in node.dependencies})
         for d in frees:
             cache.pop(d, None)
     return [cache[k] for k in plan.out_keys]
