@@ -4,6 +4,7 @@
 ``Session.run`` it on dask's local scheduler or a dask.distributed cluster.
 """
 from . import config, dtypes, errors
+from .autodiff import gradients, hessians
 from .dtypes import (as_dtype, bool, complex64, complex128, double, float16, float32, float64, half, int8, int16,
                      int32, int64, uint8, uint16, uint32, uint64)
 from .graph import (DeviceSpec, Graph, Operation, Tensor, TensorShape, control_dependencies, device,

@@ -1,7 +1,7 @@
-"""The TensorFlow whitepaper's Figure 1 program on daskflow: ReLU(Wx + b) and a cost C, run for several steps,
-each with a fresh batch of inputs.
+"""The TensorFlow whitepaper's Figure 1 program on daskflow: ReLU(Wx + b) and a cost C, trained for several steps
+by gradient descent, each step with a fresh batch of inputs (the gradients are graph nodes, as in its Figure 5).
 
-    python examples/figure1.py --steps 5 --batch 100
+    python examples/figure1.py --steps 20 --batch 100
 """
 import argparse
 
@@ -10,32 +10,36 @@ import numpy as np
 import daskflow as df
 
 
-def build(seed=1):
+def build(seed=1, learning_rate=0.1):
     b = df.Variable(df.zeros([100]), name="b")                                # 100-d vector, init to zeros
     W = df.Variable(df.random_uniform([784, 100], -1, 1, seed=seed), name="W")  # 784x100 matrix, random values
     x = df.placeholder(df.float32, shape=(None, 784), name="x")              # placeholder for input
     relu = df.nn.relu(df.matmul(x, W) + b)                                   # Relu(Wx+b)
-    C = df.reduce_mean(df.square(relu), name="C")                            # cost computed as a function of Relu
-    return x, W, b, relu, C
+    target = df.placeholder(df.float32, shape=(None, 100), name="target")
+    C = df.reduce_mean(df.square(relu - target), name="C")                  # cost computed as a function of Relu
+    dW, db = df.gradients(C, [W, b])                                         # symbolic gradients: more graph nodes
+    step = df.group(W.assign_sub(learning_rate * dW), b.assign_sub(learning_rate * db), name="step")
+    return x, target, C, step
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--steps", type=int, default=20)
     p.add_argument("--batch", type=int, default=100)
     p.add_argument("--scheduler", default=None, help="sync, threads, processes or a scheduler address")
     args = p.parse_args(argv)
 
-    x, W, b, relu, C = build()
+    x, target, C, step = build()
     rng = np.random.default_rng(0)
+    teacher = rng.uniform(-0.05, 0.05, (784, 100)).astype(np.float32)  # what a perfect W would compute
     costs = []
     with df.Session(scheduler=args.scheduler) as s:
         s.run(df.global_variables_initializer())
-        for step in range(args.steps):
+        for i in range(args.steps):
             inp = rng.random((args.batch, 784), dtype=np.float32)  # a fresh batch each step
-            result = s.run(C, feed_dict={x: inp})
-            costs.append(float(result))
-            print(f"step {step}: C = {result:.4f}")
+            cost, _ = s.run([C, step], feed_dict={x: inp, target: np.maximum(inp @ teacher, 0)})
+            costs.append(float(cost))
+            print(f"step {i}: C = {cost:.4f}")
     return costs
 
 
