@@ -157,7 +157,6 @@ class _Plan:
         low = Lowering(src, fed=feed_chunks.keys()).run(fetches)
         outs = [low.full(low.values[f]) for f in fetches if isinstance(f, Tensor)]
         self.fetch_index = [i for i, f in enumerate(fetches) if isinstance(f, Tensor)]
-        self.n_fetch = len(fetches)
         self.update_vars = list(low.updates)
         outs += [low.full(low.updates[v]) for v in self.update_vars]
         n_values = len(outs)
@@ -185,11 +184,10 @@ class _Plan:
                 dsk[key] = Task(key, _join, _nested_refs(k), a.ndim)
                 self.out_keys.append(key)
         self.dsk = dsk
-        self.feed_leaves = [(t, a.name, a.chunks) for t, a in src.feeds.items() if _present(dsk, a)]
-        self.var_leaves = [(op, a.name, tuple(c[0] for c in a.chunks)) for op, a in src.variables.items()
-                           if _present(dsk, a)]
-        self.rng_leaves = [(op, (a.name,)) for op, a in src.rngs.items() if _present(dsk, a)]
-        self.small = all(len(c) == 1 for _, _, ch in self.feed_leaves for c in ch)
+        self.feed_leaves = [(t, a.name, a.chunks) for t, a in src.feeds.items()]
+        self.var_leaves = [(op, a.name, tuple(c[0] for c in a.chunks)) for op, a in src.variables.items()]
+        self.rng_leaves = [(op, (a.name,)) for op, a in src.rngs.items()]
+        self.small = bool(one_chunk) or not outs  # whole-array tasks run inline; chunked work goes to threads
         self._order = None
         self.n_tasks = len(dsk)
 
@@ -233,10 +231,6 @@ def _dfs_order(dsk, out_keys, leaf_keys):
             stack.append((k, True))
             stack.extend((d, False) for d in dsk[k].dependencies if d not in done)
     return seq
-
-
-def _present(dsk, a):
-    return any(k in dsk for k in dask.core.flatten(a.__dask_keys__()))
 
 
 def _nested_refs(keys):
