@@ -70,7 +70,7 @@ def gradients(ys, xs, grad_ys=None, name="gradients", stop_gradients=None, coloc
     grad_ys = _as_list(grad_ys)
     if len(grad_ys) != len(ys):
         raise ValueError(f"grad_ys has {len(grad_ys)} entries for {len(ys)} ys")
-    from .ops.array import ones_like
+    from .ops.generate import ones_like
     from .ops.math import add_n
     with name_scope(name):
         grads = {}
@@ -102,7 +102,7 @@ def _total(gs, add_n):
 
 
 def _zeros_for(t):
-    from .ops.array import zeros_like
+    from .ops.generate import zeros_like
     return zeros_like(t)
 
 
@@ -124,25 +124,19 @@ def _apply_rule(op, dys):
 
 def _sum_to_shape(g, t):
     """``g`` summed down to ``t``'s static shape: undoes numpy broadcasting (leading dims, and dims of size 1)."""
-    from .ops.array import reshape
     from .ops.reduce import reduce_sum
     if t.shape.ndims is None or g.shape.ndims is None or tuple(g.shape) == tuple(t.shape):
         return g
     lead = g.shape.ndims - t.shape.ndims
-    axes = list(range(lead)) + [lead + i for i, d in enumerate(t.shape)
-                                if d == 1 and g.shape[lead + i] != 1]
-    if not axes:
-        return g
-    s = reduce_sum(g, axis=axes, keepdims=True)
     if lead:
-        s = reshape(s, [d if d is not None else -1 for d in t.shape])
-    return s
+        g = reduce_sum(g, axis=list(range(lead)))
+    ones = [i for i, d in enumerate(t.shape) if d == 1 and g.shape[i] != 1]
+    return reduce_sum(g, axis=ones, keepdims=True) if ones else g
 
 
 def hessians(ys, xs, name="hessians"):
     """Second derivatives of ``sum(ys)`` with respect to each x (a tensor of shape x.shape + x.shape)."""
     from .ops.array import reshape, stack
-    from .ops.reduce import reduce_sum
     out = []
     with name_scope(name):
         for x, g in zip(_as_list(xs), gradients(ys, xs)):
@@ -153,5 +147,4 @@ def hessians(ys, xs, name="hessians"):
             rows = [gradients(flat[i], x)[0] for i in range(n)]
             rows = [r if r is not None else _zeros_for(x) for r in rows]
             out.append(reshape(stack(rows), list(x.shape) + list(x.shape)))
-            del reduce_sum
     return out

@@ -68,7 +68,7 @@ Tensor.__neg__ = lambda self: _df.negative(self)
 Tensor.__pos__ = lambda self: self
 Tensor.__abs__ = lambda self: _df.abs(self)
 Tensor.__invert__ = lambda self: _df.logical_not(self)
-Tensor.__getitem__ = lambda self, key: _df.ops.array._getitem(self, key)
+Tensor.__getitem__ = lambda self, key: _df.ops.indexing._getitem(self, key)
 
 
 # numpy ufuncs -> daskflow functions (same argument order)

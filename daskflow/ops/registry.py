@@ -31,6 +31,11 @@ class OpDef:
     - ``grad(op, *dys) -> [Tensor | None per input]``: graph ops building the gradient; ``None`` is zero.
       ``NOT_DIFFERENTIABLE`` declares that no gradient flows; left as None the op has no rule yet.
     - ``stateful``: True for ops that must not be merged or folded (variables, random, assignments).
+    - ``host(op, *values)``: optional; the output(s) computed on the host from the inputs' values (numpy arrays,
+      object arrays with None for entries unknown at build time), for small int shape arithmetic; returns None
+      when the value cannot be known there (see ``hostvalue``).
+    - ``host_from_shapes(op, *shapes)``: optional; the same from the inputs' shapes, for ops whose value depends
+      only on shapes (Shape, ZerosLike).
     """
 
     type = None
@@ -51,7 +56,7 @@ class OpDef:
 
 
 _DEFAULTS = {"grad": None, "stateful": False, "side_effect": False, "assigns": False, "is_variable": False,
-             "reads_ref": True}
+             "reads_ref": True, "host": None, "host_from_shapes": None}
 
 
 def register(type_name):

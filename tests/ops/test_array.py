@@ -1,16 +1,17 @@
-"""Array ops against numpy: layout (reshape, transpose, concat, stack, split, slice, gather, pad...), generated
-tensors, shape queries and static shape values; on several shapes, uneven chunkings and unknown dims."""
+"""Layout ops against numpy (reshape, transpose, concat, stack, split, expand_dims, squeeze, tile, pad, reverse,
+broadcast_to) on several shapes, uneven chunkings and unknown dims; their gradients (``GRAD_CASES``, checked by
+tests/autodiff/test_op_grads.py) and gradients through placeholders of unknown batch size."""
 import dask.array as da
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
 import daskflow as df
-from daskflow.testing import assert_op, raise_if_computes, rand, run_graph
+from daskflow.ops.registry import apply1
+from daskflow.testing import GradCase, assert_op, raise_if_computes, rand, run_graph
 
-TESTED_OPS = {"Reshape", "Transpose", "ConcatV2", "Pack", "Unpack", "Split", "SplitV", "Slice", "StridedSlice",
-              "GatherV2", "OneHot", "ExpandDims", "Squeeze", "Tile", "PadV2", "MirrorPad", "ReverseV2", "Fill",
-              "ZerosLike", "OnesLike", "Range", "LinSpace", "Shape", "Rank", "Size", "BroadcastTo"}
+TESTED_OPS = {"Reshape", "Transpose", "ConcatV2", "Pack", "Unpack", "Split", "SplitV", "ExpandDims", "Squeeze",
+              "Tile", "PadV2", "MirrorPad", "MirrorPadGrad", "ReverseV2", "BroadcastTo"}
 
 SHAPES = [(), (5,), (7, 3), (1, 3), (4, 1, 3)]
 Invalid = df.errors.InvalidArgumentError
@@ -170,13 +171,6 @@ def test_pack_unpack_aliases_and_errors():
     assert len(df.unstack(a, axis=1)) == 3 and df.unstack(a, axis=1)[0].shape == (2,)
 
 
-def test_stack_of_static_values_is_static():
-    x = df.placeholder(df.float32, (None, 3))
-    s = df.stack([df.shape(x)[1], 2])
-    np.testing.assert_array_equal(df.get_static_value(s), [3, 2])
-    assert df.get_static_value(df.stack([df.shape(x)[0], 2])) is None
-
-
 @pytest.mark.parametrize("shape,n,axis", [((6, 2), 3, 0), ((7, 4), 2, 1), ((4, 1, 3), 3, -1), ((5,), 1, 0)])
 def test_split_even(shape, n, axis):
     x = rand(shape)
@@ -206,127 +200,6 @@ def test_split_errors():
         df.split(x, [-1, -1])
     with pytest.raises(Invalid, match="evenly divide"):
         unknown(lambda t: df.split(t, 2), rand((5, 4)))
-
-
-# -- slicing
-
-@pytest.mark.parametrize("begin,size", [([0, 0], [-1, -1]), ([2, 1], [3, 2]), ([6, 2], [1, 1]), ([3, 0], [0, 3]),
-                                        ([1, 1], [-1, 1])])
-def test_slice(begin, size):
-    x = rand((7, 3))
-    ref = lambda a: a[tuple(slice(b, None if s == -1 else b + s) for b, s in zip(begin, size))]  # noqa: E731
-    assert_op(lambda t: df.slice(t, begin, size), ref, x)
-    assert_op(lambda t: df.slice(t, begin, size), ref, x, feed_static_shape=False)
-
-
-def test_slice_errors_and_run_time_size():
-    x = df.placeholder(df.float32, (4, 3))
-    with pytest.raises(Invalid, match=r"Expected size\[0\] in \[0, 3\], but got 4"):
-        df.slice(x, [1, 0], [4, 3])
-    with pytest.raises(Invalid, match=r"Expected begin\[1\] in \[0, 3\], but got 5"):
-        df.slice(x, [0, 5], [1, 1])
-    with pytest.raises(Invalid, match="size 2"):
-        df.slice(x, [0], [1])
-    a = rand((6, 5))
-    assert_op(lambda t: df.slice(t, [1, 0], [df.shape(t)[0] - 2, 2]), lambda v: v[1:5, :2], a,
-              feed_static_shape=False)
-
-
-@pytest.mark.parametrize("begin,end,strides,masks,ref", [
-    ([1, 0], [3, 3], [1, 1], {}, lambda a: a[1:3, 0:3]),
-    ([-1, 0], [0, 3], [-1, 2], {"begin_mask": 1, "end_mask": 1}, lambda a: a[::-1, 0:3:2]),
-    ([2, 0], [3, 3], [1, 1], {"shrink_axis_mask": 1}, lambda a: a[2]),
-    ([2, 0], [3, 0], [1, 1], {"shrink_axis_mask": 1}, lambda a: a[2, 0:0]),
-    ([0, 1], [0, 0], [1, 1], {"ellipsis_mask": 1, "shrink_axis_mask": 2}, lambda a: a[..., 1]),
-    ([0, 0, 1], [0, 0, 3], [1, 1, 1], {"new_axis_mask": 1, "begin_mask": 2, "end_mask": 2},
-     lambda a: a[None, :, 1:3]),
-    ([-100, 50], [100, -50], [1, -1], {}, lambda a: a[-100:100, 50:-50:-1]),
-])
-def test_strided_slice_masks(begin, end, strides, masks, ref):
-    x = rand((7, 3))
-    assert_op(lambda t: df.strided_slice(t, begin, end, strides, **masks), ref, x)
-    assert df.strided_slice(df.placeholder(df.float32, (7, 3)), begin, end, strides, **masks).shape == \
-        ref(x).shape
-
-
-def test_strided_slice_errors():
-    x = df.placeholder(df.float32, (4, 3))
-    with pytest.raises(Invalid, match="must be non-zero"):
-        df.strided_slice(x, [0], [2], [0])
-    with pytest.raises(Invalid, match="Multiple ellipses"):
-        df.strided_slice(x, [0, 0], [0, 0], [1, 1], ellipsis_mask=3)
-    with pytest.raises(Invalid, match="equal size"):
-        df.strided_slice(x, [0, 0], [1], [1, 1])
-    with pytest.raises(Invalid, match="index 4 is out of bounds for dimension 0 with size 4"):
-        df.strided_slice(x, [4], [5], [1], shrink_axis_mask=1)
-
-
-# -- gather, one_hot
-
-@pytest.mark.parametrize("pshape,ishape,axis", [((5,), (), 0), ((7, 3), (4,), 0), ((7, 3), (2, 3), 1),
-                                                ((4, 1, 3), (5,), -1), ((4, 1, 3), (2, 2), 0), ((5, 2), (0,), 0)])
-def test_gather(pshape, ishape, axis):
-    p = rand(pshape)
-    idx = np.random.default_rng(1).integers(0, pshape[axis], size=ishape).astype(np.int32)
-    assert_op(lambda a, i: df.gather(a, i, axis=axis), lambda a, i: np.take(a, i, axis=axis), p, idx)
-    assert_op(lambda a, i: df.gather(a, i, axis=axis), lambda a, i: np.take(a, i, axis=axis), p,
-              idx.astype(np.int64), feed_static_shape=False)
-    out = df.gather(df.placeholder(df.float32, pshape), df.placeholder(df.int32, ishape), axis=axis)
-    assert out.shape == np.take(p, idx, axis=axis).shape
-
-
-def test_gather_with_constant_indices_and_unknown_params():
-    p = rand((6, 3))
-    assert_op(lambda a: df.gather(a, [[5, 0], [1, 1]]), lambda a: a[[[5, 0], [1, 1]]], p, feed_static_shape=False)
-    assert df.gather(df.placeholder(df.float32, (None, 3)), [4, 1]).shape == (2, 3)
-
-
-def test_gather_errors():
-    p = df.placeholder(df.float32, (5, 3))
-    with pytest.raises(Invalid, match="indices must be int32 or int64, got .* float32"):
-        df.gather(p, df.constant([1.0, 2.0]))
-    with pytest.raises(Invalid, match=r"indices = 5 is not in \[0, 5\)"):
-        df.gather(p, [1, 5])
-    with pytest.raises(Invalid, match=r"indices = -1 is not in \[0, 3\)"):
-        run_graph(lambda a, i: df.gather(a, i, axis=1), rand((5, 3)), np.array([0, -1], np.int32))
-    with pytest.raises(Invalid, match=r"indices = 9 is not in \[0, 5\)"):
-        run_graph(lambda a, i: df.gather(a, i), rand((5, 3)), np.array([[0, 1], [9, 2]], np.int32),
-                  chunks=[None, (1, 2)])
-
-
-def _np_one_hot(idx, depth, on=1.0, off=0.0, axis=-1, dtype=np.float32):
-    hot = idx[..., None] == np.arange(depth)
-    out = np.where(hot, on, off).astype(dtype)
-    return np.moveaxis(out, -1, axis) if axis != -1 else out
-
-
-@pytest.mark.parametrize("ishape", [(), (5,), (7, 3), (1, 3)])
-@pytest.mark.parametrize("axis", [-1, 0])
-def test_one_hot(ishape, axis):
-    idx = np.random.default_rng(2).integers(-1, 6, size=ishape).astype(np.int32)  # -1 and 5: out of range
-    assert_op(lambda i: df.one_hot(i, 5, axis=axis), lambda i: _np_one_hot(i, 5, axis=axis), idx)
-    assert df.one_hot(df.placeholder(df.int32, ishape), 5, axis=axis).shape == _np_one_hot(idx, 5, axis=axis).shape
-
-
-def test_one_hot_values_dtype_and_errors():
-    idx = np.array([[0, 2], [1, 7]], np.int64)
-    assert_op(lambda i: df.one_hot(i, 3, on_value=5, off_value=-1, axis=1),
-              lambda i: _np_one_hot(i, 3, 5, -1, axis=1, dtype=np.int32), idx)
-    assert df.one_hot([0], 3, dtype=df.float64).dtype == np.float64
-    assert df.one_hot([0], 3, on_value=2.0).dtype == np.float32
-    assert df.one_hot([0], 3).dtype == np.float32
-    with pytest.raises(Invalid, match="indices must be uint8, int32 or int64"):
-        df.one_hot([0.0], 3)
-    with pytest.raises(Invalid, match="Expected axis to be -1 or between"):
-        df.one_hot([0, 1], 3, axis=3)
-
-
-def test_one_hot_chunks_the_depth_axis_within_chunk_bytes():
-    with df.config.set(chunk_bytes=64):
-        t = df.one_hot(df.constant(np.arange(10, dtype=np.int32)), 12)
-        arr = lowered(t)
-        np.testing.assert_array_equal(arr.compute(), np.eye(10, 12, dtype=np.float32))
-    assert max(arr.chunks[1]) * max(arr.chunks[0]) * 4 <= 64
 
 
 # -- expand_dims, squeeze, tile, pad, reverse
@@ -413,131 +286,7 @@ def test_reverse(shape, axis):
         df.reverse(df.placeholder(df.float32, shape), [len(shape)])
 
 
-# -- generated tensors
-
-@pytest.mark.parametrize("shape", SHAPES + [(0, 3)])
-def test_zeros_ones_fill(shape):
-    x = rand((1,))
-    assert_op(lambda t: df.zeros(shape), lambda a: np.zeros(shape, np.float32), x)
-    assert_op(lambda t: df.ones(shape, df.int64), lambda a: np.ones(shape, np.int64), x)
-    assert_op(lambda t: df.fill(shape, 7), lambda a: np.full(shape, 7, np.int32), x)
-    assert_op(lambda t: df.fill(shape, df.reduce_sum(t)), lambda a: np.full(shape, a.sum()), x)
-
-
-def test_zeros_with_run_time_shape_and_bool():
-    x = rand((3, 4))
-    assert_op(lambda t: df.zeros(df.shape(t)), lambda a: np.zeros((3, 4), np.float32), x, feed_static_shape=False)
-    assert_op(lambda t: df.ones([df.shape(t)[1], 2], "bool"), lambda a: np.ones((4, 2), bool), x,
-              feed_static_shape=False)
-    assert df.zeros([df.shape(df.placeholder(df.float32, (None, 4)))[1], 2]).shape == (4, 2)
-    with pytest.raises(Invalid, match="non-negative"):
-        df.zeros([2, -3])
-
-
-def test_generated_tensors_respect_chunk_bytes():
-    with df.config.set(chunk_bytes=80):
-        cases = [(df.zeros([7, 5]), 4), (df.fill([100], 1.0), 4), (df.range(50), 4), (df.linspace(0.0, 1.0, 33), 4),
-                 (df.ones([3, 50], df.float64), 8), (df.broadcast_to(df.constant([1.0, 2.0]), [40, 2]), 4)]
-        for t, itemsize in cases:
-            arr = lowered(t)
-            assert arr.npartitions > 1
-            assert np.prod([max(c) for c in arr.chunks]) * itemsize <= 80
-    np.testing.assert_array_equal(arr.compute(), np.tile([1.0, 2.0], (40, 1)))
-
-
-@pytest.mark.parametrize("shape", SHAPES)
-def test_zeros_like_ones_like(shape):
-    x = rand(shape)
-    assert_op(lambda t: df.zeros_like(t), np.zeros_like, x)
-    assert_op(lambda t: df.ones_like(t, dtype=df.int32), lambda a: np.ones_like(a, np.int32), x,
-              feed_static_shape=False)
-
-
-def test_zeros_like_of_unknown_chunk_sizes():
-    x = np.array([1.0, -2.0, 3.0, -4.0, 5.0])
-    got = run_graph(lambda t: df.ones_like(df.where(t > 0)), x, chunks=[(2, 3)])
-    np.testing.assert_array_equal(got, np.ones((3, 1), np.int64))
-
-
-@pytest.mark.parametrize("args,ref", [((5,), np.arange(5, dtype=np.int32)),
-                                      ((2, 11, 3), np.arange(2, 11, 3, dtype=np.int32)),
-                                      ((10, 1, -3), np.arange(10, 1, -3, dtype=np.int32)),
-                                      ((0.5, 3.0, 0.25), np.arange(0.5, 3.0, 0.25, dtype=np.float32)),
-                                      ((3, 3), np.zeros(0, np.int32)),
-                                      ((1, 2.5, 0.5), np.arange(1, 2.5, 0.5, dtype=np.float32))])
-def test_range(args, ref):
-    assert_op(lambda t: df.range(*args), lambda a: ref, rand((1,)))
-
-
-def test_range_dtypes_and_errors():
-    assert df.range(5).dtype == np.int32
-    assert df.range(5.0).dtype == np.float32
-    assert df.range(np.int64(5)).dtype == np.int64
-    assert df.range(5, dtype=df.float64).dtype == np.float64
-    assert df.range(df.constant(2, df.int64), 5).dtype == np.int64
-    assert df.range(2, df.constant(5.0, df.float64)).dtype == np.float64
-    with pytest.raises(Invalid, match="Requires delta != 0"):
-        df.range(0, 5, 0)
-    with pytest.raises(Invalid, match="Requires start <= limit when delta > 0: 5/1"):
-        df.range(5, 1)
-    got = run_graph(lambda t: df.range(df.shape(t)[0], 0, -2), rand((7, 2)), feed_static_shape=False)
-    np.testing.assert_array_equal(got, [7, 5, 3, 1])
-    assert df.range(df.shape(df.placeholder(df.float32, (None,)))[0]).shape == (None,)
-
-
-@pytest.mark.parametrize("start,stop,num", [(0.0, 1.0, 5), (-3.0, 7.0, 11), (2.0, -1.0, 4), (1.5, 9.0, 1)])
-def test_linspace(start, stop, num):
-    assert_op(lambda t: df.linspace(start, stop, num), lambda a: np.linspace(start, stop, num, dtype=np.float32),
-              rand((1,)))
-    assert df.lin_space is df.linspace
-    with df.config.set(chunk_bytes=8):
-        np.testing.assert_allclose(lowered(df.linspace(start, stop, num)).compute(),
-                                   np.linspace(start, stop, num), rtol=1e-6)
-
-
-def test_linspace_from_computed_bounds_and_errors():
-    x = rand((4,), "float64")
-    assert_op(lambda t: df.linspace(df.reduce_sum(t), df.reduce_sum(t) + 1.0, 3),
-              lambda a: np.linspace(a.sum(), a.sum() + 1, 3), x)
-    with pytest.raises(Invalid, match="Requires num > 0: 0"):
-        df.linspace(0.0, 1.0, 0)
-    with pytest.raises(Invalid, match="float32 or float64"):
-        df.linspace(df.constant(0), df.constant(1), 3)
-
-
-# -- shape queries, broadcast_to, static values
-
-@pytest.mark.parametrize("shape", SHAPES)
-def test_shape_rank_size(shape):
-    x = rand(shape)
-    for feed_static in (True, False):
-        got = run_graph(lambda t: [df.shape(t), df.rank(t), df.size(t), df.shape(t, out_type=df.int64)], x,
-                        feed_static_shape=feed_static)
-        np.testing.assert_array_equal(got[0], shape)
-        assert got[0].dtype == np.int32 and got[3].dtype == np.int64
-        assert got[1] == len(shape) and got[2] == x.size
-
-
-def test_shape_of_unknown_chunk_sizes():
-    x = np.array([[1.0, -2.0], [3.0, 4.0], [-5.0, 6.0]])
-    got = run_graph(lambda t: [df.shape(df.where(t > 0)), df.size(df.where(t > 0))], x, chunks=[((1, 2), (1, 1))])
-    np.testing.assert_array_equal(got[0], [4, 2])
-    assert got[1] == 8
-
-
-def test_static_values_of_shapes():
-    x = df.placeholder(df.float32, (None, 3, 4))
-    assert df.get_static_value(df.shape(x)) is None
-    np.testing.assert_array_equal(df.get_static_value(df.shape(x), partial=True), [None, 3, 4])
-    assert df.get_static_value(df.shape(x)[1:]).tolist() == [3, 4]
-    assert df.get_static_value(df.shape(x)[-1] * 2) == 8
-    assert df.get_static_value(df.rank(x)) == 3
-    assert df.get_static_value(df.size(x)) is None
-    assert df.get_static_value(df.size(df.zeros([2, 5]))) == 10
-    assert df.get_static_value(df.reshape(df.range(6), [2, 3])).tolist() == [[0, 1, 2], [3, 4, 5]]
-    assert df.get_static_value(x) is None
-    np.testing.assert_array_equal(df.get_static_value([1, 2]), [1, 2])
-
+# -- broadcast_to
 
 @pytest.mark.parametrize("shape,target", [((), [3, 2]), ((3,), [4, 3]), ((1, 3), [5, 3]), ((4, 1, 3), [2, 4, 2, 3]),
                                           ((1,), [0])])
@@ -601,3 +350,83 @@ def test_building_and_lowering_compute_nothing():
     np.testing.assert_array_equal(arrs[0].compute(), expected_z)
     np.testing.assert_allclose(arrs[1].compute(), np.eye(2, 4) + np.linspace(0, 1, 4))
     np.testing.assert_array_equal(arrs[2].compute(), expected_z[::-1, 1])
+
+
+# -- gradients
+
+def with_unknown_dims(build):
+    """``build`` applied to its inputs with every static dim made unknown (as placeholders of shape (None, ...)
+    give); its result is reshaped back to the static shape ``build`` gives on the inputs as they are."""
+    def f(*xs):
+        static = build(*xs).shape  # built only for its static shape: not on the path to the loss
+        return df.reshape(build(*[df.placeholder_with_default(x, [None] * x.shape.ndims) for x in xs]), static)
+    return f
+
+
+GRAD_CASES = [
+    GradCase("Reshape", lambda x: df.reshape(x, [3, -1]), [(2, 6)], order=2),
+    GradCase("Reshape", with_unknown_dims(lambda x: df.reshape(x, [-1, 2]) * 1.5), [(3, 4)]),
+    GradCase("Transpose", lambda x: df.transpose(x, [2, 0, 1]), [(2, 3, 4)], order=2),
+    GradCase("Transpose", with_unknown_dims(lambda x: df.transpose(x)), [(3, 4)]),
+    GradCase("ConcatV2", lambda x, y: df.concat([x, y, x], 1), [(3, 2), (3, 4)], order=2),
+    GradCase("ConcatV2", with_unknown_dims(lambda x, y: df.concat([x, y], -2)), [(2, 3), (4, 3)]),
+    GradCase("Pack", lambda x, y: df.stack([x, y, x], axis=-1), [(3, 2), (3, 2)]),
+    GradCase("Unpack", lambda x: df.unstack(x, axis=1)[::2], [(2, 3, 2)]),  # one output gets no gradient
+    GradCase("Split", lambda x: df.split(x, 2, axis=-1), [(3, 4)]),
+    GradCase("SplitV", with_unknown_dims(lambda x: df.split(x, [1, -1, 2])[1]), [(6, 2)]),
+    GradCase("ExpandDims", lambda x: df.expand_dims(x, -1), [(3, 2)]),
+    GradCase("Squeeze", with_unknown_dims(lambda x: df.squeeze(x, [1])), [(3, 1, 2)]),
+    GradCase("Tile", lambda x: df.tile(x, [2, 3]), [(3, 2)], order=2),
+    GradCase("Tile", with_unknown_dims(lambda x: df.tile(x, [1, 2, 2])), [(2, 1, 3)]),
+    GradCase("PadV2", lambda x, c: df.pad(x, [[1, 2], [0, 1]], constant_values=c), [(3, 2), ()], order=2),
+    GradCase({"MirrorPad", "MirrorPadGrad"}, lambda x: df.pad(x, [[2, 1], [1, 2]], mode="REFLECT"), [(4, 3)],
+             order=2),
+    GradCase({"MirrorPad", "MirrorPadGrad"},
+             with_unknown_dims(lambda x: df.pad(x, [[3, 1], [0, 2]], mode="SYMMETRIC")), [(4, 3)], order=2),
+    GradCase("ReverseV2", lambda x: df.reverse(x, [0, -1]), [(4, 3)]),
+    GradCase("BroadcastTo", lambda x: df.broadcast_to(x, [4, 2, 3]), [(2, 1)]),
+    GradCase("BroadcastTo", lambda x, y: df.broadcast_to(x, df.shape(y)) * y, [(3,), (2, 3)]),
+]
+
+
+def _adjoint(index_map, dy):
+    """The adjoint of ``x -> x.flat[index_map]``: each dy entry added onto the input element it copies."""
+    return np.bincount(index_map.ravel(), weights=dy.ravel(), minlength=index_map.max() + 1)
+
+
+@pytest.mark.parametrize("shape,paddings", [((4, 3), [[2, 1], [1, 2]]), ((5,), [[0, 3]]),
+                                            ((2, 1, 3), [[1, 1], [0, 0], [2, 1]])])
+@pytest.mark.parametrize("mode", ["REFLECT", "SYMMETRIC"])
+def test_mirror_pad_grad_is_the_adjoint_of_mirror_pad(shape, paddings, mode):
+    src = np.pad(np.arange(int(np.prod(shape))).reshape(shape), paddings, mode=mode.lower())
+    dy = rand(src.shape, seed=3)
+    ref = _adjoint(src, dy).reshape(shape)
+    assert_op(lambda t: apply1("MirrorPadGrad", [t, df.constant(paddings)], {"mode": mode}), lambda t: ref, dy)
+    assert apply1("MirrorPadGrad", [df.placeholder(df.float64, (None,) + src.shape[1:]), df.constant(paddings)],
+                  {"mode": mode}).shape == (None,) + shape[1:]
+
+
+def _batch_grads(loss_of, feeds):
+    """d loss / d x for a float64 placeholder x of shape (None, 3), at each of ``feeds`` (one graph for all)."""
+    x = df.placeholder(df.float64, (None, 3))
+    g, = df.gradients(loss_of(x), x)
+    assert g.shape.as_list() == [None, 3]
+    with df.Session() as s:
+        return [s.run(g, {x: f}) for f in feeds]
+
+
+def test_gradients_through_layout_ops_with_unknown_batch_size():
+    w = df.constant(np.arange(1.0, 7.0).reshape(2, 3))
+    losses = {
+        "reshape": lambda x: df.reduce_sum(df.reshape(x, [-1, 6]) * df.reshape(df.concat([w, w], 0), [-1, 6])[:1]),
+        "concat": lambda x: df.reduce_sum(df.concat([x, 2.0 * x, x[:, :1]], 1)),
+        "tile": lambda x: df.reduce_sum(df.tile(x, [2, 1])),
+        "stack": lambda x: df.reduce_sum(df.unstack(df.stack([x, x]), num=2)[1]),
+    }
+    wanted = {"reshape": lambda n: np.tile([[1.0, 2, 3], [4, 5, 6]], (n // 2, 1)),
+              "concat": lambda n: np.tile([[4.0, 3, 3]], (n, 1)), "tile": lambda n: np.full((n, 3), 2.0),
+              "stack": lambda n: np.ones((n, 3))}
+    feeds = [rand((4, 3)), da.from_array(rand((6, 3), seed=1), chunks=(4, 2))]
+    for name, loss in losses.items():
+        for got, f in zip(_batch_grads(loss, feeds), feeds):
+            np.testing.assert_allclose(got, wanted[name](f.shape[0]), err_msg=name)

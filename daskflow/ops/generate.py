@@ -1,0 +1,374 @@
+"""Generated tensors (fill, zeros, ones, zeros_like, ones_like, range, linspace) and shape queries (shape, rank,
+size). Generated tensors are chunked within ``config.chunk_bytes``, each chunk made on its own."""
+import builtins
+import math
+
+import dask.array as da
+import numpy as np
+
+from .. import backend, config, dtypes
+from ..graph import Tensor, TensorShape
+from .hostvalue import (HOST_MAX_ELEMS, as_tensor, check_dims, host_lowered, host_scalar, host_vector, int_arg,
+                        ints, shape_str)
+from .registry import NOT_DIFFERENTIABLE, apply1, convert_to_tensor, fail, register, same_dtype
+from .state import constant
+
+__all__ = ["zeros", "ones", "fill", "zeros_like", "ones_like", "range", "linspace", "lin_space", "shape", "rank",
+           "size"]
+
+# this module defines public `range` (TF's name): internally always use this
+_range = builtins.range
+_FULL = builtins.slice(None)
+
+
+# -- chunking of generated tensors
+
+def split_chunks(shape, max_elems):
+    """Chunks of ``shape`` with at most ``max_elems`` elements a block: whole trailing axes, the first axis
+    (from the end) that does not fit split evenly, and the axes before it in blocks of 1."""
+    shape = tuple(int(d) for d in shape)
+    if math.prod(shape) <= max_elems:
+        return tuple((d,) for d in shape)
+    chunks, inner = [None] * len(shape), 1
+    for ax in reversed(_range(len(shape))):
+        if inner * shape[ax] <= max_elems:
+            chunks[ax] = (shape[ax],)
+            inner *= shape[ax]
+            continue
+        per = max(1, max_elems // inner)
+        chunks[ax] = da.core.normalize_chunks((per,), (shape[ax],))[0]
+        for before in _range(ax):
+            chunks[before] = (1,) * shape[before]
+        break
+    return tuple(chunks)
+
+
+def gen_chunks(shape, dtype):
+    return split_chunks(shape, max(1, config.get("chunk_bytes") // np.dtype(dtype).itemsize))
+
+
+def copy_block(b):
+    return b.copy()
+
+
+def filled(value, shape, chunks, dtype):
+    """A dask array of ``shape`` whose every element is the 0-d dask array ``value``: each chunk is made on its
+    own (a broadcast view copied into a fresh, writable block), never the whole array at once."""
+    b = da.broadcast_to(value, tuple(shape), chunks=chunks)
+    return b.map_blocks(copy_block, dtype=dtype, meta=backend.meta(value, dtype, ndim=len(shape)))
+
+
+# -- generated tensors
+
+@register("Fill")
+class Fill:
+    def infer(op):
+        value = op.inputs[1]
+        if value.shape.ndims is not None and value.shape.ndims != 0:
+            fail(op, f"value must be a scalar, got '{value.name}' of shape {value.shape}")
+        dims = host_vector(op, 0, "dims")
+        return [(TensorShape(None) if dims is None else check_dims(op, dims), value.dtype)]
+
+    def lower(op, _, value):
+        dims = check_dims(op, host_lowered(op, 0, "dims").tolist())
+        return filled(value, dims, gen_chunks(dims, value.dtype), value.dtype)
+
+    def host(op, dims, v):
+        dims = ints(dims)
+        return None if math.prod(dims) > HOST_MAX_ELEMS else np.full(dims, v[()], dtype=v.dtype)
+
+    def grad(op, dy):
+        from .reduce import reduce_sum  # reduce.py may import this module
+        return [None, reduce_sum(dy)]
+
+
+def fill(dims, value, name=None):
+    """A tensor of shape ``dims`` with every element ``value`` (a scalar).
+
+    Examples
+    --------
+    >>> import daskflow as df
+    >>> df.fill([2, 2], 7).compute()
+    array([[7, 7],
+           [7, 7]], dtype=int32)
+    """
+    return apply1("Fill", [int_arg(dims, "dims"), convert_to_tensor(value)], name=name or "Fill")
+
+
+def zeros(shape, dtype=dtypes.float32, name=None):
+    """A tensor of ``shape`` filled with zeros of ``dtype`` (float32 by default)."""
+    dtype = dtypes.as_dtype(dtype)
+    return apply1("Fill", [int_arg(shape, "shape"), constant(np.zeros((), dtype), name="zeros_value")],
+                  name=name or "zeros")
+
+
+def ones(shape, dtype=dtypes.float32, name=None):
+    """A tensor of ``shape`` filled with ones of ``dtype`` (float32 by default)."""
+    dtype = dtypes.as_dtype(dtype)
+    return apply1("Fill", [int_arg(shape, "shape"), constant(np.ones((), dtype), name="ones_value")],
+                  name=name or "ones")
+
+
+def _like_block(b, value, out_dtype):
+    return backend.xp(b).full(b.shape, value, dtype=out_dtype)
+
+
+def _like_op(fill_value):
+    class _Like:
+        grad = NOT_DIFFERENTIABLE
+
+        def infer(op):
+            return [(op.inputs[0].shape, op.attrs["dtype"])]
+
+        def lower(op, x):
+            dt = op.attrs["dtype"]
+            if any(math.isnan(d) for d in x.shape):  # unknown chunk sizes: follow x block by block
+                return x.map_blocks(_like_block, value=fill_value, out_dtype=dt, dtype=dt, meta=backend.meta(x, dt))
+            return da.full_like(x, fill_value, dtype=dt)
+
+        def host_from_shapes(op, dims):
+            if None in dims or math.prod(dims) > HOST_MAX_ELEMS:
+                return None
+            return np.full(dims, fill_value, dtype=op.attrs["dtype"])
+    return _Like
+
+
+register("ZerosLike")(_like_op(0))
+register("OnesLike")(_like_op(1))
+
+
+def zeros_like(tensor, dtype=None, name=None, optimize=True):
+    """Zeros with the shape of ``tensor``, of its dtype or ``dtype``."""
+    x = convert_to_tensor(tensor)
+    return apply1("ZerosLike", [x], {"dtype": dtypes.as_dtype(dtype or x.dtype)}, name=name or "zeros_like")
+
+
+def ones_like(tensor, dtype=None, name=None, optimize=True):
+    """Ones with the shape of ``tensor``, of its dtype or ``dtype``."""
+    x = convert_to_tensor(tensor)
+    return apply1("OnesLike", [x], {"dtype": dtypes.as_dtype(dtype or x.dtype)}, name=name or "ones_like")
+
+
+def _range_size(op, start, limit, delta):
+    if delta == 0:
+        fail(op, f"Requires delta != 0: {delta}")
+    if delta > 0 and start > limit:
+        fail(op, f"Requires start <= limit when delta > 0: {start}/{limit}")
+    if delta < 0 and start < limit:
+        fail(op, f"Requires start >= limit when delta < 0: {start}/{limit}")
+    if isinstance(start, int) and isinstance(limit, int) and isinstance(delta, int):
+        return (abs(limit - start) + abs(delta) - 1) // abs(delta)
+    return int(math.ceil(abs((limit - start) / delta)))
+
+
+def _range_block(i, start, delta, out_dtype):
+    if out_dtype.kind == "f":  # each value from its own index: the same numbers whatever the chunking
+        return (start + i.astype("float64") * delta).astype(out_dtype)
+    return (start + i * delta).astype(out_dtype)
+
+
+@register("Range")
+class Range:
+    grad = NOT_DIFFERENTIABLE
+
+    def infer(op):
+        dt = same_dtype(op, *op.inputs)
+        if dt.kind not in "iuf":
+            fail(op, f"range needs integer or float arguments, got dtype {dt.name}")
+        vals = [host_scalar(op, i, w, "iuf") for i, w in enumerate(("start", "limit", "delta"))]
+        return [((None if None in vals else _range_size(op, *vals),), dt)]
+
+    def lower(op, *_):
+        dt = op.outputs[0].dtype
+        start, limit, delta = (host_lowered(op, i, w).item() for i, w in enumerate(("start", "limit", "delta")))
+        n = _range_size(op, start, limit, delta)
+        base = da.arange(n, chunks=gen_chunks((n,), dt), dtype=np.int64)
+        return base.map_blocks(_range_block, start=start, delta=delta, out_dtype=dt, dtype=dt,
+                               meta=backend.meta(base, dt))
+
+    def host(op, *args):
+        start, limit, delta = (np.asarray(a).item() for a in args)
+        if None in (start, limit, delta) or _range_size(op, start, limit, delta) > HOST_MAX_ELEMS:
+            return None
+        return _range_block(np.arange(_range_size(op, start, limit, delta)), start, delta, op.outputs[0].dtype)
+
+
+_RANGE_ORDER = [dtypes.int32, dtypes.int64, dtypes.float32, dtypes.float64]
+
+
+def range(start, limit=None, delta=1, dtype=None, name="range"):
+    """The numbers ``start, start + delta, ...`` up to but excluding ``limit`` (``range(n)`` counts from 0).
+
+    Without ``dtype`` the result takes the widest of the arguments' dtypes in int32 < int64 < float32 <
+    float64, python ints being int32 and floats float32, as TF's ``range``.
+    """
+    if limit is None:
+        start, limit = 0, start
+    args = [as_tensor(a) for a in (start, limit, delta)]
+    if dtype is None:
+        kinds = [a.dtype if isinstance(a, Tensor) else dtypes.infer_dtype(a) for a in args]
+        dtype = max(kinds, key=lambda d: _RANGE_ORDER.index(d) if d in _RANGE_ORDER else len(_RANGE_ORDER))
+    dtype = dtypes.as_dtype(dtype)
+    ts = []
+    for a, what in zip(args, ("start", "limit", "delta")):
+        if isinstance(a, Tensor):
+            if a.dtype != dtype:
+                from .math import cast
+                a = cast(a, dtype)
+            ts.append(a)
+        else:
+            ts.append(constant(np.asarray(a).astype(dtype), name=what))
+    return apply1("Range", ts, name=name or "range")
+
+
+def _linspace_block(i, start, stop, num, out_dtype):
+    m = backend.xp(i)
+    start, stop = m.asarray(start, dtype="float64"), m.asarray(stop, dtype="float64")
+    step = (stop - start) / (num - 1) if num > 1 else stop * 0
+    vals = start + i.astype("float64") * step
+    return m.where((i == num - 1) & (num > 1), stop, vals).astype(out_dtype)
+
+
+@register("LinSpace")
+class LinSpace:
+    grad = NOT_DIFFERENTIABLE
+
+    def infer(op):
+        start, stop, _ = op.inputs
+        dt = same_dtype(op, start, stop)
+        if dt.kind != "f":
+            fail(op, f"start and stop must be float32 or float64, got {dt.name}")
+        for t in (start, stop):
+            if t.shape.ndims is not None and t.shape.ndims != 0:
+                fail(op, f"start and stop must be scalars, got '{t.name}' of shape {t.shape}")
+        num = host_scalar(op, 2, "num")
+        if num is not None and num <= 0:
+            fail(op, f"Requires num > 0: {num}")
+        return [((num,), dt)]
+
+    def lower(op, start, stop, _):
+        num = int(host_lowered(op, 2, "num"))
+        if num <= 0:
+            fail(op, f"Requires num > 0: {num}")
+        dt = op.outputs[0].dtype
+        i = da.arange(num, chunks=gen_chunks((num,), dt), dtype=np.int64)
+        return da.blockwise(_linspace_block, "i", i, "i", start, "", stop, "", num=num, out_dtype=dt, dtype=dt,
+                            meta=backend.meta(i, dt))
+
+
+def linspace(start, stop, num, name=None):
+    """``num`` evenly spaced values from ``start`` to ``stop`` inclusive (TF1 alias ``lin_space``)."""
+    s = convert_to_tensor(start, dtype_hint=dtypes.float32)
+    e = convert_to_tensor(stop, dtype_hint=s.dtype)
+    return apply1("LinSpace", [s, e, int_arg(num, "num")], name=name or "LinSpace")
+
+
+lin_space = linspace
+
+
+# -- shape queries
+
+def _const_array(value, name):
+    return da.from_array(value, chunks=value.shape or (), name=name)
+
+
+def _block_dim(b, axis):
+    return backend.xp(b).full((1,) * b.ndim, b.shape[axis], dtype="int64")
+
+
+def _dyn_dim(x, axis):
+    """A 0-d int64 dask array: the length of ``x`` along ``axis`` when its chunk sizes are unknown."""
+    sizes = x.map_blocks(_block_dim, axis=axis, chunks=tuple((1,) * n for n in x.numblocks), dtype=np.int64,
+                         meta=backend.meta(x, np.int64))
+    return sizes[tuple(_FULL if i == axis else 0 for i in _range(x.ndim))].sum(dtype=np.int64)
+
+
+def _dims_array(x):
+    """x's dims as a list of python ints (known) and 0-d dask arrays (unknown chunk sizes)."""
+    return [int(d) if not math.isnan(d) else _dyn_dim(x, i) for i, d in enumerate(x.shape)]
+
+
+def _check_out_type(op):
+    if op.attrs["out_type"] not in (dtypes.int32, dtypes.int64):
+        fail(op, f"out_type must be int32 or int64, got {op.attrs['out_type'].name}")
+    return op.attrs["out_type"]
+
+
+@register("Shape")
+class Shape:
+    grad = NOT_DIFFERENTIABLE
+
+    def infer(op):
+        x = op.inputs[0]
+        return [((x.shape.ndims,), _check_out_type(op))]
+
+    def lower(op, x):
+        dt = op.attrs["out_type"]
+        dims = _dims_array(x)
+        if all(isinstance(d, int) for d in dims):
+            return _const_array(np.array(dims, dtype=dt), f"shape-{op.name}-{shape_str(dims)}")
+        parts = [da.from_array(np.array(d, np.int64)) if isinstance(d, int) else d for d in dims]
+        return da.stack(parts).astype(dt)
+
+    def host_from_shapes(op, dims):
+        return np.array(dims, dtype=object if None in dims else op.attrs["out_type"])
+
+
+def shape(input, name=None, out_type=dtypes.int32):
+    """The shape of ``input`` as a 1-D int tensor (known when built if the static shape is fully defined)."""
+    x = convert_to_tensor(input)
+    return apply1("Shape", [x], {"out_type": dtypes.as_dtype(out_type)}, name=name or "Shape")
+
+
+def dim_size(x, axis):
+    """``x``'s size along ``axis``: a python int when known statically, else a 0-d int32 tensor."""
+    d = x.shape[axis] if x.shape.ndims is not None else None
+    return shape(x)[axis] if d is None else d
+
+
+@register("Rank")
+class Rank:
+    grad = NOT_DIFFERENTIABLE
+
+    def infer(op):
+        return [((), dtypes.int32)]
+
+    def lower(op, x):
+        return _const_array(np.array(x.ndim, dtype=np.int32), f"rank-{op.name}-{x.ndim}")
+
+    def host_from_shapes(op, dims):
+        return np.array(len(dims), dtype=np.int32)
+
+
+def rank(input, name=None):
+    """The number of dims of ``input`` as a 0-d int32 tensor."""
+    return apply1("Rank", [convert_to_tensor(input)], name=name or "Rank")
+
+
+@register("Size")
+class Size:
+    grad = NOT_DIFFERENTIABLE
+
+    def infer(op):
+        return [((), _check_out_type(op))]
+
+    def lower(op, x):
+        dt = op.attrs["out_type"]
+        dims = _dims_array(x)
+        if all(isinstance(d, int) for d in dims):
+            n = math.prod(dims)
+            return _const_array(np.array(n, dtype=dt), f"size-{op.name}-{n}")
+        total = da.from_array(np.array(1, np.int64))
+        for d in dims:
+            total = total * d
+        return total.astype(dt)
+
+    def host_from_shapes(op, dims):
+        return None if None in dims else np.array(math.prod(dims), dtype=op.attrs["out_type"])
+
+
+def size(input, name=None, out_type=dtypes.int32):
+    """The number of elements of ``input`` as a 0-d int tensor."""
+    x = convert_to_tensor(input)
+    return apply1("Size", [x], {"out_type": dtypes.as_dtype(out_type)}, name=name or "Size")
+
