@@ -84,7 +84,7 @@ def gradients(ys, xs, grad_ys=None, name="gradients", stop_gradients=None, coloc
             if all(g is None for g in outs) or any(t in stops for t in op.outputs):
                 continue
             for t, g in zip(op.inputs, _apply_rule(op, outs)):
-                if g is not None and _differentiable(t) and t not in stops:
+                if g is not None and _differentiable(t):
                     grads.setdefault(t, []).append(_sum_to_shape(g, t))
         result = []
         for x in xs:

@@ -6,8 +6,10 @@ whole matrices (batch chunks are kept), then applies a per-block kernel from the
 import dask.array as da
 from numpy.linalg import LinAlgError  # the class numpy and cupy both raise
 
+import daskflow as df
 from .. import backend, dtypes, errors
 from ..graph import TensorShape
+from .math import _conj
 from .registry import apply1, convert_to_tensor, fail, register
 
 # ``inv`` at the top level is TF1's elementwise reciprocal, so only the TF1 matrix names are exported there;
@@ -108,6 +110,23 @@ def _whole_matrices(x, batch_chunks=None):
     return x.rechunk(spec)
 
 
+# -- gradient helpers
+
+def _adjoint_of(op, t):
+    """The conjugate transpose of each matrix of ``t`` (a tensor of ``op``'s gradient)."""
+    n = t.shape.ndims
+    if n is None:
+        fail(op, f"the gradient of {op.type} needs an input of known rank", errors.UnimplementedError)
+    return df.transpose(t, list(range(n - 2)) + [n - 1, n - 2], conjugate=True)
+
+
+def _lower_half_diagonal(l):
+    """A mask keeping a matrix's lower triangle and half its diagonal, for matrices the size of ``l``'s."""
+    i = df.range(df.shape(l)[-1])
+    rows, cols = df.expand_dims(i, 1), df.expand_dims(i, 0)
+    return df.cast(df.greater(rows, cols), l.dtype) + 0.5 * df.cast(df.equal(rows, cols), l.dtype)
+
+
 # -- ops
 
 @register("MatrixInverse")
@@ -125,6 +144,10 @@ class MatrixInverse:
         return x.map_blocks(_inv_kernel, adjoint=op.attrs.get("adjoint", False), where=_where(op), dtype=x.dtype,
                             meta=backend.meta(x, x.dtype))
 
+    def grad(op, dy):  # d(A^-1) = -A^-1 dA A^-1
+        y, adj = op.outputs[0], op.attrs.get("adjoint", False)
+        return [-df.matmul(y, df.matmul(dy, y, adjoint_a=adj, adjoint_b=not adj), adjoint_a=not adj)]
+
 
 @register("MatrixDeterminant")
 class MatrixDeterminant:
@@ -141,6 +164,10 @@ class MatrixDeterminant:
         return x.map_blocks(_det_kernel, drop_axis=[n - 2, n - 1], dtype=x.dtype,
                             meta=backend.meta(x, x.dtype, ndim=n - 2))
 
+    def grad(op, dy):  # d det(A) = det(A) tr(A^-1 dA)
+        scale = df.expand_dims(df.expand_dims(dy * _conj(op.outputs[0]), -1), -1)
+        return [scale * df.matrix_inverse(op.inputs[0], adjoint=True)]
+
 
 @register("Cholesky")
 class Cholesky:
@@ -156,6 +183,16 @@ class Cholesky:
         x = _whole_matrices(x)
         return x.map_blocks(_cholesky_kernel, where=_where(op), dtype=x.dtype,
                             meta=backend.meta(x, x.dtype))
+
+    def grad(op, dl):
+        # why: Murray (2016), "Differentiation of the Cholesky decomposition", eq. 10: with P taking the lower
+        # triangle and half the diagonal, dA = L^-H P(L^H dL) L^-1, made symmetric as TF does (the input is taken
+        # to be symmetric, so the gradient is too)
+        l = op.outputs[0]
+        l_inv = df.matrix_inverse(l)
+        middle = df.matmul(l, dl, adjoint_a=True) * _lower_half_diagonal(l)
+        g = df.matmul(df.matmul(l_inv, middle, adjoint_a=True), l_inv)
+        return [0.5 * (g + _adjoint_of(op, g))]
 
 
 @register("MatrixSolve")
@@ -185,6 +222,11 @@ class MatrixSolve:
         b = _whole_matrices(b, batch_chunks=a.chunks[:-2])
         return da.map_blocks(_solve_kernel, a, b, adjoint=op.attrs.get("adjoint", False), where=_where(op),
                              dtype=b.dtype, chunks=b.chunks, meta=backend.meta(b, b.dtype))
+
+    def grad(op, dx):  # x = A^-1 b: db = A^-H dx, dA = -db x^H (adjoint: dA = -x db^H)
+        a, x, adj = op.inputs[0], op.outputs[0], op.attrs.get("adjoint", False)
+        db = df.matrix_solve(a, dx, adjoint=not adj)
+        return [-df.matmul(x, db, adjoint_b=True) if adj else -df.matmul(db, x, adjoint_b=True), db]
 
 
 # -- public functions

@@ -3,13 +3,16 @@
 Simple ops are one table row each: ``unary(...)``/``binary(...)`` declare the op, its dask lowering and the
 public function. Gradient rules go in the ``grad=`` slot next to each declaration.
 """
+import operator
 import string
 
 import dask.array as da
 import numpy as np
 
-from .. import backend, dtypes, kernels
+import daskflow as df
+from .. import backend, dtypes, errors, kernels
 from ..graph import TensorShape
+from .hostvalue import host_elementwise
 from .registry import (NOT_DIFFERENTIABLE, apply1, broadcast_shapes, convert_to_tensor, defop, fail,
                        register, same_dtype)
 
@@ -65,9 +68,10 @@ def _public(fn, names, doc):
     return _export(fn, *names)
 
 
-def unary(type_name, fn, *names, kinds=_NUMERIC, out_dtype=None, grad=None):
+def unary(type_name, fn, *names, kinds=_NUMERIC, out_dtype=None, grad=None, host=None):
     """Declare an elementwise op of one input and its public names. ``fn`` is the name of the array-module
-    function computing a chunk, or a ``kernels`` function; ``out_dtype`` a dtype or a function of the input's."""
+    function computing a chunk, or a ``kernels`` function; ``out_dtype`` a dtype or a function of the input's;
+    ``host`` a python function of numbers for evaluating small int shape arithmetic on the host."""
     def infer(op):
         x = op.inputs[0]
         _check_kind(op, x, kinds)
@@ -76,40 +80,86 @@ def unary(type_name, fn, *names, kinds=_NUMERIC, out_dtype=None, grad=None):
     def lower(op, x):
         return _elementwise(op, fn, op.outputs[0].dtype, x)
 
-    defop(type_name, infer, lower, grad=grad)
+    defop(type_name, infer, lower, grad=grad, host=host and host_elementwise(host))
 
     def public(x, name=None):
         return apply1(type_name, [x], name=name or type_name)
     return _public(public, names, f"Elementwise ``{names[0]}`` of ``x`` (op type ``{type_name}``).")
 
 
-unary("Neg", "negative", "negative", "neg")
-unary("Abs", "absolute", "abs", out_dtype=_real_dtype)  # complex -> its real dtype, as TF's ComplexAbs
-unary("Sign", "sign", "sign")
-unary("Square", "square", "square")
-unary("Reciprocal", "reciprocal", "reciprocal", "inv", kinds=_FLOAT)
-unary("Exp", "exp", "exp", kinds=_FLOAT)
-unary("Expm1", "expm1", "expm1", kinds=_FLOAT)
-unary("Log", "log", "log", kinds=_FLOAT)
-unary("Log1p", "log1p", "log1p", kinds=_FLOAT)
-unary("Sqrt", "sqrt", "sqrt", kinds=_FLOAT)
-unary("Rsqrt", kernels.rsqrt, "rsqrt", kinds=_FLOAT)
-unary("Sin", "sin", "sin", kinds=_FLOAT)
-unary("Cos", "cos", "cos", kinds=_FLOAT)
-unary("Tan", "tan", "tan", kinds=_FLOAT)
-unary("Asin", "arcsin", "asin", kinds=_FLOAT)
-unary("Acos", "arccos", "acos", kinds=_FLOAT)
-unary("Atan", "arctan", "atan", kinds=_FLOAT)
-unary("Sinh", "sinh", "sinh", kinds=_FLOAT)
-unary("Cosh", "cosh", "cosh", kinds=_FLOAT)
-unary("Tanh", "tanh", "tanh", kinds=_FLOAT)
-unary("Asinh", "arcsinh", "asinh", kinds=_FLOAT)
-unary("Acosh", "arccosh", "acosh", kinds=_FLOAT)
-unary("Atanh", "arctanh", "atanh", kinds=_FLOAT)
-unary("Sigmoid", kernels.sigmoid, "sigmoid", kinds=_FLOAT)
-unary("Softplus", kernels.softplus, "softplus", kinds="f")
-unary("Erf", kernels.erf, "erf", kinds="f")
-unary("Erfc", kernels.erfc, "erfc", kinds="f")
+# -- gradient helpers: rules build their gradients from public daskflow functions
+
+_ERF_SLOPE = float(2 / np.sqrt(np.pi))  # d/dx erf(x) = 2/sqrt(pi) * exp(-x^2)
+
+
+def _conj(t):
+    """TF's convention for complex inputs: dy times the conjugate derivative. Real tensors pass unchanged."""
+    return df.conj(t) if t.dtype.kind == "c" else t
+
+
+def _abs_grad(op, dy):
+    x = op.inputs[0]
+    if x.dtype.kind != "c":
+        return [dy * df.sign(x)]
+    y = op.outputs[0]  # |x| of a complex x: dy * x / |x|, and 0 at x = 0 (TF's ComplexAbs)
+    return [x * cast(dy / df.where_v2(df.equal(y, 0), 1, y), x.dtype)]
+
+
+def _pow_grad(op, dz):
+    x, y = op.inputs
+    # why: d/dy x^y = x^y log(x) is taken as 0 where log(x) is undefined (x <= 0; x = 0 for complex), as TF
+    ok = df.not_equal(x, 0) if x.dtype.kind == "c" else df.greater(x, 0)
+    log_x = df.where_v2(ok, df.log(df.where_v2(ok, x, 1)), 0)
+    return [dz * _conj(y * df.pow(x, y - 1)), dz * _conj(op.outputs[0] * log_x)]
+
+
+def _pick_grad(mask, dz):
+    """Gradients of an op giving x where ``mask`` holds and y elsewhere."""
+    return [df.where_v2(mask, dz, 0), df.where_v2(mask, 0, dz)]
+
+
+def _squared_difference_grad(op, dz):
+    g = dz * (2 * _conj(op.inputs[0] - op.inputs[1]))
+    return [g, -g]
+
+
+def _atan2_grad(op, dz):
+    a, b = op.inputs  # atan2(a, b) = atan(a / b)
+    scale = dz / (df.square(a) + df.square(b))
+    return [scale * b, -scale * a]
+
+
+unary("Neg", "negative", "negative", "neg", host=operator.neg, grad=lambda op, dy: [-dy])
+unary("Abs", "absolute", "abs", out_dtype=_real_dtype, grad=_abs_grad)  # complex -> its real dtype, as TF's ComplexAbs
+unary("Sign", "sign", "sign", grad=lambda op, dy: [None])
+unary("Square", "square", "square", grad=lambda op, dy: [dy * (2 * _conj(op.inputs[0]))])
+unary("Reciprocal", "reciprocal", "reciprocal", "inv", kinds=_FLOAT,
+      grad=lambda op, dy: [-dy * _conj(df.square(op.outputs[0]))])
+unary("Exp", "exp", "exp", kinds=_FLOAT, grad=lambda op, dy: [dy * _conj(op.outputs[0])])
+unary("Expm1", "expm1", "expm1", kinds=_FLOAT, grad=lambda op, dy: [dy * _conj(op.outputs[0] + 1)])
+unary("Log", "log", "log", kinds=_FLOAT, grad=lambda op, dy: [dy / _conj(op.inputs[0])])
+unary("Log1p", "log1p", "log1p", kinds=_FLOAT, grad=lambda op, dy: [dy / _conj(op.inputs[0] + 1)])
+unary("Sqrt", "sqrt", "sqrt", kinds=_FLOAT, grad=lambda op, dy: [dy / _conj(2 * op.outputs[0])])
+unary("Rsqrt", kernels.rsqrt, "rsqrt", kinds=_FLOAT,
+      grad=lambda op, dy: [dy * _conj(-0.5 * op.outputs[0] * df.square(op.outputs[0]))])
+unary("Sin", "sin", "sin", kinds=_FLOAT, grad=lambda op, dy: [dy * _conj(df.cos(op.inputs[0]))])
+unary("Cos", "cos", "cos", kinds=_FLOAT, grad=lambda op, dy: [-dy * _conj(df.sin(op.inputs[0]))])
+unary("Tan", "tan", "tan", kinds=_FLOAT, grad=lambda op, dy: [dy * _conj(1 + df.square(op.outputs[0]))])
+unary("Asin", "arcsin", "asin", kinds=_FLOAT, grad=lambda op, dy: [dy * _conj(df.rsqrt(1 - df.square(op.inputs[0])))])
+unary("Acos", "arccos", "acos", kinds=_FLOAT, grad=lambda op, dy: [-dy * _conj(df.rsqrt(1 - df.square(op.inputs[0])))])
+unary("Atan", "arctan", "atan", kinds=_FLOAT, grad=lambda op, dy: [dy / _conj(1 + df.square(op.inputs[0]))])
+unary("Sinh", "sinh", "sinh", kinds=_FLOAT, grad=lambda op, dy: [dy * _conj(df.cosh(op.inputs[0]))])
+unary("Cosh", "cosh", "cosh", kinds=_FLOAT, grad=lambda op, dy: [dy * _conj(df.sinh(op.inputs[0]))])
+unary("Tanh", "tanh", "tanh", kinds=_FLOAT, grad=lambda op, dy: [dy * _conj(1 - df.square(op.outputs[0]))])
+unary("Asinh", "arcsinh", "asinh", kinds=_FLOAT, grad=lambda op, dy: [dy / _conj(df.cosh(op.outputs[0]))])
+unary("Acosh", "arccosh", "acosh", kinds=_FLOAT, grad=lambda op, dy: [dy / _conj(df.sinh(op.outputs[0]))])
+unary("Atanh", "arctanh", "atanh", kinds=_FLOAT, grad=lambda op, dy: [dy / _conj(1 - df.square(op.inputs[0]))])
+unary("Sigmoid", kernels.sigmoid, "sigmoid", kinds=_FLOAT,
+      grad=lambda op, dy: [dy * _conj(op.outputs[0] * (1 - op.outputs[0]))])
+unary("Softplus", kernels.softplus, "softplus", kinds="f", grad=lambda op, dy: [dy * df.sigmoid(op.inputs[0])])
+unary("Erf", kernels.erf, "erf", kinds="f", grad=lambda op, dy: [dy * (_ERF_SLOPE * df.exp(-df.square(op.inputs[0])))])
+unary("Erfc", kernels.erfc, "erfc", kinds="f",
+      grad=lambda op, dy: [dy * (-_ERF_SLOPE * df.exp(-df.square(op.inputs[0])))])
 unary("Floor", "floor", "floor", kinds="f", grad=NOT_DIFFERENTIABLE)
 unary("Ceil", "ceil", "ceil", kinds="f", grad=NOT_DIFFERENTIABLE)
 unary("Round", "round", "round", kinds="fiu", grad=NOT_DIFFERENTIABLE)  # half to even, as TF and numpy
@@ -118,13 +168,13 @@ unary("IsNan", "isnan", "is_nan", kinds="f", out_dtype=dtypes.bool, grad=NOT_DIF
 unary("IsInf", "isinf", "is_inf", kinds="f", out_dtype=dtypes.bool, grad=NOT_DIFFERENTIABLE)
 unary("IsFinite", "isfinite", "is_finite", kinds="f", out_dtype=dtypes.bool, grad=NOT_DIFFERENTIABLE)
 unary("LogicalNot", "logical_not", "logical_not", kinds="b", grad=NOT_DIFFERENTIABLE)
-unary("Conj", "conj", "conj", kinds=_ANY)
+unary("Conj", "conj", "conj", kinds=_ANY, grad=lambda op, dy: [df.conj(dy)])
 
 
 # -- binary ops
 
-def binary(type_name, fn, *names, kinds=_NUMERIC, out_dtype=None, grad=None):
-    """Declare an elementwise op of two broadcasting inputs of one dtype (``fn`` as for ``unary``)."""
+def binary(type_name, fn, *names, kinds=_NUMERIC, out_dtype=None, grad=None, host=None):
+    """Declare an elementwise op of two broadcasting inputs of one dtype (``fn`` and ``host`` as for ``unary``)."""
     def infer(op):
         x, y = op.inputs
         dt = same_dtype(op, x, y)
@@ -134,7 +184,7 @@ def binary(type_name, fn, *names, kinds=_NUMERIC, out_dtype=None, grad=None):
     def lower(op, x, y):
         return _elementwise(op, fn, op.outputs[0].dtype, x, y)
 
-    defop(type_name, infer, lower, grad=grad)
+    defop(type_name, infer, lower, grad=grad, host=host and host_elementwise(host))
 
     def public(x, y, name=None):
         return apply1(type_name, [x, y], name=name or type_name)
@@ -146,18 +196,24 @@ def _truediv_dtype(dt):
     return dt if dt.kind in "fc" else (dtypes.float32 if dt.itemsize <= 2 else dtypes.float64)
 
 
-binary("AddV2", "add", "add")
-binary("Sub", "subtract", "subtract", "sub")
-binary("Mul", "multiply", "multiply", "mul")
-binary("RealDiv", "true_divide", "truediv", "divide", "realdiv", out_dtype=_truediv_dtype)
+binary("AddV2", "add", "add", host=operator.add, grad=lambda op, dz: [dz, dz])
+binary("Sub", "subtract", "subtract", "sub", host=operator.sub, grad=lambda op, dz: [dz, -dz])
+binary("Mul", "multiply", "multiply", "mul", host=operator.mul,
+       grad=lambda op, dz: [dz * _conj(op.inputs[1]), _conj(op.inputs[0]) * dz])
+binary("RealDiv", "true_divide", "truediv", "divide", "realdiv", out_dtype=_truediv_dtype,
+       grad=lambda op, dz: [dz / _conj(op.inputs[1]), -dz * _conj(op.outputs[0] / op.inputs[1])])
 # integer division by zero raises InvalidArgumentError, as TF; floor semantics for negative operands, as numpy
-binary("FloorDiv", kernels.floordiv, "floordiv", "floor_div", kinds="fiu", grad=NOT_DIFFERENTIABLE)
-binary("FloorMod", kernels.floormod, "floormod", "mod", kinds="fiu")
-binary("Pow", "power", "pow")
-binary("Maximum", "maximum", "maximum", kinds="fiu")
-binary("Minimum", "minimum", "minimum", kinds="fiu")
-binary("SquaredDifference", kernels.squared_difference, "squared_difference")
-binary("Atan2", "arctan2", "atan2", kinds="f")
+binary("FloorDiv", kernels.floordiv, "floordiv", "floor_div", kinds="fiu", grad=NOT_DIFFERENTIABLE,
+       host=operator.floordiv)
+binary("FloorMod", kernels.floormod, "floormod", "mod", kinds="fiu", host=operator.mod,
+       grad=lambda op, dz: [dz, -dz * df.floordiv(*op.inputs)])
+binary("Pow", "power", "pow", grad=_pow_grad)
+binary("Maximum", "maximum", "maximum", kinds="fiu", host=max,
+       grad=lambda op, dz: _pick_grad(df.greater_equal(*op.inputs), dz))
+binary("Minimum", "minimum", "minimum", kinds="fiu", host=min,
+       grad=lambda op, dz: _pick_grad(df.less_equal(*op.inputs), dz))
+binary("SquaredDifference", kernels.squared_difference, "squared_difference", grad=_squared_difference_grad)
+binary("Atan2", "arctan2", "atan2", kinds="f", grad=_atan2_grad)
 binary("Less", "less", "less", kinds="fiu", out_dtype=dtypes.bool, grad=NOT_DIFFERENTIABLE)
 binary("LessEqual", "less_equal", "less_equal", kinds="fiu", out_dtype=dtypes.bool, grad=NOT_DIFFERENTIABLE)
 binary("Greater", "greater", "greater", kinds="fiu", out_dtype=dtypes.bool, grad=NOT_DIFFERENTIABLE)
@@ -194,6 +250,13 @@ class Cast:
 
     def lower(op, x):  # quiet: NaN -> int is whatever the platform gives, as TF; complex -> real keeps .real
         return _elementwise(op, None, op.attrs["DstT"], x)
+
+    def grad(op, dy):  # between float and complex dtypes only: a cast from or to an integer passes nothing
+        src = op.inputs[0].dtype
+        return [cast(dy, src) if src.kind in _FLOAT and dy.dtype.kind in _FLOAT else None]
+
+    def host(op, x):
+        return x if x.dtype == object else x.astype(op.attrs["DstT"])
 
 
 def cast(x, dtype, name=None):
@@ -240,6 +303,12 @@ class Select:
         if op.attrs["rows"]:  # TF1: a vector condition selects rows of x and y
             c = c.reshape(c.shape + (1,) * (max(x.ndim, y.ndim) - 1))
         return da.where(c, x, y)
+
+    def grad(op, dz):  # each branch gets dz where it was picked; the condition gets nothing
+        c, rows = op.inputs[0], {"rows": op.attrs["rows"]}
+        zero = convert_to_tensor(0, dtype=dz.dtype)
+        return [None, apply1("Select", [c, dz, zero], rows, name="Select"),
+                apply1("Select", [c, zero, dz], rows, name="Select")]
 
 
 @register("Where")
@@ -313,6 +382,9 @@ class AddN:
     def lower(op, *xs):
         return _elementwise(op, kernels.add_n, op.outputs[0].dtype, *xs)
 
+    def grad(op, dy):
+        return [dy] * len(op.inputs)
+
 
 def add_n(inputs, name=None):
     """The elementwise sum of a list of tensors of one shape and dtype."""
@@ -355,6 +427,17 @@ class MatMul:
         if op.attrs["transpose_b"]:
             b = da.swapaxes(b, -1, -2)
         return da.matmul(a, b).astype(op.outputs[0].dtype, copy=False)  # dask sums int chunks as int64
+
+    def grad(op, dz):
+        # why: with z = op_a(a) @ op_b(b) (op_t a transpose when t is set), dz flows to op_a(a) as dz @ op_b(b)^H
+        # and to op_b(b) as op_a(a)^H @ dz; transposed back when needed. autodiff sums broadcast batch dims.
+        a, b = op.inputs
+        ta, tb = op.attrs["transpose_a"], op.attrs["transpose_b"]
+        ga = (matmul(_conj(b), dz, transpose_a=tb, transpose_b=True) if ta
+              else matmul(dz, _conj(b), transpose_b=not tb))
+        gb = (matmul(dz, _conj(a), transpose_a=True, transpose_b=ta) if tb
+              else matmul(_conj(a), dz, transpose_a=not ta))
+        return [ga, gb]
 
 
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False, a_is_sparse=False,
@@ -401,6 +484,12 @@ def _tensordot_axes(op, a, b, axes):
     return tuple(out)
 
 
+def _unpermute(t, order):
+    """``t``, whose axis k is axis ``order[k]`` of an input, transposed into that input's axis order."""
+    perm = [int(k) for k in np.argsort(order)]
+    return t if perm == sorted(perm) else df.transpose(t, perm)
+
+
 @register("Tensordot")
 class Tensordot:
     def infer(op):
@@ -417,6 +506,17 @@ class Tensordot:
     def lower(op, a, b):
         res = da.tensordot(a, b, axes=_tensordot_axes(op, *op.inputs, op.attrs["axes"]))
         return res.astype(op.outputs[0].dtype, copy=False)
+
+    def grad(op, dz):  # dz's axes are a's free axes, then b's: contract them with the other input
+        a, b = op.inputs
+        ax_a, ax_b = _tensordot_axes(op, a, b, op.attrs["axes"])
+        free_a = [i for i in range(a.shape.ndims) if i not in ax_a]
+        free_b = [j for j in range(b.shape.ndims) if j not in ax_b]
+        n = len(free_a)
+        ga = tensordot(dz, _conj(b), [list(range(n, n + len(free_b))), free_b])
+        gb = tensordot(_conj(a), dz, [free_a, list(range(n))])
+        return [_unpermute(ga, free_a + [ax_a[ax_b.index(j)] for j in sorted(ax_b)]),
+                _unpermute(gb, [ax_b[ax_a.index(i)] for i in sorted(ax_a)] + free_b)]
 
 
 def tensordot(a, b, axes, name=None):
@@ -478,8 +578,50 @@ def _parse_einsum(op, equation, shapes):
     return lhs + "->" + rhs, out
 
 
+def _einsum_labels(op):
+    """The labels of each input and of the output of einsum ``op``, with '...' spelled out in unused letters."""
+    xs = op.inputs
+    lhs, rhs = _parse_einsum(op, op.attrs["equation"], [tuple(t.shape) for t in xs])[0].split("->")
+    terms = lhs.split(",")
+    spare = [c for c in string.ascii_letters if c not in lhs + rhs]
+    n_ell = [t.shape.ndims - len(term) + 3 if "..." in term else 0 for term, t in zip(terms, xs)]
+    ell = "".join(spare[:max(n_ell)])
+
+    def spell(term, n):  # ellipsis dims broadcast from the right
+        return term.replace("...", ell[len(ell) - n:])
+    return [spell(t, n) for t, n in zip(terms, n_ell)], spell(rhs, len(ell))
+
+
+def _einsum_grad(op, dz):
+    # why: input i's gradient is the einsum of dz with the other inputs, out to input i's labels. A label of input
+    # i found nowhere else (summed away), or of size 1 everywhere else (broadcast), also needs ones of its shape.
+    if any(t.shape.ndims is None for t in op.inputs):
+        fail(op, "the gradient of einsum needs inputs of known rank", errors.UnimplementedError)
+    terms, out = _einsum_labels(op)
+    operands = [(out, dz)] + [(t, _conj(x)) for t, x in zip(terms, op.inputs)]
+    grads = []
+    for i, (term, x) in enumerate(zip(terms, op.inputs)):
+        if len(set(term)) != len(term):
+            fail(op, f"no gradient for einsum '{op.attrs['equation']}': input {i} repeats a label (a trace or a "
+                     "diagonal); write it with matrix ops instead", errors.UnimplementedError)
+        rest = operands[:i + 1] + operands[i + 2:]
+        sizes = {}
+        for t, y in rest:
+            for c, d in zip(t, y.shape):
+                sizes.setdefault(c, []).append(d)
+        if any(c not in sizes or (d != 1 and all(e == 1 for e in sizes[c])) for c, d in zip(term, x.shape)):
+            rest = rest + [(term, df.ones_like(x))]
+        if len(rest) == 1 and rest[0][0] == term:
+            grads.append(rest[0][1])
+        else:
+            grads.append(einsum(",".join(t for t, _ in rest) + "->" + term, *[y for _, y in rest]))
+    return grads
+
+
 @register("Einsum")
 class Einsum:
+    grad = _einsum_grad
+
     def infer(op):
         dt = same_dtype(op, *op.inputs)
         if any(t.shape.ndims is None for t in op.inputs):

@@ -9,9 +9,11 @@ import math
 import dask.array as da
 import numpy as np
 
+import daskflow as df
 from .. import dtypes, errors
 from ..graph import Tensor, TensorShape, name_scope
-from .math import add, cast, equal, exp, is_finite, log, not_equal, subtract, where_v2
+from .hostvalue import is_partial
+from .math import _conj, add, cast, equal, exp, is_finite, log, not_equal, subtract, where_v2
 from .registry import NOT_DIFFERENTIABLE, apply1, convert_to_tensor, defop, fail
 from .state import stop_gradient
 
@@ -91,8 +93,10 @@ _DOC = """{what} of ``input_tensor`` over ``axis`` (op type ``{type}``).
     """
 
 
-def reduction(type_name, lower, public_name, kinds="fciu", nonempty=False, doc=""):
-    """Declare a reduction op: input 0 reduced over ``attrs["axis"]`` by ``lower(x, axes, keepdims)``."""
+def reduction(type_name, lower, public_name, kinds="fciu", nonempty=False, doc="", host=None, grad=None):
+    """Declare a reduction op: input 0 reduced over ``attrs["axis"]`` by ``lower(x, axes, keepdims)``; ``host``
+    (a numpy reduction) evaluates small int shape arithmetic on the host, e.g. ``reduce_prod(shape(x))``;
+    ``grad`` is the gradient rule."""
     def infer(op):
         x = op.inputs[0]
         _check_kind(op, x, kinds)
@@ -108,7 +112,12 @@ def reduction(type_name, lower, public_name, kinds="fciu", nonempty=False, doc="
     def lower_op(op, x):
         return lower(x, _axes(op, op.attrs["axis"], x.ndim), op.attrs["keepdims"])
 
-    defop(type_name, infer, lower_op)
+    def host_op(op, v):
+        if is_partial(v):
+            return None
+        return host(v, axis=_axes(op, op.attrs["axis"], v.ndim), keepdims=op.attrs["keepdims"])
+
+    defop(type_name, infer, lower_op, grad=grad, host=host and host_op)
 
     def public(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
         attrs = {"axis": _static_axis(_pick("axis", axis, "reduction_indices", reduction_indices)),
@@ -145,15 +154,66 @@ def _count(x, axes, keep):
     return da.sum(da.ones_like(x, dtype=np.int64), axis=axes, keepdims=keep)
 
 
-reduction("Sum", lambda x, ax, k: da.sum(x, axis=ax, keepdims=k, dtype=x.dtype), "reduce_sum", doc="Sum")
-reduction("Mean", _mean, "reduce_mean", doc="Mean (integers truncate toward zero, as TF)")
-reduction("Prod", lambda x, ax, k: da.prod(x, axis=ax, keepdims=k, dtype=x.dtype), "reduce_prod", doc="Product")
+# -- gradient rules
+
+def _with_reduced_dims(op, t):
+    """``t`` (an output of reduction ``op``, or its gradient) with the reduced axes back, as dims of size 1."""
+    x = op.inputs[0]
+    if op.attrs["keepdims"] or t.shape.ndims == 0:
+        return t
+    if x.shape.ndims is None:
+        fail(op, "the gradient of a reduction over some axes needs an input of known rank", errors.UnimplementedError)
+    for a in _axes(op, op.attrs["axis"], x.shape.ndims):
+        t = df.expand_dims(t, a)
+    return t
+
+
+def _sum_grad(op, dy):
+    return [df.broadcast_to(_with_reduced_dims(op, dy), df.shape(op.inputs[0]))]
+
+
+def _mean_grad(op, dy):
+    x = op.inputs[0]
+    dims = [x.shape[a] for a in _axes(op, op.attrs["axis"], x.shape.ndims)] if x.shape.ndims is not None else [None]
+    if None in dims:  # known only at run time: the input's size over the output's, as TF
+        n = cast(df.size(x), dy.dtype) / cast(df.maximum(df.size(op.outputs[0]), 1), dy.dtype)
+    else:
+        n = max(math.prod(dims), 1)
+    return _sum_grad(op, dy / n)
+
+
+def _extreme_grad(op, dy):  # the entries equal to the max (min) share dy evenly, as TF
+    x = op.inputs[0]
+    hit = cast(equal(x, _with_reduced_dims(op, op.outputs[0])), x.dtype)
+    return [hit / df.reduce_sum(hit, op.attrs["axis"], keepdims=True) * _with_reduced_dims(op, dy)]
+
+
+def _prod_grad(op, dy):
+    # why: y / x_i divides by zero at zeros. Instead, d y / d x_i is the product of the nonzero entries other
+    # than x_i, times that of the zero entries other than x_i: 1 with none, the zero entry itself with one (0, but
+    # with the right derivative, so gradients of gradients hold) and 0 with more. TF gets it from cumprods.
+    x, axis = op.inputs[0], op.attrs["axis"]
+    zero = equal(x, 0)
+    safe, zero_x, is_zero = where_v2(zero, 1, x), where_v2(zero, x, 0), cast(zero, x.dtype)
+    n_other = df.reduce_sum(is_zero, axis, keepdims=True) - is_zero  # zeros among the other entries
+    other_zero = where_v2(equal(n_other, 1), df.reduce_sum(zero_x, axis, keepdims=True) - zero_x, 0)
+    g = df.reduce_prod(safe, axis, keepdims=True) / safe * where_v2(equal(n_other, 0), 1, other_zero)
+    return [_conj(g) * _with_reduced_dims(op, dy)]
+
+
+reduction("Sum", lambda x, ax, k: da.sum(x, axis=ax, keepdims=k, dtype=x.dtype), "reduce_sum", doc="Sum",
+          host=np.sum, grad=_sum_grad)
+reduction("Mean", _mean, "reduce_mean", doc="Mean (integers truncate toward zero, as TF)", grad=_mean_grad)
+reduction("Prod", lambda x, ax, k: da.prod(x, axis=ax, keepdims=k, dtype=x.dtype), "reduce_prod", doc="Product",
+          host=np.prod, grad=_prod_grad)
 reduction("Max", lambda x, ax, k: da.max(x, axis=ax, keepdims=k), "reduce_max", kinds="fiu", nonempty=True,
-          doc="Maximum")
+          doc="Maximum", grad=_extreme_grad)
 reduction("Min", lambda x, ax, k: da.min(x, axis=ax, keepdims=k), "reduce_min", kinds="fiu", nonempty=True,
-          doc="Minimum")
-reduction("Any", lambda x, ax, k: da.any(x, axis=ax, keepdims=k), "reduce_any", kinds="b", doc="Logical or")
-reduction("All", lambda x, ax, k: da.all(x, axis=ax, keepdims=k), "reduce_all", kinds="b", doc="Logical and")
+          doc="Minimum", grad=_extreme_grad)
+reduction("Any", lambda x, ax, k: da.any(x, axis=ax, keepdims=k), "reduce_any", kinds="b", doc="Logical or",
+          grad=NOT_DIFFERENTIABLE)
+reduction("All", lambda x, ax, k: da.all(x, axis=ax, keepdims=k), "reduce_all", kinds="b", doc="Logical and",
+          grad=NOT_DIFFERENTIABLE)
 
 
 # -- composites

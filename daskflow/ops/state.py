@@ -30,6 +30,9 @@ class Const:
         # constants are graph data, small by design; their key is their op name, never a hash of the data
         return da.from_array(v, chunks=v.shape or (), name=f"const-{op.name}")
 
+    def host(op):
+        return op.attrs["value"]
+
     grad = NOT_DIFFERENTIABLE
 
 
@@ -116,6 +119,9 @@ class Identity:
     def lower(op, x):
         return x
 
+    def host(op, x):
+        return x
+
     def grad(op, dy):
         return [dy]
 
@@ -126,6 +132,9 @@ class StopGradient:
         return [(op.inputs[0].shape, op.inputs[0].dtype)]
 
     def lower(op, x):
+        return x
+
+    def host(op, x):
         return x
 
     grad = NOT_DIFFERENTIABLE

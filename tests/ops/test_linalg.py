@@ -4,7 +4,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import daskflow as df
-from daskflow.testing import assert_op, run_graph
+from daskflow.autodiff import gradients
+from daskflow.testing import GradCase, assert_op, run_graph
 
 TESTED_OPS = {"MatrixInverse", "MatrixDeterminant", "Cholesky", "MatrixSolve"}
 
@@ -186,3 +187,49 @@ def test_singular_matrix_has_zero_determinant():
     x = np.array([[1.0, 2.0], [2.0, 4.0]])
     assert run_graph(df.matrix_determinant, x) == pytest.approx(0.0, abs=1e-12)
 
+
+
+# -- gradients: GRAD_CASES rows are checked against finite differences by tests/autodiff/test_op_grads.py
+
+def _spd_of(a):
+    """A symmetric positive-definite function of any square ``a``: Cholesky reads the lower triangle only, so
+    its (symmetric, as TF's) gradient is checked through a symmetric input."""
+    n = a.shape[-1]
+    return df.matmul(a, a, transpose_b=True) + np.eye(n) * n
+
+
+def uniform(shape, seed=0):
+    return np.random.default_rng(seed).uniform(-1, 1, shape)
+
+
+GRAD_CASES = [
+    GradCase("MatrixInverse", df.matrix_inverse, [(3, 3)], inputs=lambda: [general((3, 3))], order=2),
+    GradCase("MatrixInverse", df.matrix_inverse, [(2, 3, 3)], inputs=lambda: [general((2, 3, 3), seed=1)]),
+    GradCase("MatrixInverse", lambda a: df.matrix_inverse(a, adjoint=True), [(3, 3)],
+             inputs=lambda: [general((3, 3), seed=2)]),
+    GradCase("MatrixDeterminant", df.matrix_determinant, [(3, 3)], inputs=lambda: [general((3, 3))], order=2),
+    GradCase("MatrixDeterminant", df.matrix_determinant, [(2, 1, 4, 4)],
+             inputs=lambda: [general((2, 1, 4, 4), seed=3)]),
+    GradCase("Cholesky", lambda a: df.cholesky(_spd_of(a)), [(3, 3)], order=2),
+    GradCase("Cholesky", lambda a: df.cholesky(_spd_of(a)), [(2, 4, 4)]),
+    GradCase("MatrixSolve", df.matrix_solve, [(3, 3), (3, 2)], inputs=lambda: [general((3, 3)), uniform((3, 2))],
+             order=2),
+    GradCase("MatrixSolve", df.matrix_solve, [(2, 3, 3), (2, 3, 1)],
+             inputs=lambda: [general((2, 3, 3), seed=4), uniform((2, 3, 1), seed=5)]),
+    GradCase("MatrixSolve", lambda a, b: df.matrix_solve(a, b, adjoint=True), [(3, 3), (3, 4)],
+             inputs=lambda: [general((3, 3), seed=6), uniform((3, 4), seed=7)]),
+]
+
+
+def test_determinant_gradient_is_the_cofactor_matrix():
+    a = general((3, 3))
+    got = run_graph(lambda t: gradients(df.matrix_determinant(t), [t])[0], a)
+    np.testing.assert_allclose(got, np.linalg.det(a) * np.linalg.inv(a).T)
+
+
+def test_cholesky_gradient_with_unknown_matrix_size():
+    a = spd((2, 3, 3))
+    got = run_graph(lambda t: gradients(df.reduce_sum(df.cholesky(t)), [t])[0], a, feed_static_shape=False)
+    ref = run_graph(lambda t: gradients(df.reduce_sum(df.cholesky(t)), [t])[0], a)
+    np.testing.assert_allclose(got, ref)
+    np.testing.assert_allclose(got, np.swapaxes(got, -1, -2))

@@ -12,7 +12,8 @@ from hypothesis.extra import numpy as hnp
 import daskflow as df
 from daskflow.ops import math as dfmath
 from daskflow.ops.registry import OPS
-from daskflow.testing import assert_op, raise_if_computes, rand, run_graph
+from daskflow.autodiff import gradients
+from daskflow.testing import GradCase, assert_op, raise_if_computes, rand, run_graph
 
 TESTED_OPS = {
     "Neg", "Abs", "Sign", "Square", "Reciprocal", "Exp", "Expm1", "Log", "Log1p", "Sqrt", "Rsqrt", "Sin", "Cos",
@@ -595,3 +596,143 @@ def test_building_does_not_compute():
         y = df.matmul(df.sigmoid(x) * 2.0 - 1.0, ones([3, 2]))
         z = df.einsum("ij->j", df.where(y > 0, y, -y))
         df.lower(z, {x: np.ones((4, 3), np.float32)})
+
+
+# -- gradients: GRAD_CASES rows are checked against finite differences by tests/autodiff/test_op_grads.py
+
+def draw(*specs, seed=0):
+    """``inputs=`` for a GradCase: one array per ``(shape, low, high)``, uniform in ``[low, high)``."""
+    def inputs():
+        rng = np.random.default_rng(seed)
+        return [rng.uniform(lo, hi, size=shape) for shape, lo, hi in specs]
+    return inputs
+
+
+def away_from_zero(shape, seed=0):
+    """``inputs=`` for ops with a kink at 0: magnitudes in [0.3, 2), random signs."""
+    def inputs():
+        rng = np.random.default_rng(seed)
+        return [rng.uniform(0.3, 2.0, size=shape) * rng.choice([-1.0, 1.0], size=shape)]
+    return inputs
+
+
+ANY = (-2.0, 2.0)
+# op type, function, input domain, order
+UNARY_GRADS = [
+    ("Neg", df.negative, ANY, 1), ("Square", df.square, ANY, 2), ("Reciprocal", df.reciprocal, (0.5, 2.0), 2),
+    ("Exp", df.exp, ANY, 2), ("Expm1", df.expm1, ANY, 1), ("Log", df.log, (0.5, 2.0), 2),
+    ("Log1p", df.log1p, (-0.5, 2.0), 1), ("Sqrt", df.sqrt, (0.5, 2.0), 2), ("Rsqrt", df.rsqrt, (0.5, 2.0), 2),
+    ("Sin", df.sin, ANY, 2), ("Cos", df.cos, ANY, 1), ("Tan", df.tan, (-1.2, 1.2), 1),
+    ("Asin", df.asin, UNIT, 1), ("Acos", df.acos, UNIT, 1), ("Atan", df.atan, ANY, 1), ("Sinh", df.sinh, ANY, 1),
+    ("Cosh", df.cosh, ANY, 1), ("Tanh", df.tanh, ANY, 2), ("Asinh", df.asinh, ANY, 1),
+    ("Acosh", df.acosh, (1.2, 3.0), 1), ("Atanh", df.atanh, UNIT, 1), ("Sigmoid", df.sigmoid, ANY, 2),
+    ("Softplus", df.softplus, ANY, 2), ("Erf", df.erf, ANY, 2), ("Erfc", df.erfc, ANY, 1), ("Conj", df.conj, ANY, 1),
+]
+POSITIVE_Y = (0.5, 2.0)
+# op type, function, x domain, y domain, order on broadcasting shapes
+BINARY_GRADS = [
+    ("AddV2", df.add, ANY, ANY, 1), ("Sub", df.subtract, ANY, ANY, 1), ("Mul", df.multiply, ANY, ANY, 2),
+    ("RealDiv", df.truediv, ANY, POSITIVE_Y, 2), ("FloorMod", df.floormod, ANY, POSITIVE_Y, 1),
+    ("Pow", df.pow, (0.5, 2.0), ANY, 2), ("Maximum", df.maximum, ANY, ANY, 1), ("Minimum", df.minimum, ANY, ANY, 1),
+    ("SquaredDifference", df.squared_difference, ANY, ANY, 2), ("Atan2", df.atan2, ANY, ANY, 1),
+]
+BINARY_SHAPES = [((3, 4), (3, 4)), ((3, 1), (4,)), ((), (2, 3))]
+
+
+def _matmul(**kw):
+    return lambda a, b: df.matmul(a, b, **kw)
+
+
+def _einsum(eq):
+    return lambda *xs: df.einsum(eq, *xs)
+
+
+GRAD_CASES = [GradCase(t, fn, [(3, 4)], domain=dom, order=order) for t, fn, dom, order in UNARY_GRADS] + [
+    GradCase(t, fn, [sx, sy], inputs=draw((sx, *dx), (sy, *dy), seed=i), order=order if sx == (3, 1) else 1)
+    for t, fn, dx, dy, order in BINARY_GRADS for i, (sx, sy) in enumerate(BINARY_SHAPES)
+] + [
+    GradCase("Abs", df.abs, [(3, 4)], inputs=away_from_zero((3, 4)), order=2),
+    GradCase("Sign", lambda x: df.sign(x) * x, [(3, 4)], inputs=away_from_zero((3, 4))),
+    # float <-> complex casts pass dy (the complex Exp rule in between); a cast to int passes nothing
+    GradCase({"Cast", "Exp"}, lambda x: df.cast(df.exp(df.cast(x, df.complex128)), df.float64), [(3, 4)], order=2),
+    GradCase("Cast", lambda x: x * df.cast(df.cast(x, df.int32), df.float64), [(3, 4)], domain=(0.1, 3.9)),
+    GradCase("Select", lambda c, x, y: df.where_v2(c > 0, x, y), [(3, 1), (4,), ()], order=2),
+    GradCase("Select", lambda c, x, y: df.where(c > 0, x, y), [(3,), (3, 4), (3, 4)]),  # a vector picks rows
+    GradCase("AddN", lambda x, y: df.add_n([x, y, x]), [(3, 4), (3, 4)], order=2),
+    GradCase("BatchMatMulV2", _matmul(), [(3, 4), (4, 5)], order=2),
+    GradCase("BatchMatMulV2", _matmul(transpose_a=True), [(4, 3), (4, 5)]),
+    GradCase("BatchMatMulV2", _matmul(transpose_b=True), [(3, 4), (5, 4)]),
+    GradCase("BatchMatMulV2", _matmul(transpose_a=True, transpose_b=True), [(4, 3), (5, 4)], order=2),
+    GradCase("BatchMatMulV2", _matmul(), [(2, 3, 4), (2, 4, 5)]),
+    GradCase("BatchMatMulV2", _matmul(), [(2, 1, 3, 4), (5, 4, 6)], order=2),  # broadcast batch dims
+    GradCase("BatchMatMulV2", _matmul(transpose_a=True, transpose_b=True), [(2, 1, 4, 3), (5, 6, 4)]),
+    GradCase("BatchMatMulV2", _matmul(transpose_b=True), [(3, 4), (2, 5, 4)]),
+    GradCase("Tensordot", lambda a, b: df.tensordot(a, b, 1), [(3, 4), (4, 5)], order=2),
+    GradCase("Tensordot", lambda a, b: df.tensordot(a, b, ([2, 0], [0, 1])), [(3, 4, 2), (2, 3, 5)], order=2),
+    GradCase("Tensordot", lambda a, b: df.tensordot(a, b, 0), [(2, 3), (4,)]),
+    GradCase("Einsum", _einsum("ij,jk->ik"), [(3, 4), (4, 5)], order=2),
+    GradCase("Einsum", _einsum("ij,jk"), [(3, 4), (4, 5)]),  # implicit output
+    GradCase("Einsum", _einsum("bij,bjk->bik"), [(2, 3, 4), (2, 4, 5)]),
+    GradCase("Einsum", _einsum("...ij,...jk->...ik"), [(2, 1, 3, 4), (5, 4, 6)], order=2),
+    GradCase("Einsum", _einsum("ij->"), [(3, 4)], order=2),
+    GradCase("Einsum", _einsum("ij->ji"), [(3, 4)]),
+    GradCase("Einsum", _einsum("ij,j->i"), [(3, 4), (1,)]),  # j broadcast from size 1
+    GradCase("Einsum", _einsum("ij,k->ik"), [(3, 4), (2,)]),  # j summed in the first input only
+    GradCase("Einsum", _einsum("i,j->ij"), [(3,), (4,)]),
+    GradCase("Einsum", _einsum("ij,jk,kl->il"), [(2, 3), (3, 4), (4, 2)], order=2),
+    GradCase("CheckNumerics", lambda x: df.check_numerics(x * x, "bad values"), [(3, 4)], order=2),
+]
+
+
+def _grads(build, *arrays, **kw):
+    """Values of ``gradients(build(*xs), xs, **kw)`` at ``arrays``."""
+    return run_graph(lambda *xs: gradients(build(*xs), list(xs), **kw), *arrays)
+
+
+def test_pow_gradient_is_finite_where_x_is_not_positive():
+    x, y = np.array([-1.5, 0.0, 2.0]), np.full(3, 2.0)
+    dx, dy = _grads(df.pow, x, y)
+    np.testing.assert_allclose(dx, 2 * x)
+    np.testing.assert_allclose(dy, [0.0, 0.0, 4 * np.log(2.0)])
+
+
+@pytest.mark.parametrize("fn", [df.maximum, df.minimum])
+def test_ties_give_the_gradient_to_x(fn):
+    x = np.array([1.0, 2.0, 3.0])
+    dx, dy = _grads(fn, x, x.copy())
+    np.testing.assert_array_equal(dx, 1.0)
+    np.testing.assert_array_equal(dy, 0.0)
+
+
+def test_sign_and_comparisons_pass_no_gradient():
+    x = df.placeholder(df.float64, [3])
+    assert gradients(df.sign(x), [x]) == [None]
+    assert gradients(df.cast(df.greater(x, 0.0), df.float64), [x]) == [None]
+    assert gradients(df.cast(df.floor(x), df.float64), [x]) == [None]
+
+
+def test_complex_gradients_follow_tf_conjugate_convention():
+    x = np.array([1.0 + 2.0j, -0.5 + 0.3j])
+    np.testing.assert_allclose(_grads(df.exp, x)[0], np.conj(np.exp(x)))
+    np.testing.assert_allclose(_grads(lambda t: t * t, x)[0], 2 * np.conj(x))
+    np.testing.assert_allclose(_grads(df.abs, x)[0], x / np.abs(x))
+    np.testing.assert_allclose(_grads(lambda a, b: df.matmul(a, b), x.reshape(1, 2), x.reshape(2, 1))[0],
+                               np.conj(x.reshape(1, 2)))
+
+
+def test_einsum_gradient_of_a_repeated_label_is_unimplemented():
+    x = df.placeholder(df.float64, [3, 3])
+    with pytest.raises(df.errors.UnimplementedError, match=r"einsum 'ii->i'.*repeats a label.*'Einsum'"):
+        gradients(df.einsum("ii->i", x), [x])
+
+
+def test_matmul_gradients_with_unknown_dims():
+    a, b = rand((5, 3), seed=1), rand((3, 2), seed=2)
+
+    def build(x, w):
+        return df.reduce_sum(df.square(df.matmul(x, w)))
+
+    got = run_graph(lambda x, w: gradients(build(x, w), [x, w]), a, b, feed_static_shape=False)
+    z = 2 * a @ b
+    np.testing.assert_allclose(got[0], z @ b.T)
+    np.testing.assert_allclose(got[1], a.T @ z)

@@ -8,7 +8,8 @@ from hypothesis.extra import numpy as hnp
 
 import daskflow as df
 from daskflow.ops.registry import NOT_DIFFERENTIABLE, OPS
-from daskflow.testing import assert_op, rand, run_graph
+from daskflow.autodiff import gradients
+from daskflow.testing import GradCase, assert_op, rand, run_graph
 
 TESTED_OPS = {"Sum", "Mean", "Max", "Min", "Prod", "Any", "All", "ArgMax", "ArgMin"}
 
@@ -334,3 +335,73 @@ def test_count_nonzero(dtype):
     t = df.count_nonzero(x, name="nz", dtype=df.int32)
     assert t.name == "nz:0" and t.dtype == df.int32
     assert df.count_nonzero(input=x).dtype == df.int64
+
+
+# -- gradients: GRAD_CASES rows are checked against finite differences by tests/autodiff/test_op_grads.py
+
+def distinct(shape, seed=0):
+    """``inputs=`` with no ties (for max and min): a shuffled range, scaled."""
+    return lambda: [np.random.default_rng(seed).permutation(int(np.prod(shape))).reshape(shape) * 0.1 - 1.0]
+
+
+def with_unknown_dims(build):
+    """``build`` on its input seen through a placeholder of unknown dims; reshaped back to the static shape."""
+    def f(x):
+        static = build(x).shape  # built only for its static shape: not on the path to the loss
+        return df.reshape(build(df.placeholder_with_default(x, [None] * x.shape.ndims)), static)
+    return f
+
+
+def _reduce(fn, axis=None, keepdims=False):
+    return lambda x: fn(x, axis, keepdims=keepdims)
+
+
+# axis, keepdims: all axes, one, several kept, a negative one kept
+REDUCE_AXES = [(None, False), (0, False), ([0, 2], True), (-1, True)]
+
+GRAD_CASES = [
+    GradCase(t, _reduce(fn, ax, keep), [(3, 4, 2)], order=2 if ax is None else 1)
+    for t, fn in [("Sum", df.reduce_sum), ("Mean", df.reduce_mean)] for ax, keep in REDUCE_AXES
+] + [
+    GradCase(t, _reduce(fn, ax, keep), [(3, 4, 2)], inputs=distinct((3, 4, 2)))
+    for t, fn in [("Max", df.reduce_max), ("Min", df.reduce_min)] for ax, keep in REDUCE_AXES
+] + [
+    GradCase("Prod", _reduce(df.reduce_prod, ax, keep), [(3, 4, 2)], domain=(0.5, 1.5), order=2 if ax == 0 else 1)
+    for ax, keep in REDUCE_AXES
+] + [
+    # zeros: none, one and two in a row (the product is multilinear, so finite differences are exact there)
+    GradCase("Prod", _reduce(df.reduce_prod, 1), [(4, 3)], order=2,
+             inputs=lambda: [np.array([[0.5, 2.0, 1.5], [0.0, 2.0, -1.5], [0.0, 0.0, 2.0], [0.0, 0.0, 0.0]])]),
+    GradCase("Mean", with_unknown_dims(_reduce(df.reduce_mean, [0, 1])), [(3, 4, 2)], order=2),
+    GradCase("Sum", with_unknown_dims(_reduce(df.reduce_sum, 1, True)), [(3, 4, 2)]),
+    GradCase("Max", with_unknown_dims(_reduce(df.reduce_max, -1)), [(3, 4, 2)], inputs=distinct((3, 4, 2))),
+    GradCase({"Sum", "Max", "Exp", "Log"}, lambda x: df.reduce_logsumexp(x, 1), [(3, 4)], order=2),
+]
+
+
+def _grad(build, x, **kw):
+    return run_graph(lambda t: gradients(build(t), [t])[0], x, **kw)
+
+
+def test_max_and_min_split_the_gradient_among_ties():
+    x = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]])
+    np.testing.assert_allclose(_grad(lambda t: df.reduce_max(t, 1), x), [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
+    np.testing.assert_allclose(_grad(df.reduce_min, np.array([[2.0, 3.0, 3.0], [1.0, 1.0, 4.0]])),
+                               [[0, 0, 0], [0.5, 0.5, 0]])
+
+
+def test_prod_gradient_at_zeros():
+    x = np.array([[2.0, 3.0, 4.0], [0.0, 3.0, 4.0], [0.0, 0.0, 4.0]])
+    np.testing.assert_allclose(_grad(lambda t: df.reduce_prod(t, 1), x),
+                               [[12.0, 8.0, 6.0], [12.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+
+
+def test_mean_gradient_divides_by_the_count_known_at_run_time():
+    x = np.ones((4, 3))
+    np.testing.assert_allclose(_grad(df.reduce_mean, x, feed_static_shape=False), np.full((4, 3), 1 / 12))
+    np.testing.assert_allclose(_grad(lambda t: df.reduce_mean(t, 0), x, feed_static_shape=False),
+                               np.full((4, 3), 1 / 4))
+
+
+def test_bool_reductions_are_not_differentiable():
+    assert OPS["Any"].grad is NOT_DIFFERENTIABLE and OPS["All"].grad is NOT_DIFFERENTIABLE
