@@ -22,9 +22,10 @@ from .ops.reduce import *  # noqa: F401,F403
 from .ops.registry import convert_to_tensor
 from .ops.state import *  # noqa: F401,F403
 from .session import ConfigProto, InteractiveSession, Session, get_default_session, lower
-from . import debugging, linalg, math, nn, random  # noqa: E402 - namespaces over the ops above
+from . import debugging, linalg, math, nn, random, train  # noqa: E402 - namespaces over the ops above
 
 Dimension = int
 GraphKeys = type("GraphKeys", (), {"GLOBAL_VARIABLES": "variables", "TRAINABLE_VARIABLES": "trainable_variables",
-                                   "LOCAL_VARIABLES": "local_variables"})
+                                   "LOCAL_VARIABLES": "local_variables", "GLOBAL_STEP": "global_step",
+                                   "TRAIN_OP": "train_op"})
 __version__ = "0.1.0"
