@@ -95,17 +95,22 @@ def fill(dims, value, name=None):
     return apply1("Fill", [int_arg(dims, "dims"), convert_to_tensor(value)], name=name or "Fill")
 
 
+def _as_dims(shape):
+    """A python int shape means a vector of that length, as TF's ``zeros(3)``."""
+    return [shape] if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool) else shape
+
+
 def zeros(shape, dtype=dtypes.float32, name=None):
     """A tensor of ``shape`` filled with zeros of ``dtype`` (float32 by default)."""
     dtype = dtypes.as_dtype(dtype)
-    return apply1("Fill", [int_arg(shape, "shape"), constant(np.zeros((), dtype), name="zeros_value")],
+    return apply1("Fill", [int_arg(_as_dims(shape), "shape"), constant(np.zeros((), dtype), name="zeros_value")],
                   name=name or "zeros")
 
 
 def ones(shape, dtype=dtypes.float32, name=None):
     """A tensor of ``shape`` filled with ones of ``dtype`` (float32 by default)."""
     dtype = dtypes.as_dtype(dtype)
-    return apply1("Fill", [int_arg(shape, "shape"), constant(np.ones((), dtype), name="ones_value")],
+    return apply1("Fill", [int_arg(_as_dims(shape), "shape"), constant(np.ones((), dtype), name="ones_value")],
                   name=name or "ones")
 
 

@@ -134,3 +134,9 @@ GRAD_CASES = [
     GradCase("Fill", lambda v: df.fill([2, 3], v), [()], order=2),
     GradCase("Fill", lambda v, x: df.fill(df.shape(x), v) * x, [(), (3, 2)]),
 ]
+
+
+def test_zeros_and_ones_take_an_int_shape():
+    import daskflow as df
+    np.testing.assert_array_equal(df.ones(2).compute(), np.ones(2, "f4"))
+    assert df.zeros(3, df.int32).compute().tolist() == [0, 0, 0]
