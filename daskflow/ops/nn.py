@@ -8,7 +8,8 @@ from .reduce import _float_input, _pick, reduce_max, reduce_sum
 from .registry import apply1, defop, fail
 from .state import stop_gradient
 
-__all__ = ["relu", "relu6", "softmax", "log_softmax"]
+__all__ = ["relu", "relu6", "softmax", "log_softmax", "softmax_cross_entropy_with_logits",
+           "softmax_cross_entropy_with_logits_v2", "sparse_softmax_cross_entropy_with_logits"]
 
 
 def _real_numeric(op):
@@ -18,8 +19,17 @@ def _real_numeric(op):
     return [(x.shape, x.dtype)]
 
 
-defop("Relu", _real_numeric, lambda op, x: da.maximum(x, 0))
-defop("Relu6", _real_numeric, lambda op, x: da.minimum(da.maximum(x, 0), 6))
+def _mask_grad(inside):
+    """dy where the forward output lies strictly inside the active range, else 0 (reuses the output)."""
+    def grad(op, dy):
+        from .math import cast
+        return [dy * cast(inside(op.outputs[0]), dy.dtype)]
+    return grad
+
+
+defop("Relu", _real_numeric, lambda op, x: da.maximum(x, 0), grad=_mask_grad(lambda y: y > 0))
+defop("Relu6", _real_numeric, lambda op, x: da.minimum(da.maximum(x, 0), 6),
+      grad=_mask_grad(lambda y: (y > 0) & (y < 6)))
 
 
 def relu(features, name=None):
@@ -78,3 +88,33 @@ def log_softmax(logits, axis=None, name=None, dim=None):
         z = _shifted(logits, axis, "log_softmax")
         # the shifted max is 0, so the sum is at least 1 and its log is finite
         return subtract(z, log(reduce_sum(exp(z), axis=axis, keepdims=True)), name=scope)
+
+
+def softmax_cross_entropy_with_logits_v2(labels, logits, axis=-1, name=None, dim=None):
+    """``-sum(labels * log_softmax(logits), axis)`` per example; gradients flow into ``labels`` too."""
+    axis = _pick("axis", None if axis == -1 else axis, "dim", dim)
+    axis = -1 if axis is None else axis
+    with name_scope(name, "softmax_cross_entropy_with_logits") as scope:
+        return -reduce_sum(labels * log_softmax(logits, axis=axis), axis=axis, name=scope)
+
+
+def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, dim=-1, name=None, axis=None):
+    """TF1's version: as ``_v2``, but no gradient flows into ``labels``."""
+    if _sentinel is not None:
+        raise ValueError("softmax_cross_entropy_with_logits takes named arguments only (labels=..., logits=...)")
+    axis = dim if axis is None else axis
+    return softmax_cross_entropy_with_logits_v2(stop_gradient(labels), logits, axis=axis, name=name)
+
+
+def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, name=None):
+    """``-log_softmax(logits)[i, labels[i]]`` per example, for int ``labels`` of shape ``logits.shape[:-1]``."""
+    from .indexing import one_hot
+    if _sentinel is not None:
+        raise ValueError("sparse_softmax_cross_entropy_with_logits takes named arguments only")
+    with name_scope(name, "SparseSoftmaxCrossEntropyWithLogits") as scope:
+        logp = log_softmax(logits)
+        depth = logp.shape[-1]
+        if depth is None:
+            raise ValueError(f"logits '{logp.name}' need a static number of classes, got shape {logp.shape}")
+        picked = one_hot(labels, depth, dtype=logp.dtype)
+        return -reduce_sum(picked * logp, axis=-1, name=scope)

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import daskflow as df
-from daskflow.testing import assert_op, rand, run_graph
+from daskflow.testing import GradCase, assert_op, rand, run_graph
 
 TESTED_OPS = {"Relu", "Relu6"}
 
@@ -105,3 +105,54 @@ def test_nn_namespace():
     np.testing.assert_allclose(df.nn.sigmoid(x).compute(), 1 / (1 + np.exp([1.0, -0.5])), rtol=1e-6)
     np.testing.assert_allclose(df.nn.tanh(x).compute(), np.tanh([-1.0, 0.5]), rtol=1e-6)
     np.testing.assert_allclose(df.nn.softplus(x).compute(), np.log1p(np.exp([-1.0, 0.5])), rtol=1e-6)
+
+
+# -- gradients and losses
+
+def _away_from_kinks(*shape):
+    """Values at least 0.1 away from relu's and relu6's kinks (0 and 6)."""
+    v = np.random.default_rng(3).uniform(0.1, 0.9, size=shape) * np.random.default_rng(4).choice([-1, 1], shape)
+    return v * 8.0 + np.sign(v) * 0.1
+
+
+GRAD_CASES = [
+    GradCase("Relu", df.nn.relu, [(4, 5)], inputs=lambda: [_away_from_kinks(4, 5)], order=2),
+    GradCase("Relu6", df.nn.relu6, [(4, 5)], inputs=lambda: [np.where(np.abs(_away_from_kinks(4, 5) - 6) < 0.1, 3.0,
+                                                                        _away_from_kinks(4, 5))]),
+    GradCase((), lambda x: df.nn.softmax(x, axis=0), [(5, 3)]),
+    GradCase((), lambda x: df.nn.log_softmax(x), [(4, 6)], order=2),
+    GradCase((), lambda x: df.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=df.constant(np.array([0, 3, 1, 2])), logits=x), [(4, 5)]),
+    GradCase((), lambda lab, x: df.nn.softmax_cross_entropy_with_logits_v2(df.nn.softmax(lab), x), [(3, 4), (3, 4)]),
+]
+
+
+def _log_softmax_ref(z):
+    z = z.astype("f8")
+    m = z.max(-1, keepdims=True)
+    return z - m - np.log(np.exp(z - m).sum(-1, keepdims=True))
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e4])
+def test_cross_entropies_are_stable_and_exact(scale):
+    rng = np.random.default_rng(0)
+    logits = (rng.standard_normal((6, 5)) * scale).astype("f4")
+    labels = rng.integers(0, 5, 6)
+    soft = rng.dirichlet(np.ones(5), 6).astype("f4")
+    ref_sparse = -_log_softmax_ref(logits)[np.arange(6), labels]
+    ref_dense = -(soft * _log_softmax_ref(logits)).sum(-1)
+    sparse = df.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+    dense = df.nn.softmax_cross_entropy_with_logits(labels=soft, logits=logits)
+    got_sparse, got_dense = df.Session().run([sparse, dense])
+    assert np.all(np.isfinite(got_sparse)) and np.all(np.isfinite(got_dense))
+    np.testing.assert_allclose(got_sparse, ref_sparse, rtol=1e-5, atol=1e-3 * scale / 1e4 + 1e-5)
+    np.testing.assert_allclose(got_dense, ref_dense, rtol=1e-5, atol=1e-3 * scale / 1e4 + 1e-5)
+
+
+def test_v1_cross_entropy_sends_no_gradient_to_labels():
+    labels = df.constant(np.full((2, 3), 1 / 3, "f4"))
+    logits = df.constant(np.zeros((2, 3), "f4"))
+    v1 = df.reduce_sum(df.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+    v2 = df.reduce_sum(df.nn.softmax_cross_entropy_with_logits_v2(labels, logits))
+    assert df.gradients(v1, [labels]) == [None]
+    np.testing.assert_allclose(df.gradients(v2, [labels])[0].compute(), np.full((2, 3), np.log(3)), rtol=1e-6)
