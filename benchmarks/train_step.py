@@ -46,6 +46,7 @@ class NumpyMLP:
         self.m = [np.zeros_like(p) for p in self.p]
         self.v = [np.zeros_like(p) for p in self.p]
         self.t = 0
+        self.b1, self.b2, self.eps = np.float32(B1), np.float32(B2), np.float32(EPS)
 
     def step(self, x, y):
         W1, b1, W2, b2, W3, b3 = self.p
@@ -65,11 +66,11 @@ class NumpyMLP:
         dh1 = (dh2 @ W2.T) * (h1 > 0)
         dW1, db1 = x.T @ dh1, dh1.sum(0)
         self.t += 1
-        lr_t = LR * np.sqrt(1 - B2 ** self.t) / (1 - B1 ** self.t)
+        lr_t = np.float32(LR * np.sqrt(1 - B2 ** self.t) / (1 - B1 ** self.t))  # float32 math throughout
         for i, g in enumerate((dW1, db1, dW2, db2, dW3, db3)):
-            self.m[i] = B1 * self.m[i] + (1 - B1) * g
-            self.v[i] = B2 * self.v[i] + (1 - B2) * g * g
-            self.p[i] = self.p[i] - lr_t * self.m[i] / (np.sqrt(self.v[i]) + EPS)
+            self.m[i] = self.b1 * self.m[i] + (1 - self.b1) * g
+            self.v[i] = self.b2 * self.v[i] + (1 - self.b2) * g * g
+            self.p[i] = self.p[i] - lr_t * self.m[i] / (np.sqrt(self.v[i]) + self.eps)
         return loss
 
 
@@ -172,6 +173,7 @@ def main(argv=None):
     p.add_argument("--seconds", type=float, default=2.0)
     args = p.parse_args(argv)
     check_agreement(64)
+    assert all(p.dtype == np.float32 for p in (lambda r: (r.step(*data(8)), r.p)[1])(NumpyMLP()))
     rows = []
     print(f"MLP {'-'.join(map(str, SIZES))} float32, Adam: steps per second (ratio against numpy)")
     print(f"{'batch':>7}{'numpy':>10}{'daskflow':>16}{'tensorflow1':>16}{'jax.jit':>16}")
