@@ -145,8 +145,7 @@ class Lowering:
         g = arr.__dask_graph__()
         for name, layer in g.layers.items():
             if name not in self.layers:
-                self.layers[name] = layer
-                self.deps[name] = g.dependencies.get(name, set())
+                self.layers[name], self.deps[name] = _without_stubs(name, layer, g.dependencies.get(name, set()))
         return arr
 
     def full(self, arr):
@@ -208,6 +207,18 @@ def _check(op, t, arr):
         if not ok:
             raise errors.InternalError(None, op, f"lowering of '{op.name}' (type {op.type}) gave shape {arr.shape}, "
                                        f"inferred {t.shape}")
+
+
+def _without_stubs(name, layer, deps):
+    """Some dask functions (``__setitem__``) copy their inputs' tasks into their own layer: stub placeholders
+    copied that way are dropped, and the layers they stand for become dependencies instead."""
+    if not isinstance(layer, MaterializedLayer):
+        return layer, deps
+    stale = {k for k, v in layer.mapping.items() if v is None and (k[0] if isinstance(k, tuple) else k) != name}
+    if not stale:
+        return layer, deps
+    kept = MaterializedLayer({k: v for k, v in layer.mapping.items() if k not in stale})
+    return kept, set(deps) | {k[0] if isinstance(k, tuple) else k for k in stale}
 
 
 def _flat_keys(arr):

@@ -9,7 +9,8 @@ import threading
 import dask
 import dask.array as da
 import numpy as np
-from dask._task_spec import Alias, DataNode, Task, TaskRef, convert_legacy_graph, cull
+from dask._task_spec import Alias, DataNode, Task, TaskRef, convert_legacy_graph, cull, fuse_linear_task_spec
+from dask.blockwise import optimize_blockwise
 from dask.utils import ensure_dict
 from dask.highlevelgraph import HighLevelGraph
 
@@ -172,9 +173,10 @@ class _Plan:
         one_chunk = outs and all(len(k) <= 1 for k in graph.layers.values() if hasattr(k, "__len__"))
         if one_chunk:  # whole arrays, one task per op: fusion saves nothing and each run would re-order subgraphs
             dsk = cull(convert_legacy_graph(ensure_dict(graph)), flat + leaf_keys)
-        else:
-            dsk = dask.array.optimization.optimize(graph, flat + leaf_keys) if outs else {}
-            dsk = convert_legacy_graph(ensure_dict(dsk))
+        else:  # dask.array's optimisation without fuse_roots, which would copy leaves (roots) into their users
+            dsk = optimize_blockwise(graph, keys=flat + leaf_keys) if outs else {}
+            dsk = cull(convert_legacy_graph(ensure_dict(dsk)), flat + leaf_keys)
+            dsk = fuse_linear_task_spec(dsk, keys=flat + leaf_keys)
         self.out_keys = []
         for i, (a, k) in enumerate(zip(outs, keys)):
             if a.npartitions == 1:

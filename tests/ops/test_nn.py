@@ -156,3 +156,86 @@ def test_v1_cross_entropy_sends_no_gradient_to_labels():
     v2 = df.reduce_sum(df.nn.softmax_cross_entropy_with_logits_v2(labels, logits))
     assert df.gradients(v1, [labels]) == [None]
     np.testing.assert_allclose(df.gradients(v2, [labels])[0].compute(), np.full((2, 3), np.log(3)), rtol=1e-6)
+
+
+def _sigmoid(z):
+    from scipy.special import expit
+    return expit(z)
+
+
+ACTIVATIONS = [
+    (lambda x: df.nn.leaky_relu(x, alpha=0.1), lambda x: np.where(x > 0, x, 0.1 * x)),
+    (df.nn.elu, lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0)))),
+    (df.nn.selu, lambda x: 1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 * np.expm1(np.minimum(x, 0)))),
+    (df.nn.softsign, lambda x: x / (np.abs(x) + 1)),
+    (df.nn.softplus, lambda x: np.logaddexp(0, x)),
+    (df.nn.sigmoid, _sigmoid),
+]
+
+
+@pytest.mark.parametrize("fn, ref", ACTIVATIONS)
+def test_activations(fn, ref):
+    x = rand((4, 5), seed=2) * 3
+    assert_op(fn, ref, x, rtol=1e-7)
+    big = np.array([-1e4, -50.0, 0.0, 50.0, 1e4])
+    got = run_graph(fn, big)
+    assert np.all(np.isfinite(got)) or fn is df.nn.elu  # elu(-1e4) is -1, finite too
+    np.testing.assert_allclose(got, ref(big), rtol=1e-7)
+
+
+def test_sigmoid_cross_entropy_l2_and_bias_add():
+    z = rand((3, 4), seed=3) * 5
+    y = (rand((3, 4), seed=4) > 0).astype("f8")
+    ref = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+    assert_op(lambda a, b: df.nn.sigmoid_cross_entropy_with_logits(labels=b, logits=a), lambda a, b: ref, z, y)
+    huge = run_graph(lambda a: df.nn.sigmoid_cross_entropy_with_logits(labels=df.ones((2,), df.float64), logits=a),
+                     np.array([1e4, -1e4]))
+    np.testing.assert_allclose(huge, [0.0, 1e4])
+    assert_op(df.nn.l2_loss, lambda a: (a ** 2).sum() / 2, z)
+    assert_op(lambda a: df.nn.l2_normalize(a, axis=1), lambda a: a / np.sqrt((a ** 2).sum(1, keepdims=True)), z)
+    b = rand((4,), seed=5)
+    assert_op(lambda a, c: df.nn.bias_add(a, c), lambda a, c: a + c, z, b)
+
+
+def test_moments_batch_normalization_and_embedding_lookup():
+    x = rand((6, 3), seed=6)
+    mean, var = run_graph(lambda a: list(df.nn.moments(a, axes=[0])), x)
+    np.testing.assert_allclose(mean, x.mean(0), rtol=1e-12)
+    np.testing.assert_allclose(var, x.var(0), rtol=1e-12)
+    off, sc = rand((3,), seed=7), rand((3,), seed=8)
+    assert_op(lambda a: df.nn.batch_normalization(a, x.mean(0), x.var(0), off, sc, 1e-3),
+              lambda a: (a - a.mean(0)) / np.sqrt(a.var(0) + 1e-3) * sc + off, x)
+    params = rand((5, 2), seed=9)
+    ids = np.array([[4, 0], [1, 1]])
+    got = run_graph(lambda p: df.nn.embedding_lookup(p, ids), params)
+    np.testing.assert_array_equal(got, params[ids])
+
+
+def test_dropout_scales_kept_values_and_is_identity_without_dropping():
+    x = df.ones((2000,), df.float64)
+    assert df.nn.dropout(x, keep_prob=1.0) is x and df.nn.dropout(x, rate=0.0) is x
+    y = df.nn.dropout(x, rate=0.25, seed=3)
+    with df.Session() as s:
+        a, b = s.run(y), s.run(y)
+    assert set(np.unique(a)) <= {0.0, 1 / 0.75}
+    assert abs((a == 0).mean() - 0.25) < 0.05
+    assert not np.array_equal(a, b)  # a new mask each run, as TF
+    g, = df.gradients(df.reduce_sum(y * 2.0), [x])
+    with df.Session() as s:
+        yv, gv = s.run([y, g])
+    np.testing.assert_allclose(gv, 2.0 * yv)  # the gradient goes through the same mask in the same run
+    with pytest.raises(ValueError, match="exactly one of keep_prob and rate"):
+        df.nn.dropout(x, keep_prob=0.5, rate=0.5)
+
+
+GRAD_CASES += [
+    GradCase((), lambda x: df.nn.elu(x), [(3, 4)], inputs=lambda: [rand((3, 4), seed=1) + 0.05]),
+    GradCase((), lambda x: df.nn.selu(x) + df.nn.softsign(x) + df.nn.leaky_relu(x), [(3, 4)],
+             inputs=lambda: [np.where(np.abs(rand((3, 4), seed=2)) < 0.05, 0.5, rand((3, 4), seed=2))]),
+    GradCase((), lambda z, y: df.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=z), [(3, 4), (3, 4)]),
+    GradCase((), lambda x: df.nn.l2_normalize(x, axis=1) + df.nn.l2_loss(x), [(3, 4)]),
+    GradCase((), lambda x, m, v: df.nn.batch_normalization(x, m, v * v + 1.0, None, None, 1e-3), [(4, 3), (3,), (3,)]),
+    GradCase((), lambda x: list(df.nn.moments(x, axes=[0])), [(5, 3)]),
+    GradCase((), lambda p: df.nn.embedding_lookup(p, np.array([3, 0, 3])), [(4, 2)]),
+    GradCase((), lambda v, b: df.nn.bias_add(v, b), [(2, 3, 4), (4,)]),
+]
