@@ -129,15 +129,18 @@ def _lower_half_diagonal(l):
 
 # -- ops
 
+def _square_like_input(op):
+    x = op.inputs[0]
+    _check_matrices(op, x)
+    if x.shape.ndims is None:
+        return [(TensorShape(None), x.dtype)]
+    m = _square_dim(x)
+    return [(tuple(x.shape[:-2]) + (m, m), x.dtype)]
+
+
 @register("MatrixInverse")
 class MatrixInverse:
-    def infer(op):
-        x = op.inputs[0]
-        _check_matrices(op, x)
-        if x.shape.ndims is None:
-            return [(TensorShape(None), x.dtype)]
-        m = _square_dim(x)
-        return [(tuple(x.shape[:-2]) + (m, m), x.dtype)]
+    infer = _square_like_input
 
     def lower(op, x):
         x = _whole_matrices(x)
@@ -171,13 +174,7 @@ class MatrixDeterminant:
 
 @register("Cholesky")
 class Cholesky:
-    def infer(op):
-        x = op.inputs[0]
-        _check_matrices(op, x)
-        if x.shape.ndims is None:
-            return [(TensorShape(None), x.dtype)]
-        m = _square_dim(x)
-        return [(tuple(x.shape[:-2]) + (m, m), x.dtype)]
+    infer = _square_like_input
 
     def lower(op, x):
         x = _whole_matrices(x)
