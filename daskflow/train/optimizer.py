@@ -7,7 +7,7 @@ fetched with a step is the loss before the step, and the whole step is one dask 
 """
 import contextlib
 
-from .. import dtypes
+from .. import dtypes, errors
 from ..autodiff import gradients
 from ..graph import Tensor, control_dependencies, device, get_default_graph, name_scope
 from ..ops.generate import fill, zeros, zeros_like
@@ -136,7 +136,7 @@ class Optimizer:
             raise ValueError("No variables to optimize.")
         for v in var_list:
             if not isinstance(v, Variable):
-                raise NotImplementedError(f"Trying to optimize unsupported type {v!r}")
+                raise TypeError(f"Trying to optimize unsupported type {v!r}: optimizers update daskflow Variables")
         # gating orders gradient computations before updates in TF; here every update reads the run's snapshot
         grads = gradients(loss, var_list, grad_ys=None if grad_loss is None else [grad_loss],
                           aggregation_method=aggregation_method,
@@ -154,7 +154,7 @@ class Optimizer:
         pairs = []
         for g, v in tuple(grads_and_vars):
             if not isinstance(v, Variable):
-                raise NotImplementedError(f"Trying to optimize unsupported type {v!r}")
+                raise TypeError(f"Trying to optimize unsupported type {v!r}: optimizers update daskflow Variables")
             if g is not None:
                 g = _gradient_tensor(g, v)
             pairs.append((g, v))
@@ -256,7 +256,8 @@ class Optimizer:
         pass
 
     def _apply_dense(self, grad, var):
-        raise NotImplementedError(f"{type(self).__name__} does not define _apply_dense")
+        raise errors.UnimplementedError(None, None, f"{type(self).__name__} does not define _apply_dense: an "
+                                        "Optimizer subclass must say how it updates a variable")
 
     def _finish(self, update_ops, name):
         return group(*update_ops, name=name)

@@ -365,7 +365,7 @@ def test_errors():
         opt.compute_gradients(loss_of(w, b), gate_gradients=7)
     with pytest.raises(ValueError, match="Invalid type int32"):
         opt.compute_gradients(df.constant(3))
-    with pytest.raises(NotImplementedError, match="unsupported type"):
+    with pytest.raises(TypeError, match="unsupported type"):
         opt.compute_gradients(loss_of(w, b), var_list=[df.constant(1.0)])
     with pytest.raises(ValueError, match="shape"):
         opt.apply_gradients([(np.ones(3), b)])
@@ -541,3 +541,11 @@ def test_fits_linear_regression(make, steps, chunked):
         np.testing.assert_allclose(s.run(w), w_ls, atol=5e-3)
         np.testing.assert_allclose(s.run(b), b_ls, atol=5e-3)
     assert last < first / 100
+
+
+def test_an_optimizer_without_an_update_rule_says_so():
+    class Incomplete(df.train.Optimizer):
+        pass
+    v = df.Variable(1.0, name="v")
+    with pytest.raises(df.errors.UnimplementedError, match="Incomplete does not define _apply_dense"):
+        Incomplete(False, "Incomplete").minimize(v * v)
