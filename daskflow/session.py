@@ -213,7 +213,7 @@ class _Plan:
             for d, k in last.items():
                 if d not in keep:
                     frees[k].append(d)
-            self._order = [(k, self.dsk[k], frees.get(k, ())) for k in seq]
+            self._order = [(k, _compile(self.dsk[k]), frees.get(k, ())) for k in seq]
         return self._order
 
 
@@ -508,11 +508,32 @@ def _rename_keys(dsk, out_keys, tag):
     return renamed, [subs[k] for k in out_keys]
 
 
+def _compile(node):
+    """A function of the value cache computing ``node``: plain tasks (arguments that are literals or references to
+    other keys) call their function directly; anything else goes through dask's own evaluation."""
+    if isinstance(node, Alias):
+        target = node.target
+        return lambda cache: cache[target]
+    if isinstance(node, DataNode):
+        value = node.value
+        return lambda cache: value
+    if isinstance(node, Task) and not any(isinstance(a, (Task, DataNode, Alias)) or
+                                          (not isinstance(a, TaskRef) and hasattr(a, "dependencies"))
+                                          for a in (*node.args, *node.kwargs.values())):
+        func, kwargs = node.func, node.kwargs
+        spec = [(isinstance(a, TaskRef), a.key if isinstance(a, TaskRef) else a) for a in node.args]
+        if any(isinstance(v, TaskRef) for v in kwargs.values()):
+            return lambda cache: node({d: cache[d] for d in node.dependencies})
+        return lambda cache: func(*[cache[a] if ref else a for ref, a in spec], **kwargs)
+    deps = node.dependencies
+    return lambda cache: node({d: cache[d] for d in deps})
+
+
 def _walk(plan, leaves):
     """Run a cached plan inline: its tasks in a precomputed order, freeing each value after its last use."""
     cache = dict(leaves)
-    for key, node, frees in plan.sync_order(leaves.keys()):
-        cache[key] = node({d: cache[d] for d in node.dependencies})
+    for key, run, frees in plan.sync_order(leaves.keys()):
+        cache[key] = run(cache)
         for d in frees:
             cache.pop(d, None)
     return [cache[k] for k in plan.out_keys]
