@@ -11,7 +11,7 @@ from .graph import Graph
 from .ops.state import placeholder
 from .session import Session
 
-__all__ = ["chunkings", "run_graph", "assert_op", "raise_if_computes", "rand", "check_grads", "GradCase"]
+__all__ = ["chunkings", "run_graph", "assert_op", "raise_if_computes", "rand", "check_grads", "GradCase", "collect"]
 
 
 def chunkings(shape):
@@ -169,3 +169,20 @@ def check_grads(build, arrays, order=1, eps=1e-6, rtol=1e-5, atol=1e-8, chunks=N
             return terms[0] if len(terms) == 1 else sum(terms[1:], terms[0])
         check_grads(inner, arrays, order=order - 1, eps=eps, rtol=rtol * 10, atol=atol * 10, chunks=chunks,
                     seed=seed + 3)
+
+
+def collect(paths, attr):
+    """The values of module attribute ``attr`` in each Python file of ``paths`` that defines it (files that never
+    mention ``attr`` are not imported): how registry-wide tests gather per-file tables such as ``GRAD_CASES``."""
+    import importlib.util
+    import pathlib
+    found = []
+    for path in map(pathlib.Path, paths):
+        if attr not in path.read_text():
+            continue
+        spec = importlib.util.spec_from_file_location(f"_collected_{path.parent.name}_{path.stem}", path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        if hasattr(mod, attr):
+            found.append(getattr(mod, attr))
+    return found

@@ -1,35 +1,20 @@
 """Every differentiable op's gradient rule against central finite differences (float64, one random direction per
 check), on one chunk and on uneven chunks. Rows come from the ``GRAD_CASES`` lists of the test modules under
 tests/; an op type with a gradient rule and no row fails ``test_every_differentiable_op_is_checked``."""
-import importlib.util
 import pathlib
 
 import pytest
 
 import daskflow as df  # noqa: F401 - registers every op
 from daskflow.ops.registry import NOT_DIFFERENTIABLE, OPS
-from daskflow.testing import GradCase, check_grads, chunkings
+from daskflow.testing import GradCase, check_grads, chunkings, collect
 
 TESTS = pathlib.Path(__file__).resolve().parents[1]
 
 
-def _load(path):
-    spec = importlib.util.spec_from_file_location(f"_grads_{path.parent.name}_{path.stem}", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def _cases():
-    out = []
-    for f in sorted(TESTS.rglob("test_*.py")):
-        if f.resolve() == pathlib.Path(__file__).resolve():
-            continue
-        text = f.read_text()
-        if "GRAD_CASES" not in text:
-            continue
-        out.extend(getattr(_load(f), "GRAD_CASES", []))
-    return out
+    files = [f for f in sorted(TESTS.rglob("test_*.py")) if f.resolve() != pathlib.Path(__file__).resolve()]
+    return [case for cases in collect(files, "GRAD_CASES") for case in cases]
 
 
 CASES = _cases()

@@ -1,9 +1,9 @@
 """Every registered op type is covered by some test file's TESTED_OPS, and declares what the engine needs."""
-import importlib.util
 import pathlib
 
 import daskflow as df  # noqa: F401 - registers every op
 from daskflow.ops.registry import NOT_DIFFERENTIABLE, OPS
+from daskflow.testing import collect
 
 HERE = pathlib.Path(__file__).resolve().parent
 # leaves and state, covered by tests/test_session.py and tests/test_variables.py
@@ -12,20 +12,8 @@ CORE = {"Const", "Placeholder", "PlaceholderWithDefault", "Identity", "StopGradi
 
 
 def _covered_ops():
-    covered = set(CORE)
-    for f in HERE.glob("test_*.py"):
-        if f.name == "test_registry.py":
-            continue
-        mod = _load(f)
-        covered |= set(getattr(mod, "TESTED_OPS", ()))
-    return covered
-
-
-def _load(path):
-    spec = importlib.util.spec_from_file_location(f"_ops_{path.stem}", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    files = [f for f in HERE.glob("test_*.py") if f.name != "test_registry.py"]
+    return set(CORE).union(*collect(files, "TESTED_OPS"))
 
 
 def test_every_op_has_tests():
