@@ -1,18 +1,24 @@
-"""Neural-network activations: relu and relu6 as ops; softmax and log_softmax as stable composites of math and
-reduction ops (max-shifted, so they work for any chunking of the softmax axis and get their gradients free)."""
+"""TF's ``tf.nn`` functions other than convolution and pooling (those are in ``conv``).
+
+Relu and Relu6 are ops; everything else is a composite of math, reduction and indexing ops, so it gets its
+gradients from them: softmax and log_softmax are max-shifted (stable for any chunking of their axis), and the
+losses use TF's overflow-free forms.
+"""
 import dask.array as da
 import numpy as np
 
-from ..graph import name_scope
+from ..graph import Tensor, TensorShape, name_scope
+from .hostvalue import as_tensor
 from .math import exp, log, subtract, truediv
 from .reduce import _float_input, _pick, reduce_max, reduce_sum
-from .registry import apply1, defop, fail
+from .registry import apply1, convert_to_tensor, defop, fail
 from .state import stop_gradient
 
 __all__ = ["relu", "relu6", "softmax", "log_softmax", "softmax_cross_entropy_with_logits",
            "softmax_cross_entropy_with_logits_v2", "sparse_softmax_cross_entropy_with_logits", "leaky_relu", "elu",
            "selu", "softsign", "sigmoid_cross_entropy_with_logits", "l2_loss", "l2_normalize", "bias_add", "dropout",
-           "moments", "batch_normalization", "embedding_lookup", "conv2d", "max_pool", "avg_pool"]
+           "moments", "batch_normalization", "embedding_lookup", "xw_plus_b", "relu_layer", "swish", "crelu",
+           "weighted_cross_entropy_with_logits", "zero_fraction"]
 
 
 def _real_numeric(op):
@@ -98,7 +104,9 @@ def softmax_cross_entropy_with_logits_v2(labels, logits, axis=-1, name=None, dim
     axis = _pick("axis", None if axis == -1 else axis, "dim", dim)
     axis = -1 if axis is None else axis
     with name_scope(name, "softmax_cross_entropy_with_logits") as scope:
-        return -reduce_sum(labels * log_softmax(logits, axis=axis), axis=axis, name=scope)
+        logp = log_softmax(logits, axis=axis)
+        labels = convert_to_tensor(labels, dtype_hint=logp.dtype)  # python and numpy labels take the logits' dtype
+        return -reduce_sum(labels * logp, axis=axis, name=scope)
 
 
 def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, dim=-1, name=None, axis=None):
@@ -106,7 +114,9 @@ def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, 
     if _sentinel is not None:
         raise ValueError("softmax_cross_entropy_with_logits takes named arguments only (labels=..., logits=...)")
     axis = dim if axis is None else axis
-    return softmax_cross_entropy_with_logits_v2(stop_gradient(labels), logits, axis=axis, name=name)
+    logits = convert_to_tensor(logits)
+    labels = stop_gradient(convert_to_tensor(labels, dtype_hint=logits.dtype))
+    return softmax_cross_entropy_with_logits_v2(labels, logits, axis=axis, name=name)
 
 
 def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, name=None):
@@ -116,6 +126,12 @@ def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits
         raise ValueError("sparse_softmax_cross_entropy_with_logits takes named arguments only")
     with name_scope(name, "SparseSoftmaxCrossEntropyWithLogits") as scope:
         logp = log_softmax(logits)
+        labels = _t(labels)
+        if labels.dtype.kind not in "iu":
+            raise ValueError(f"labels must be int32 or int64, got '{labels.name}' of dtype {labels.dtype.name}")
+        if logp.shape.ndims is not None and not labels.shape.is_compatible_with(TensorShape(logp.shape[:-1])):
+            raise ValueError(f"labels of shape {labels.shape} must have the shape of logits {logp.shape} without its "
+                             "last dim")
         depth = logp.shape[-1]
         if depth is None:
             raise ValueError(f"logits '{logp.name}' need a static number of classes, got shape {logp.shape}")
@@ -126,7 +142,6 @@ def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits
 # -- activations and losses built from other ops (their gradients come from those ops)
 
 def _t(x):
-    from .registry import convert_to_tensor
     return convert_to_tensor(x)
 
 
@@ -151,10 +166,10 @@ _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804
 
 def selu(features, name=None):
     """Scaled ELU with the self-normalising constants of Klambauer et al. (2017), as TF."""
+    import daskflow as df
+    x = _t(features)
     with name_scope(name, "Selu") as scope:
-        x = _t(features)
-        import daskflow as df
-        return _SELU_SCALE * df.where(x > 0, x, _SELU_ALPHA * df.expm1(df.minimum(x, 0)), name=scope)
+        return df.where(x > 0, _SELU_SCALE * x, (_SELU_SCALE * _SELU_ALPHA) * df.expm1(df.minimum(x, 0)), name=scope)
 
 
 def softsign(features, name=None):
@@ -175,6 +190,20 @@ def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, 
         return df.add(df.maximum(z, 0) - z * y, df.log1p(df.exp(-df.abs(z))), name=scope)
 
 
+def weighted_cross_entropy_with_logits(labels=None, logits=None, pos_weight=None, name=None, targets=None):
+    """``sigmoid_cross_entropy_with_logits`` with the positive term weighted by ``pos_weight``:
+    ``labels * -log(sigmoid(z)) * pos_weight + (1 - labels) * -log(1 - sigmoid(z))``, in TF's overflow-free form
+    ``(1 - labels) * z + (1 + (pos_weight - 1) * labels) * (log(1 + exp(-|z|)) + max(-z, 0))``."""
+    import daskflow as df
+    if (labels is None) == (targets is None):
+        raise ValueError("weighted_cross_entropy_with_logits takes one of labels and targets (TF1's name)")
+    z = _t(logits)
+    y = df.convert_to_tensor(labels if labels is not None else targets, dtype=z.dtype)
+    with name_scope(name, "logistic_loss") as scope:
+        weight = 1 + (pos_weight - 1) * y
+        return df.add((1 - y) * z, weight * (df.log1p(df.exp(-df.abs(z))) + df.maximum(-z, 0)), name=scope)
+
+
 def l2_loss(t, name=None):
     """``sum(t ** 2) / 2``."""
     import daskflow as df
@@ -193,35 +222,83 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
 
 
 def bias_add(value, bias, data_format=None, name=None):
-    """``value + bias`` with ``bias`` (1-D) on the channel axis: the last (NHWC) or axis 1 (NCHW)."""
+    """``value + bias`` with 1-D ``bias`` on the channel axis: the last ("NHWC", "N...C"), or axis 1 ("NCHW",
+    "NC...") for inputs of rank > 2."""
     import daskflow as df
     v, b = _t(value), _t(bias)
     if b.shape.ndims != 1:
-        raise ValueError(f"bias must be 1-D, got shape {b.shape}")
-    if data_format is not None and data_format.startswith("NC") and v.shape.ndims > 2:
-        b = df.reshape(b, [-1] + [1] * (v.shape.ndims - 2))
-    return df.add(v, b, name=name or "BiasAdd")
+        raise ValueError(f"bias must be 1-D, got '{b.name}' of shape {b.shape}")
+    if v.shape.ndims is not None and v.shape.ndims < 2:
+        raise ValueError(f"bias_add needs a value of rank >= 2, got '{v.name}' of shape {v.shape}")
+    if data_format is not None and data_format[:1] != "N":
+        raise ValueError(f"bias_add: data_format must be like 'NHWC' or 'NCHW', got {data_format!r}")
+    first = data_format is not None and data_format[1:2] == "C" and v.shape.ndims not in (None, 2)
+    channels = v.shape[1 if first else -1] if v.shape.ndims is not None else None
+    if None not in (channels, b.shape[0]) and channels != b.shape[0]:
+        raise ValueError(f"bias_add: bias of size {b.shape[0]} does not match the {channels} channels of '{v.name}' "
+                         f"(shape {v.shape}, data_format {data_format or 'NHWC'})")
+    with name_scope(name, "BiasAdd") as scope:
+        if first:
+            b = df.reshape(b, [-1] + [1] * (v.shape.ndims - 2))
+        return df.add(v, b, name=scope)
+
+
+def _keep_probability(keep_prob, rate):
+    """The keep probability: a python number checked to lie in (0, 1], or a tensor."""
+    if (keep_prob is None) == (rate is None):
+        raise ValueError("dropout takes exactly one of keep_prob and rate")
+    given = keep_prob if keep_prob is not None else rate
+    if isinstance(as_tensor(given), Tensor):
+        return given if keep_prob is not None else 1 - as_tensor(given)
+    keep = float(keep_prob) if keep_prob is not None else 1.0 - float(rate)
+    if not 0 < keep <= 1:
+        what = f"keep_prob {keep_prob}" if keep_prob is not None else f"rate {rate}"
+        raise ValueError(f"dropout: {what} is out of range: keep_prob must be in (0, 1], rate in [0, 1)")
+    return keep
 
 
 def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None):
-    """Zero each element with probability ``rate`` (= 1 - ``keep_prob``) and scale the rest by ``1/keep_prob``;
-    ``x`` itself when nothing is dropped. Each run draws a new mask (seeded as daskflow's random ops)."""
+    """Zero each element of ``x`` with probability ``rate`` (= 1 - ``keep_prob``), scaling the rest by
+    ``1 / keep_prob`` so the expected sum is unchanged.
+
+    Parameters
+    ----------
+    x : Tensor
+        Floating point.
+    keep_prob, rate : float or 0-d Tensor
+        Exactly one of them (TF1's ``keep_prob``, or ``rate``); a tensor (e.g. a placeholder) sets it per run.
+        With a python ``keep_prob`` of 1 (``rate`` 0) nothing is dropped and ``x`` itself is returned.
+    noise_shape : list of ints, optional
+        The shape of the random keep/drop mask, broadcast against ``x`` (e.g. ``[n, 1]`` drops whole rows).
+        Defaults to ``x``'s shape, which must then be fully known (random ops take static shapes).
+    seed : int, optional
+        Op seed, combined with the graph seed as for ``df.random.uniform``. Each run draws a new mask.
+
+    Examples
+    --------
+    >>> import daskflow as df
+    >>> y = df.nn.dropout(df.ones([4]), rate=0.5, seed=1)
+    >>> sorted(set(y.compute().tolist())) in ([0.0, 2.0], [0.0], [2.0])
+    True
+    """
     import daskflow as df
-    if (keep_prob is None) == (rate is None):
-        raise ValueError("dropout takes exactly one of keep_prob and rate")
-    keep = 1.0 - rate if keep_prob is None else keep_prob
-    if not isinstance(keep, (int, float)) or not 0 < keep <= 1:
-        raise ValueError(f"keep_prob must be a number in (0, 1], got {keep!r}")
     x = _t(x)
-    if keep == 1:
+    if x.dtype.kind != "f":
+        raise ValueError(f"dropout: x must be a floating point tensor (it gets scaled), got '{x.name}' of dtype "
+                         f"{x.dtype.name}")
+    keep = _keep_probability(keep_prob, rate)
+    if isinstance(keep, float) and keep == 1:
         return x
+    if noise_shape is None and not x.shape.is_fully_defined():
+        raise ValueError(f"dropout needs a mask of static shape, but '{x.name}' has shape {x.shape}: pass a "
+                         "noise_shape of ints (random ops take static shapes)")
+    shape = list(x.shape) if noise_shape is None else noise_shape
     with name_scope(name, "dropout") as scope:
-        shape = noise_shape if noise_shape is not None else x.shape
-        if any(d is None for d in shape):
-            raise ValueError(f"dropout needs a static noise shape; got {shape} (pass noise_shape=)")
-        u = df.random.uniform(list(shape), dtype=x.dtype, seed=seed)
-        mask = df.cast(u < keep, x.dtype)
-        return df.multiply(x * (1.0 / keep), mask, name=scope)
+        u = df.random.uniform(shape, dtype=x.dtype, seed=seed)
+        if isinstance(keep, float):
+            return df.multiply(x * (1.0 / keep), df.cast(u < keep, x.dtype), name=scope)
+        keep = df.convert_to_tensor(keep, dtype=x.dtype)
+        return df.multiply(x / keep, df.cast(u < keep, x.dtype), name=scope)
 
 
 def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None):
@@ -231,7 +308,9 @@ def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None):
     x = _t(x)
     with name_scope(name, "moments"):
         mean = df.reduce_mean(x, axes, keepdims=True)
-        var = df.reduce_mean(df.squared_difference(x, df.stop_gradient(mean)), axes, keepdims=True)
+        # no stop_gradient on the mean (TF has one): its first-order effect is zero anyway, and without it the
+        # second-order gradients are right
+        var = df.reduce_mean(df.squared_difference(x, mean), axes, keepdims=True)
         if not keep:
             mean, var = df.squeeze(mean, axes), df.squeeze(var, axes)
         return mean, var
@@ -240,112 +319,91 @@ def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None):
 def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None):
     """``scale * (x - mean) / sqrt(variance + variance_epsilon) + offset`` (offset and scale may be None)."""
     import daskflow as df
-    with name_scope(name, "batchnorm"):
+    x = _t(x)
+    mean, variance, offset, scale = (None if v is None else convert_to_tensor(v, dtype_hint=x.dtype)
+                                     for v in (mean, variance, offset, scale))
+    with name_scope(name, "batchnorm") as scope:
         inv = df.rsqrt(variance + variance_epsilon)
         if scale is not None:
             inv = inv * scale
-        out = (x - mean) * inv
-        return out + offset if offset is not None else out
+        if offset is None:
+            return df.multiply(x - mean, inv, name=scope)
+        return df.add(x * inv, offset - mean * inv, name=scope)  # as TF: one multiply-add on x
+
+
+def _rows_of(params, ids, strategy):
+    """``ids`` as row numbers of the concatenation of the shards ``params``: with "div", consecutive ids fill the
+    shards in order (so they are the rows themselves); with "mod", id ``i`` is row ``i // n`` of shard ``i % n``."""
+    import daskflow as df
+    if strategy == "div":
+        return ids
+    sizes = [p.shape[0] for p in params]
+    if None in sizes:
+        raise ValueError("embedding_lookup with the 'mod' partition strategy needs shards of static size, got "
+                         f"{[tuple(p.shape) for p in params]}")
+    starts = df.constant(np.cumsum([0] + sizes[:-1]).astype(ids.dtype.name))
+    n = len(params)
+    return df.gather(starts, df.floormod(ids, n)) + df.floordiv(ids, n)
 
 
 def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_indices=True, max_norm=None):
-    """Rows of ``params`` for ``ids`` (a single tensor; gather along axis 0)."""
+    """Rows of ``params`` for the int ``ids`` (any shape): ``gather(params, ids)``, of shape
+    ``ids.shape + params.shape[1:]``.
+
+    ``params`` may be a list of shards of one table, split by ``partition_strategy``: "mod" (id ``i`` in shard
+    ``i % n``, at row ``i // n``) or "div" (consecutive ids fill the shards in order). With ``max_norm``, each
+    looked-up row whose l2 norm exceeds it is scaled down to that norm. Gradients flow to the looked-up rows.
+    """
     import daskflow as df
-    if isinstance(params, (list, tuple)):
-        if len(params) != 1:
-            from .. import errors
-            raise errors.UnimplementedError(None, None, "embedding_lookup over several params (sharded "
-                                            "embeddings) is not supported: concat them into one tensor first")
-        params = params[0]
-    return df.gather(params, ids, name=name or "embedding_lookup")
+    if partition_strategy not in ("mod", "div"):
+        raise ValueError(f"embedding_lookup: partition_strategy must be 'mod' or 'div', got {partition_strategy!r}")
+    shards = [_t(p) for p in params] if isinstance(params, (list, tuple)) else [_t(params)]
+    if not shards:
+        raise ValueError("embedding_lookup needs at least one params tensor")
+    ids = _t(ids)
+    with name_scope(name, "embedding_lookup") as scope:
+        table = shards[0] if len(shards) == 1 else df.concat(shards, 0)
+        rows = ids if len(shards) == 1 else _rows_of(shards, ids, partition_strategy)
+        out = df.gather(table, rows, name=scope if max_norm is None else None)
+        if max_norm is None:
+            return out
+        axes = list(range(ids.shape.ndims, out.shape.ndims)) if out.shape.ndims is not None else -1
+        sq = df.reduce_sum(df.square(out), axes, keepdims=True)
+        # max_norm / max(norm, max_norm), with no sqrt at 0 (its gradient would be nan for all-zero rows)
+        return df.multiply(out, max_norm * df.rsqrt(df.maximum(sq, max_norm ** 2)), name=scope)
 
 
-# -- convolution and pooling over NHWC images, as windows of strided slices (gradients come from the slices)
-
-def _pair(v, what, n=4):
-    """(h, w) from TF's int, [h, w] or [1, h, w, 1] (NHWC) forms."""
-    v = [v] * 2 if isinstance(v, int) else list(v)
-    if len(v) == 4:
-        if v[0] != 1 or v[3] != 1:
-            raise ValueError(f"{what} must be 1 on the batch and channel dims (NHWC), got {v}")
-        v = v[1:3]
-    if len(v) != 2 or any(int(d) < 1 for d in v):
-        raise ValueError(f"{what} must be a positive int or a list of 2 or 4 ints, got {v}")
-    return [int(d) for d in v]
-
-
-def _geometry(size, k, stride, dilation, padding):
-    """Output size and (before, after) padding of one spatial dim, by TF's SAME/VALID rules."""
-    eff = (k - 1) * dilation + 1
-    if padding == "VALID":
-        return -(-(size - eff + 1) // stride), (0, 0)
-    if padding == "SAME":
-        out = -(-size // stride)
-        total = max((out - 1) * stride + eff - size, 0)
-        return out, (total // 2, total - total // 2)
-    raise ValueError(f"padding must be 'SAME' or 'VALID', got {padding!r}")
-
-
-def _windows(x, ksize, strides, dilations, padding, pad_value=0.0):
-    """The kh*kw shifted strided views of ``x`` (N, H, W, C), one per kernel offset, each (N, Ho, Wo, C)."""
+def xw_plus_b(x, weights, biases, name=None):
+    """``matmul(x, weights) + biases`` (biases 1-D, one per output column)."""
     import daskflow as df
-    _, H, W, _ = x.shape
-    if H is None or W is None:
-        raise ValueError(f"convolution and pooling need static spatial dims, got shape {x.shape}")
-    (ho, ph), (wo, pw) = (_geometry(H, ksize[0], strides[0], dilations[0], padding),
-                          _geometry(W, ksize[1], strides[1], dilations[1], padding))
-    if ho <= 0 or wo <= 0:
-        raise ValueError(f"window {ksize} (dilations {dilations}) does not fit input of shape {x.shape}")
-    if any(ph + pw):
-        x = df.pad(x, [[0, 0], list(ph), list(pw), [0, 0]], constant_values=pad_value)
-    views = []
-    for i in range(ksize[0]):
-        for j in range(ksize[1]):
-            r, c = i * dilations[0], j * dilations[1]
-            views.append(x[:, r:r + (ho - 1) * strides[0] + 1:strides[0], c:c + (wo - 1) * strides[1] + 1:strides[1], :])
-    return views, (ho, wo), (ph, pw)
+    with name_scope(name, "xw_plus_b") as scope:
+        return bias_add(df.matmul(x, weights), biases, name=scope)
 
 
-def conv2d(input, filter=None, strides=None, padding=None, use_cudnn_on_gpu=True, data_format="NHWC",
-           dilations=None, name=None, filters=None):
-    """2-D convolution (cross-correlation, as TF) of NHWC ``input`` with ``filter`` of shape
-    (kh, kw, in_channels, out_channels); ``padding`` "SAME" or "VALID"."""
+def relu_layer(x, weights, biases, name=None):
+    """``relu(matmul(x, weights) + biases)``."""
+    with name_scope(name, "relu_layer") as scope:
+        return relu(xw_plus_b(x, weights, biases), name=scope)
+
+
+def swish(features, name=None):
+    """``features * sigmoid(features)`` (also called SiLU)."""
     import daskflow as df
-    if data_format != "NHWC":
-        raise ValueError(f"conv2d supports data_format='NHWC' only, got {data_format!r}")
-    x, w = _t(input), _t(filter if filter is not None else filters)
-    if x.shape.ndims != 4 or w.shape.ndims != 4 or None in tuple(w.shape):
-        raise ValueError(f"conv2d needs a 4-D input and a 4-D filter of static shape, got {x.shape} and {w.shape}")
-    if x.shape[3] is not None and x.shape[3] != w.shape[2]:
-        raise ValueError(f"conv2d input has {x.shape[3]} channels, filter {w.shape} expects {w.shape[2]}")
-    kh, kw, c, f = w.shape
-    with name_scope(name, "Conv2D") as scope:
-        views, _, _ = _windows(x, (kh, kw), _pair(strides, "strides"), _pair(dilations or 1, "dilations"), padding)
-        patches = views[0] if len(views) == 1 else df.concat(views, axis=3)
-        return df.tensordot(patches, df.reshape(w, [kh * kw * c, f]), [[3], [0]], name=scope)
+    x = _t(features)
+    return df.multiply(x, df.sigmoid(x), name=name or "swish")
 
 
-def max_pool(value, ksize, strides, padding, data_format="NHWC", name=None, input=None):
-    """Max over ``ksize`` windows of NHWC ``value``; SAME padding never wins (padded with -inf)."""
+def crelu(features, name=None, axis=-1):
+    """``concat([relu(features), relu(-features)], axis)``: the positive and negative parts as separate channels."""
     import daskflow as df
-    x = _t(value if value is not None else input)
-    with name_scope(name, "MaxPool") as scope:
-        views, _, _ = _windows(x, _pair(ksize, "ksize"), _pair(strides, "strides"), [1, 1], padding,
-                               pad_value=-np.inf)
-        return df.reduce_max(df.stack(views, axis=3), axis=3, name=scope)
+    x = _t(features)
+    with name_scope(name, "CRelu") as scope:
+        return relu(df.concat([x, -x], axis), name=scope)
 
 
-def avg_pool(value, ksize, strides, padding, data_format="NHWC", name=None, input=None):
-    """Mean over ``ksize`` windows of NHWC ``value``; with SAME padding only real positions count, as TF."""
+def zero_fraction(value, name=None):
+    """The fraction of ``value``'s elements that are zero, as a float32 scalar."""
     import daskflow as df
-    x = _t(value if value is not None else input)
-    k, st = _pair(ksize, "ksize"), _pair(strides, "strides")
-    with name_scope(name, "AvgPool") as scope:
-        views, (ho, wo), (ph, pw) = _windows(x, k, st, [1, 1], padding)
-        total = df.add_n(views) if len(views) > 1 else views[0]
-        counts = np.ones((1, x.shape[1] + sum(ph), x.shape[2] + sum(pw), 1))
-        counts[:, :ph[0]] = counts[:, counts.shape[1] - ph[1]:] = 0
-        counts[:, :, :pw[0]] = counts[:, :, counts.shape[2] - pw[1]:] = 0
-        n = sum(counts[:, i:i + (ho - 1) * st[0] + 1:st[0], j:j + (wo - 1) * st[1] + 1:st[1]]
-                for i in range(k[0]) for j in range(k[1]))
-        return df.truediv(total, df.constant(n.astype(x.dtype)), name=scope)
+    x = _t(value)
+    with name_scope(name, "zero_fraction") as scope:
+        return df.reduce_mean(df.cast(df.equal(x, df.zeros([], x.dtype)), df.float32), name=scope)

@@ -149,6 +149,13 @@ def test_cross_entropies_are_stable_and_exact(scale):
     np.testing.assert_allclose(got_dense, ref_dense, rtol=1e-5, atol=1e-3 * scale / 1e4 + 1e-5)
 
 
+def test_cross_entropy_labels_from_numpy_take_the_logits_dtype():
+    logits = df.constant(np.zeros((2, 3), "f4"))
+    loss = df.nn.softmax_cross_entropy_with_logits(labels=np.full((2, 3), 1 / 3), logits=logits)
+    assert loss.dtype == df.float32 and loss.shape == (2,)
+    np.testing.assert_allclose(loss.compute(), np.log(3), rtol=1e-6)
+
+
 def test_v1_cross_entropy_sends_no_gradient_to_labels():
     labels = df.constant(np.full((2, 3), 1 / 3, "f4"))
     logits = df.constant(np.zeros((2, 3), "f4"))
@@ -239,3 +246,152 @@ GRAD_CASES += [
     GradCase((), lambda p: df.nn.embedding_lookup(p, np.array([3, 0, 3])), [(4, 2)]),
     GradCase((), lambda v, b: df.nn.bias_add(v, b), [(2, 3, 4), (4,)]),
 ]
+
+
+def test_dropout_tensor_keep_prob_noise_shape_and_errors():
+    x = df.constant(np.arange(1.0, 201.0).reshape(100, 2))
+    keep = df.placeholder(df.float64, ())
+    y = df.nn.dropout(x, keep_prob=keep, seed=5)
+    rows = df.nn.dropout(x, rate=0.5, noise_shape=[100, 1], seed=6)
+    with df.Session() as s:
+        np.testing.assert_array_equal(s.run(y, {keep: 1.0}), np.arange(1.0, 201.0).reshape(100, 2))
+        half, r = s.run([y, rows], {keep: 0.5})
+    assert set(np.unique(half / np.arange(1.0, 201.0).reshape(100, 2))) <= {0.0, 2.0}
+    assert np.all((r[:, 0] == 0) == (r[:, 1] == 0)) and 0 < (r[:, 0] == 0).sum() < 100  # whole rows dropped
+    z = df.nn.dropout(x, rate=df.constant(0.25, df.float64), seed=7)
+    assert set(np.unique(np.round(z.compute() / np.arange(1.0, 201.0).reshape(100, 2), 12))) <= {0.0, 1.333333333333}
+    with pytest.raises(ValueError, match="keep_prob 0 is out of range"):
+        df.nn.dropout(x, keep_prob=0)
+    with pytest.raises(ValueError, match="rate 1.0 is out of range"):
+        df.nn.dropout(x, rate=1.0)
+    with pytest.raises(ValueError, match="floating point"):
+        df.nn.dropout(df.constant([1, 2]), rate=0.5)
+    with pytest.raises(ValueError, match="static shape"):
+        df.nn.dropout(df.placeholder(df.float32, (None, 3)), rate=0.5)
+    ph = df.placeholder(df.float32, (None, 3))
+    assert df.nn.dropout(ph, rate=0.5, noise_shape=[1, 3]).shape.as_list() == [None, 3]
+
+
+def test_bias_add_formats_and_errors():
+    v, b = rand((2, 3, 4, 5), seed=10), rand((3,), seed=11)
+    assert_op(lambda a, c: df.nn.bias_add(a, c, data_format="NCHW"), lambda a, c: a + c[:, None, None], v, b)
+    assert_op(lambda a, c: df.nn.bias_add(a, c, data_format="NCHW"), lambda a, c: a + c, v[:, :, 0, 0], b)
+    assert df.nn.bias_add(df.constant(v), np.ones(5), name="b").name == "b:0"
+    with pytest.raises(ValueError, match="bias of size 3 does not match the 5 channels"):
+        df.nn.bias_add(v, b)
+    with pytest.raises(ValueError, match="bias must be 1-D"):
+        df.nn.bias_add(v, np.ones((1, 5)))
+    with pytest.raises(ValueError, match="rank >= 2"):
+        df.nn.bias_add(np.ones(5), np.ones(5))
+
+
+def test_embedding_lookup_shards_and_max_norm():
+    table = rand((7, 3), seed=12)
+    ids = np.array([[6, 0, 3], [1, 1, 5]])
+    mod = [table[i::3] for i in range(3)]  # id i in shard i % 3, at row i // 3
+    div = [table[:3], table[3:5], table[5:]]
+    got = run_graph(lambda *ps: [df.nn.embedding_lookup(list(ps[:3]), ids),
+                                 df.nn.embedding_lookup(list(ps[3:]), ids, partition_strategy="div")], *mod, *div)
+    np.testing.assert_array_equal(got[0], table[ids])
+    np.testing.assert_array_equal(got[1], table[ids])
+    norms = np.linalg.norm(table[ids], axis=-1, keepdims=True)
+    got = run_graph(lambda p: df.nn.embedding_lookup(p, ids, max_norm=1.0), table)
+    np.testing.assert_allclose(got, table[ids] / np.maximum(norms, 1.0), rtol=1e-12)
+    with pytest.raises(ValueError, match="partition_strategy"):
+        df.nn.embedding_lookup(table, ids, partition_strategy="hash")
+
+
+def test_sparse_cross_entropy_checks_labels():
+    logits = df.zeros((4, 3))
+    with pytest.raises(ValueError, match="labels must be int32 or int64"):
+        df.nn.sparse_softmax_cross_entropy_with_logits(labels=df.zeros((4,)), logits=logits)
+    with pytest.raises(ValueError, match="labels of shape .* must have the shape of logits"):
+        df.nn.sparse_softmax_cross_entropy_with_logits(labels=np.zeros((4, 3), "i4"), logits=logits)
+    with pytest.raises(ValueError, match="named arguments"):
+        df.nn.sparse_softmax_cross_entropy_with_logits(np.zeros(4, "i4"), logits)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e4])
+def test_loss_gradients_are_finite_and_exact_for_large_logits(scale):
+    rng = np.random.default_rng(13)
+    z = rng.standard_normal((5, 4)) * scale
+    labels = rng.integers(0, 4, 5)
+    soft = rng.dirichlet(np.ones(4), 5)
+    p = _np_softmax(z, -1)
+    onehot = np.eye(4)[labels]
+
+    def build(t):
+        sparse = df.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=t)
+        dense = df.nn.softmax_cross_entropy_with_logits_v2(soft, t, axis=1)
+        sig = df.nn.sigmoid_cross_entropy_with_logits(labels=onehot, logits=t)
+        return [df.gradients(df.reduce_sum(loss), t)[0] for loss in (sparse, dense, sig)] + [
+            df.gradients(df.reduce_sum(df.nn.log_softmax(t) * soft), t)[0]]
+
+    g_sparse, g_dense, g_sig, g_logsm = run_graph(build, z)
+    for g in (g_sparse, g_dense, g_sig, g_logsm):
+        assert np.all(np.isfinite(g))
+    np.testing.assert_allclose(g_sparse, p - onehot, rtol=1e-7, atol=1e-12)
+    np.testing.assert_allclose(g_dense, p - soft, rtol=1e-7, atol=1e-12)
+    np.testing.assert_allclose(g_sig, _sigmoid(z) - onehot, rtol=1e-7, atol=1e-12)
+    np.testing.assert_allclose(g_logsm, soft - p * soft.sum(-1, keepdims=True), rtol=1e-7, atol=1e-12)
+
+
+def test_normalisations_without_nans_and_moments_keepdims():
+    zeros = np.zeros((2, 3))
+    got = run_graph(lambda a: [df.nn.l2_normalize(a, 1), df.gradients(df.reduce_sum(df.nn.l2_normalize(a, 1)), a)[0]],
+                    zeros)
+    np.testing.assert_array_equal(got[0], zeros)
+    np.testing.assert_allclose(got[1], np.full((2, 3), 1e6))  # rsqrt(epsilon)
+    x = rand((4, 3, 5), seed=14)
+    mean, var = run_graph(lambda a: list(df.nn.moments(a, axes=[0, 2], keepdims=True)), x)
+    assert mean.shape == var.shape == (1, 3, 1)
+    np.testing.assert_allclose(var, x.var((0, 2), keepdims=True), rtol=1e-12)
+    big = x + 1e4  # the variance of large values keeps its precision
+    np.testing.assert_allclose(run_graph(lambda a: df.nn.moments(a, [0])[1], big), big.var(0), rtol=1e-6)
+    np.testing.assert_allclose(run_graph(lambda a: df.nn.leaky_relu(a, alpha=2.0), x), np.where(x > 0, x, 2 * x))
+
+
+GRAD_CASES += [
+    GradCase((), lambda x: df.nn.dropout(x, keep_prob=df.constant(1.0, df.float64), seed=1), [(3, 4)]),
+    GradCase((), lambda a, b, c: df.nn.embedding_lookup([a, b, c], np.array([[6, 0], [4, 4]]), max_norm=1.5),
+             [(3, 2), (2, 2), (2, 2)]),
+    GradCase((), lambda x: df.nn.softmax_cross_entropy_with_logits(labels=np.full((3, 4), 0.25), logits=x, dim=0),
+             [(3, 4)]),
+    GradCase((), lambda x: list(df.nn.moments(x, axes=[0, 2], keepdims=True)), [(3, 2, 4)], order=2),
+    GradCase((), lambda v, b: df.nn.bias_add(v, b, data_format="NCHW"), [(2, 3, 2, 2), (3,)]),
+]
+
+
+def test_layers_and_other_composites():
+    x, w, b = rand((4, 3), seed=15), rand((3, 5), seed=16), rand((5,), seed=17)
+    assert_op(lambda a, c, d: [df.nn.xw_plus_b(a, c, d), df.nn.relu_layer(a, c, d)],
+              lambda a, c, d: [a @ c + d, np.maximum(a @ c + d, 0)], x, w, b)
+    assert_op(lambda a: [df.nn.swish(a), df.nn.crelu(a), df.nn.crelu(a, axis=0)],
+              lambda a: [a * _sigmoid(a), np.concatenate([np.maximum(a, 0), np.maximum(-a, 0)], -1),
+                         np.concatenate([np.maximum(a, 0), np.maximum(-a, 0)], 0)], x)
+    np.testing.assert_allclose(df.nn.zero_fraction(df.constant([0.0, 1.0, 0.0, 2.0])).compute(), 0.5)
+    z = np.array([-1e4, -3.0, 0.0, 2.0, 1e4])
+    y = np.array([1.0, 0.0, 1.0, 0.3, 0.0])
+    got = run_graph(lambda a: df.nn.weighted_cross_entropy_with_logits(labels=y, logits=a, pos_weight=3.0), z)
+    ref = 3.0 * y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z)
+    np.testing.assert_allclose(got, ref, rtol=1e-12)
+    got = run_graph(lambda a: df.nn.weighted_cross_entropy_with_logits(targets=y, logits=a, pos_weight=1.0), z)
+    np.testing.assert_allclose(got, run_graph(lambda a: df.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=a), z))
+
+
+GRAD_CASES += [
+    GradCase((), lambda x, w, b: df.nn.xw_plus_b(x, w, b) + df.nn.swish(x[:, :1]), [(4, 3), (3, 2), (2,)]),
+    GradCase((), lambda z, y: df.nn.weighted_cross_entropy_with_logits(labels=y, logits=z, pos_weight=2.5),
+             [(3, 4), (3, 4)]),
+]
+
+
+def test_batch_normalization_takes_numpy_statistics_and_max_norm_has_finite_gradients():
+    x = rand((5, 3), "float32", seed=18)
+    got = df.nn.batch_normalization(df.constant(x), x.mean(0).astype("f8"), x.var(0).astype("f8"), None, None, 1e-3)
+    assert got.dtype == df.float32
+    np.testing.assert_allclose(got.compute(), (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-3), rtol=1e-5, atol=1e-6)
+    table = np.vstack([np.zeros((1, 2)), rand((2, 2), seed=19) * 3])
+    g = run_graph(lambda p: df.gradients(df.reduce_sum(df.nn.embedding_lookup(p, [0, 1, 2], max_norm=1.0)), p)[0],
+                  table)
+    assert np.all(np.isfinite(g))
