@@ -11,7 +11,7 @@ from .graph import Graph
 from .ops.state import placeholder
 from .session import Session
 
-__all__ = ["chunkings", "run_graph", "assert_op", "raise_if_computes", "rand", "check_grads", "GradCase", "collect"]
+__all__ = ["chunkings", "run_graph", "assert_op", "raise_if_computes", "rand", "check_grads", "GradCase", "collect", "with_unknown_dims"]
 
 
 def chunkings(shape):
@@ -186,3 +186,16 @@ def collect(paths, attr):
         if hasattr(mod, attr):
             found.append(getattr(mod, attr))
     return found
+
+
+def with_unknown_dims(build):
+    """``build`` applied to its inputs with every static dim made unknown (as placeholders of shape (None, ...)
+    give); its result is reshaped back to the static shape ``build`` gives on the inputs as they are. For
+    checking that gradient rules work when shapes are only known at run time."""
+    from .ops.array import reshape
+    from .ops.state import placeholder_with_default
+
+    def f(*xs):
+        static = build(*xs).shape  # built only for its static shape: not on the path to the loss
+        return reshape(build(*[placeholder_with_default(x, [None] * x.shape.ndims) for x in xs]), static)
+    return f

@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 import daskflow as df
 from daskflow.ops.registry import apply1
-from daskflow.testing import GradCase, assert_op, raise_if_computes, rand, run_graph
+from daskflow.testing import GradCase, assert_op, raise_if_computes, rand, run_graph, with_unknown_dims
 
 TESTED_OPS = {"Reshape", "Transpose", "ConcatV2", "Pack", "Unpack", "Split", "SplitV", "ExpandDims", "Squeeze",
               "Tile", "PadV2", "MirrorPad", "MirrorPadGrad", "ReverseV2", "BroadcastTo"}
@@ -353,15 +353,6 @@ def test_building_and_lowering_compute_nothing():
 
 
 # -- gradients
-
-def with_unknown_dims(build):
-    """``build`` applied to its inputs with every static dim made unknown (as placeholders of shape (None, ...)
-    give); its result is reshaped back to the static shape ``build`` gives on the inputs as they are."""
-    def f(*xs):
-        static = build(*xs).shape  # built only for its static shape: not on the path to the loss
-        return df.reshape(build(*[df.placeholder_with_default(x, [None] * x.shape.ndims) for x in xs]), static)
-    return f
-
 
 GRAD_CASES = [
     GradCase("Reshape", lambda x: df.reshape(x, [3, -1]), [(2, 6)], order=2),

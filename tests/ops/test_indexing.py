@@ -7,7 +7,7 @@ import pytest
 
 import daskflow as df
 from daskflow.ops.registry import apply1
-from daskflow.testing import GradCase, assert_op, rand, run_graph
+from daskflow.testing import GradCase, assert_op, rand, run_graph, with_unknown_dims
 
 TESTED_OPS = {"Slice", "StridedSlice", "StridedSliceGrad", "GatherV2", "UnsortedSegmentSum", "OneHot"}
 
@@ -187,15 +187,6 @@ def test_unsorted_segment_sum_errors():
 
 
 # -- gradients
-
-def with_unknown_dims(build):
-    """``build`` applied to its inputs with every static dim made unknown (as placeholders of shape (None, ...)
-    give); its result is reshaped back to the static shape ``build`` gives on the inputs as they are."""
-    def f(*xs):
-        static = build(*xs).shape  # built only for its static shape: not on the path to the loss
-        return df.reshape(build(*[df.placeholder_with_default(x, [None] * x.shape.ndims) for x in xs]), static)
-    return f
-
 
 GRAD_CASES = [
     GradCase("Slice", lambda x: df.slice(x, [1, 0], [3, -1]), [(5, 3)], order=2),
