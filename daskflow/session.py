@@ -186,8 +186,11 @@ class _Plan:
                 dsk[key] = Task(key, _join, _nested_refs(k), a.ndim)
                 self.out_keys.append(key)
         self.dsk = dsk
-        self.feed_leaves = [(t, a.name, a.chunks) for t, a in src.feeds.items()]
-        self.var_leaves = [(op, a.name, tuple(c[0] for c in a.chunks)) for op, a in src.variables.items()]
+        # per leaf, its keys (and for in-memory feeds the slice of the value each key holds), fixed per plan
+        self.feed_leaves = [(t, list(zip(dask.core.flatten(a.__dask_keys__()), da.core.slices_from_chunks(a.chunks))))
+                            for t, a in src.feeds.items()]
+        self.var_leaves = [(op, next(iter(dask.core.flatten(a.__dask_keys__()))), a.shape)
+                           for op, a in src.variables.items()]
         self.rng_leaves = [(op, (a.name,)) for op, a in src.rngs.items()]
         self.small = bool(one_chunk) or not outs  # whole-array tasks run inline; chunked work goes to threads
         self._order = None
@@ -453,17 +456,17 @@ class Session:
 
     def _leaf_values(self, plan, feeds):
         vals = {}
-        for t, name, chunks in plan.feed_leaves:
+        for t, leaves in plan.feed_leaves:
             v = feeds[t]
-            if isinstance(v, da.Array):
-                for idx, key in zip(np.ndindex(*v.numblocks), dask.core.flatten(v.__dask_keys__())):
-                    vals[(name,) + idx] = Alias((name,) + idx, key)
+            if isinstance(v, da.Array):  # same chunks as the plan's leaf: key i of the leaf is key i of v
+                for (key, _), src in zip(leaves, dask.core.flatten(v.__dask_keys__())):
+                    vals[key] = Alias(key, src)
             else:
-                for idx, sl in zip(np.ndindex(*[len(c) for c in chunks]), da.core.slices_from_chunks(chunks)):
-                    vals[(name,) + idx] = v[sl]
+                for key, sl in leaves:
+                    vals[key] = v[sl]
         with self._lock:
-            for op, name, shape in plan.var_leaves:
-                vals[(name,) + (0,) * len(shape)] = self._variable_value(op)
+            for op, key, _ in plan.var_leaves:
+                vals[key] = self._variable_value(op)
             for op, key in plan.rng_leaves:
                 vals[key] = np.array(self._rng_counts[op.name], dtype=_rng_dtype())
                 self._rng_counts[op.name] += 1
@@ -509,21 +512,18 @@ def _rename_keys(dsk, out_keys, tag):
 
 
 def _compile(node):
-    """A function of the value cache computing ``node``: plain tasks (arguments that are literals or references to
-    other keys) call their function directly; anything else goes through dask's own evaluation."""
+    """A function of the value cache computing ``node``: plain tasks (every argument a literal or a reference to
+    another key) call their function directly; anything nested goes through dask's own evaluation."""
     if isinstance(node, Alias):
         target = node.target
         return lambda cache: cache[target]
     if isinstance(node, DataNode):
         value = node.value
         return lambda cache: value
-    if isinstance(node, Task) and not any(isinstance(a, (Task, DataNode, Alias)) or
-                                          (not isinstance(a, TaskRef) and hasattr(a, "dependencies"))
-                                          for a in (*node.args, *node.kwargs.values())):
+    nested = any(hasattr(a, "dependencies") for a in (*node.args, *node.kwargs.values()))  # GraphNodes
+    if isinstance(node, Task) and not nested and not any(isinstance(v, TaskRef) for v in node.kwargs.values()):
         func, kwargs = node.func, node.kwargs
         spec = [(isinstance(a, TaskRef), a.key if isinstance(a, TaskRef) else a) for a in node.args]
-        if any(isinstance(v, TaskRef) for v in kwargs.values()):
-            return lambda cache: node({d: cache[d] for d in node.dependencies})
         return lambda cache: func(*[cache[a] if ref else a for ref, a in spec], **kwargs)
     deps = node.dependencies
     return lambda cache: node({d: cache[d] for d in deps})
