@@ -15,7 +15,7 @@ from ..graph import Tensor, TensorShape
 from .generate import copy_block, dim_size, filled, shape, split_chunks
 from .hostvalue import (HOST_MAX_ELEMS, as_tensor, check_dims, check_int_input, host_lowered, host_partial,
                         host_vector, int_arg, ints, known_dims, known_rank, shape_str, static_ints, static_shape_of)
-from .registry import apply, apply1, convert_to_tensor, fail, normalize_axis, register, same_dtype
+from .registry import apply, apply1, convert_to_tensor, fail, normalize_axis, register, same_dtype, same_shape
 
 __all__ = ["reshape", "transpose", "concat", "stack", "pack", "unstack", "unpack", "split", "expand_dims", "squeeze",
            "tile", "pad", "reverse", "reverse_v2", "broadcast_to"]
@@ -240,12 +240,7 @@ class Pack:
     def infer(op):
         xs = op.inputs
         dt = same_dtype(op, *xs)
-        shape = xs[0].shape
-        for i, x in enumerate(xs[1:], 1):
-            if not shape.is_compatible_with(x.shape):
-                fail(op, f"Shapes of all inputs must match: values[0].shape = {xs[0].shape} != values[{i}].shape "
-                         f"= {x.shape}")
-            shape = shape.merge_with(x.shape)
+        shape = same_shape(op, *xs)
         if shape.ndims is None:
             return [(TensorShape(None), dt)]
         axis = _pack_axis(op, shape.ndims)

@@ -14,7 +14,7 @@ from .. import backend, dtypes, errors, kernels
 from ..graph import TensorShape
 from .hostvalue import host_elementwise
 from .registry import (NOT_DIFFERENTIABLE, apply1, broadcast_shapes, convert_to_tensor, defop, fail,
-                       register, same_dtype)
+                       register, same_dtype, same_shape)
 
 __all__ = []  # filled by the table builders below
 
@@ -371,13 +371,7 @@ def clip_by_value(t, clip_value_min, clip_value_max, name=None):
 class AddN:
     def infer(op):
         xs = op.inputs
-        dt = same_dtype(op, *xs)
-        shape = xs[0].shape
-        for x in xs[1:]:
-            if not shape.is_compatible_with(x.shape):
-                fail(op, "AddN inputs must all have one shape: " + " vs. ".join(str(t.shape) for t in xs))
-            shape = shape.merge_with(x.shape)
-        return [(shape, dt)]
+        return [(same_shape(op, *xs), same_dtype(op, *xs))]
 
     def lower(op, *xs):
         return _elementwise(op, kernels.add_n, op.outputs[0].dtype, *xs)

@@ -8,7 +8,7 @@ from .. import dtypes, errors
 from ..graph import Operation, Tensor, TensorShape, get_default_graph
 
 __all__ = ["OpDef", "OPS", "register", "defop", "NOT_DIFFERENTIABLE", "apply", "apply1", "convert_to_tensor",
-           "broadcast_shapes", "same_dtype", "fail"]
+           "broadcast_shapes", "same_dtype", "same_shape", "fail"]
 
 OPS = {}
 
@@ -206,6 +206,17 @@ def same_dtype(op, *tensors):
             fail(op, f"Input '{t.name}' has dtype {t.dtype.name} that does not match dtype {dts[0].name} "
                      f"of input '{tensors[0].name}'; cast one of them first")
     return dts[0]
+
+
+def same_shape(op, *tensors):
+    """The merged static shape of ``tensors``, which must be compatible; raises naming the first mismatch."""
+    shape = tensors[0].shape
+    for i, t in enumerate(tensors[1:], 1):
+        if not shape.is_compatible_with(t.shape):
+            fail(op, f"Shapes of all inputs must match: values[0].shape = {tensors[0].shape} != values[{i}].shape "
+                     f"= {t.shape} (inputs: {' vs. '.join(str(x.shape) for x in tensors)})")
+        shape = shape.merge_with(t.shape)
+    return shape
 
 
 def normalize_axis(op, axis, ndim, allow_none=False):
