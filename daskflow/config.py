@@ -1,11 +1,16 @@
 """daskflow's settings, kept in dask's config under ``daskflow.*`` (so ``DASK_DASKFLOW__CHUNK_BYTES`` works).
 
-- ``chunk_bytes``: the largest chunk daskflow makes by itself (feeds, generated tensors), default 128 MiB:
-  dask's guidance for big data is 64-256 MB chunks.
+- ``chunk_bytes``: the largest block daskflow makes by itself (feeds, variables, storage sources, generated
+  tensors, merged contraction blocks), default 128 MiB: dask's guidance for big data is 64-256 MB chunks.
+- ``task_bytes``: the most memory one task may be projected to hold (its input and output blocks); a run over it is
+  refused before it starts. Default None: 8 x ``chunk_bytes``.
+
+Peak memory of a run is about ``task_bytes`` (at most) times the number of threads (or worker threads), whatever
+the size of the data. ``Session.plan`` reports the projection for a run without running it.
 """
 import dask
 
-DEFAULTS = {"chunk_bytes": 128 * 2**20}
+DEFAULTS = {"chunk_bytes": 128 * 2**20, "task_bytes": None}
 
 
 def get(key):
@@ -18,4 +23,7 @@ def set(**settings):
     unknown = [k for k in settings if k not in DEFAULTS]
     if unknown:
         raise KeyError(f"unknown daskflow setting(s) {unknown}; known: {sorted(DEFAULTS)}")
+    for k, v in settings.items():
+        if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool) or v < 1):
+            raise ValueError(f"daskflow setting {k} must be a positive number of bytes, got {v!r}")
     return dask.config.set({f"daskflow.{k}": v for k, v in settings.items()})

@@ -14,8 +14,7 @@ from dask.blockwise import optimize_blockwise
 from dask.utils import ensure_dict
 from dask.highlevelgraph import HighLevelGraph
 
-from . import config as _config
-from . import errors
+from . import errors, planner, storage
 from .graph import Operation, Tensor, get_default_graph
 from .lowering import Lowering
 from .ops.registry import OPS
@@ -70,25 +69,17 @@ def _as_fetch(graph, f):
 
 # -- feeds
 
-def _is_lazy(v):
-    return dask.is_dask_collection(v)
-
-
-def _is_storage(v):
-    """zarr arrays, h5py datasets and similar chunked on-disk arrays (read lazily through dask)."""
-    mod = type(v).__module__
-    return mod.startswith(("zarr", "h5py")) and hasattr(v, "shape") and hasattr(v, "dtype")
-
-
 def _normalize_feed(t, value):
     """The feed value as a numpy array or a dask array of ``t``'s dtype; raises before any compute."""
-    if isinstance(value, Tensor):
+    if isinstance(value, Tensor) and value.op.type != "DataSource":
         raise TypeError(f"The value of a feed cannot be a daskflow Tensor (feeding '{t.name}'); feed numpy "
-                        "arrays, scalars, lists or dask arrays.")
-    if _is_storage(value):
-        value = da.from_array(value, chunks=getattr(value, "chunks", None) or "auto", asarray=False)
-    if _is_lazy(value):
-        arr = value if isinstance(value, da.Array) else da.asarray(value)
+                        "arrays, scalars, lists, dask arrays, storage arrays or df.data sources.")
+    if isinstance(value, Tensor) and value.op.type == "DataSource":
+        value = value.op.attrs["array"]
+    if storage.is_storage(value):
+        value = storage.as_dask(value)
+    if dask.is_dask_collection(value):
+        arr = storage.as_dask(value if isinstance(value, da.Array) else da.asarray(value))
     else:
         arr = np.asarray(value) if not isinstance(value, np.ndarray) else value
     if arr.dtype != t.dtype:
@@ -107,11 +98,7 @@ def _normalize_feed(t, value):
 def _feed_chunks(arr):
     if isinstance(arr, da.Array):
         return arr.chunks
-    limit = _config.get("chunk_bytes")
-    if arr.ndim == 0 or arr.nbytes <= limit:
-        return tuple((n,) for n in arr.shape)
-    rows = max(1, int(limit // max(1, arr.nbytes // max(arr.shape[0], 1))))
-    return da.core.normalize_chunks((rows,) + arr.shape[1:], arr.shape)
+    return planner.chunks_for(arr.shape, arr.dtype)
 
 
 def _leaf(name, chunks, dtype, like=None):
@@ -140,7 +127,7 @@ class _PlanSources:
 
     def variable(self, op):
         v = self.session._variable_value(op)
-        a = _leaf(f"var-{op.name}", tuple((n,) for n in v.shape), v.dtype)
+        a = _leaf(f"var-{op.name}", planner.chunks_for(v.shape, v.dtype), v.dtype)
         self.variables[op] = a
         return a
 
@@ -187,10 +174,8 @@ class _Plan:
                 self.out_keys.append(key)
         self.dsk = dsk
         # per leaf, its keys (and for in-memory feeds the slice of the value each key holds), fixed per plan
-        self.feed_leaves = [(t, list(zip(dask.core.flatten(a.__dask_keys__()), da.core.slices_from_chunks(a.chunks))))
-                            for t, a in src.feeds.items()]
-        self.var_leaves = [(op, next(iter(dask.core.flatten(a.__dask_keys__()))), a.shape)
-                           for op, a in src.variables.items()]
+        self.feed_leaves = [(t, _keyed_slices(a)) for t, a in src.feeds.items()]
+        self.var_leaves = [(op, _keyed_slices(a), a.shape) for op, a in src.variables.items()]
         self.rng_leaves = [(op, (a.name,)) for op, a in src.rngs.items()]
         self.small = bool(one_chunk) or not outs  # whole-array tasks run inline; chunked work goes to threads
         self._order = None
@@ -218,6 +203,11 @@ class _Plan:
                     frees[k].append(d)
             self._order = [(k, _compile(self.dsk[k]), frees.get(k, ())) for k in seq]
         return self._order
+
+
+def _keyed_slices(a):
+    """Each key of leaf ``a`` with the slice of the value it holds."""
+    return list(zip(dask.core.flatten(a.__dask_keys__()), da.core.slices_from_chunks(a.chunks)))
 
 
 def _dfs_order(dsk, out_keys, leaf_keys):
@@ -465,8 +455,10 @@ class Session:
                 for key, sl in leaves:
                     vals[key] = v[sl]
         with self._lock:
-            for op, key, _ in plan.var_leaves:
-                vals[key] = self._variable_value(op)
+            for op, leaves, _ in plan.var_leaves:
+                v = self._variable_value(op)
+                for key, sl in leaves:
+                    vals[key] = v[sl]
             for op, key in plan.rng_leaves:
                 vals[key] = np.array(self._rng_counts[op.name], dtype=_rng_dtype())
                 self._rng_counts[op.name] += 1
@@ -585,7 +577,7 @@ class _LazySources:
 
     def variable(self, op):
         v = self.session._variable_value(op)
-        return da.from_array(v, chunks=v.shape or (), name=f"var-{op.name}-{self.tag}")
+        return da.from_array(v, chunks=planner.chunks_for(v.shape, v.dtype), name=f"var-{op.name}-{self.tag}")
 
     def rng(self, op):
         with self.session._lock:

@@ -10,9 +10,9 @@ import math
 import dask.array as da
 import numpy as np
 
-from .. import backend, config, errors
+from .. import backend, errors, planner
 from ..graph import Tensor, TensorShape
-from .generate import copy_block, dim_size, filled, shape, split_chunks
+from .generate import copy_block, dim_size, filled, shape
 from .hostvalue import (HOST_MAX_ELEMS, as_tensor, check_dims, check_int_input, host_lowered, host_partial,
                         host_vector, int_arg, ints, known_dims, known_rank, shape_str, static_ints, static_shape_of)
 from .registry import apply, apply1, convert_to_tensor, fail, normalize_axis, register, same_dtype, same_shape
@@ -607,7 +607,7 @@ def _pad_block(x, ax, width, value):
         return None
     shape = x.shape[:ax] + (width,) + x.shape[ax + 1:]
     biggest = math.prod(max(c, default=1) for i, c in enumerate(x.chunks) if i != ax)
-    per = max(1, config.get("chunk_bytes") // (x.dtype.itemsize * max(1, biggest)))
+    per = planner.units_within(x.dtype.itemsize, biggest)
     chunks = x.chunks[:ax] + (da.core.normalize_chunks((per,), (width,))[0],) + x.chunks[ax + 1:]
     return filled(value, shape, chunks, x.dtype)
 
@@ -743,8 +743,8 @@ class BroadcastTo:
         lead = len(target) - x.ndim
         spread = [i for i, t in enumerate(target) if i < lead or x.shape[i - lead] != t]
         kept = [max(x.chunks[i - lead], default=1) for i in _range(len(target)) if i not in spread]
-        budget = max(1, config.get("chunk_bytes") // (x.dtype.itemsize * max(1, math.prod(kept))))
-        spread_chunks = iter(split_chunks([target[i] for i in spread], budget))
+        budget = planner.units_within(x.dtype.itemsize, math.prod(kept))
+        spread_chunks = iter(planner.split_chunks([target[i] for i in spread], budget))
         chunks = tuple(next(spread_chunks) if i in spread else x.chunks[i - lead] for i in _range(len(target)))
         b = da.broadcast_to(x, tuple(target), chunks=chunks)
         return b.map_blocks(copy_block, dtype=x.dtype, meta=backend.meta(x, x.dtype, ndim=len(target)))

@@ -6,7 +6,7 @@ import math
 import dask.array as da
 import numpy as np
 
-from .. import backend, config, dtypes
+from .. import backend, dtypes, planner
 from ..graph import Tensor, TensorShape
 from .hostvalue import (HOST_MAX_ELEMS, as_tensor, check_dims, host_lowered, host_scalar, host_vector, int_arg,
                         ints, shape_str)
@@ -23,28 +23,8 @@ _FULL = builtins.slice(None)
 
 # -- chunking of generated tensors
 
-def split_chunks(shape, max_elems):
-    """Chunks of ``shape`` with at most ``max_elems`` elements a block: whole trailing axes, the first axis
-    (from the end) that does not fit split evenly, and the axes before it in blocks of 1."""
-    shape = tuple(int(d) for d in shape)
-    if math.prod(shape) <= max_elems:
-        return tuple((d,) for d in shape)
-    chunks, inner = [None] * len(shape), 1
-    for ax in reversed(_range(len(shape))):
-        if inner * shape[ax] <= max_elems:
-            chunks[ax] = (shape[ax],)
-            inner *= shape[ax]
-            continue
-        per = max(1, max_elems // inner)
-        chunks[ax] = da.core.normalize_chunks((per,), (shape[ax],))[0]
-        for before in _range(ax):
-            chunks[before] = (1,) * shape[before]
-        break
-    return tuple(chunks)
-
-
 def gen_chunks(shape, dtype):
-    return split_chunks(shape, max(1, config.get("chunk_bytes") // np.dtype(dtype).itemsize))
+    return planner.chunks_for(shape, dtype)
 
 
 def copy_block(b):

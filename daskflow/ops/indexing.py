@@ -7,7 +7,7 @@ import string
 import dask.array as da
 import numpy as np
 
-from .. import backend, config, dtypes, errors
+from .. import backend, dtypes, errors, planner
 from ..graph import Tensor, TensorShape
 from .array import concat, pad, reshape, stack, transpose
 from .generate import dim_size, gen_chunks, ones_like, shape
@@ -364,7 +364,7 @@ class UnsortedSegmentSum:
             return da.zeros_like(data, shape=(n,) + data.shape[k:], chunks=gen_chunks((n,) + data.shape[k:], dt))
         # the segments are cut in blocks within chunk_bytes: a task holds one block of sums per data block
         biggest = math.prod(max(c, default=1) for c in data.chunks[k:])
-        per = max(1, config.get("chunk_bytes") // (dt.itemsize * max(1, biggest))) if not math.isnan(biggest) else n
+        per = planner.units_within(dt.itemsize, biggest) if not math.isnan(biggest) else n
         segs = da.arange(n, chunks=min(per, n), dtype=np.int64)
         lead, rest = string.ascii_lowercase[:k], string.ascii_lowercase[k:data.ndim]
         parts = da.blockwise(_segment_sum_block, lead + "Z" + rest, data, lead + rest, ids, lead, segs, "Z", k=k,
@@ -434,8 +434,7 @@ class OneHot:
         dt = op.outputs[0].dtype
         axis = _one_hot_axis(op, indices.ndim)
         biggest = math.prod(max(c, default=1) for c in indices.chunks)
-        per = max(1, config.get("chunk_bytes") // (dt.itemsize * max(1, biggest))) \
-            if not math.isnan(biggest) else depth
+        per = planner.units_within(dt.itemsize, biggest) if not math.isnan(biggest) else depth
         js = da.arange(depth, chunks=max(1, min(per, depth)), dtype=np.int64)
         ind = string.ascii_lowercase[:indices.ndim]
         out_ind = ind[:axis] + "Z" + ind[axis:]

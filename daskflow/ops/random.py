@@ -12,7 +12,7 @@ import secrets
 import dask.array as da
 import numpy as np
 
-from .. import backend, config, dtypes, errors
+from .. import backend, dtypes, errors, planner
 from ..graph import TensorShape, get_default_graph, name_scope
 from ..lowering import current
 from .math import add, multiply, subtract
@@ -208,25 +208,12 @@ def _uniform_int_block(counter, minval, maxval, seed, seed2, out_dtype, where, b
 
 # -- lowering
 
-def _chunks(shape, dtype):
-    """Chunks along axis 0 so that no chunk exceeds the ``chunk_bytes`` setting (one row at the least)."""
-    if not shape:
-        return ()
-    row = math.prod(shape[1:]) * np.dtype(dtype).itemsize
-    limit = config.get("chunk_bytes")
-    if row == 0 or row * shape[0] <= limit:
-        rows = max(shape[0], 1)
-    else:
-        rows = max(1, int(limit // row))
-    return da.core.normalize_chunks((rows,) + shape[1:], shape)
-
-
 def _generate(op, kernel, *scalars, **kwargs):
     """The op's output as a dask array: ``kernel`` applied per block to the run counter (and ``scalars``)."""
     t = op.outputs[0]
     shape, dtype = tuple(t.shape), t.dtype
     counter = current().sources.rng(op)
-    chunks = _chunks(shape, dtype)
+    chunks = planner.chunks_for(shape, dtype)
     meta = backend.meta(counter, dtype, ndim=len(shape))
     return da.map_blocks(kernel, counter, *scalars, seed=op.attrs["seed"], seed2=op.attrs["seed2"], out_dtype=dtype,
                          dtype=dtype, chunks=chunks, new_axis=list(range(len(shape))), meta=meta, **kwargs)
