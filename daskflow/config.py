@@ -3,7 +3,7 @@
 - ``chunk_bytes``: the largest block daskflow makes by itself (feeds, variables, storage sources, generated
   tensors, merged contraction blocks), default 128 MiB: dask's guidance for big data is 64-256 MB chunks.
 - ``task_bytes``: the most memory one task may be projected to hold (its input and output blocks); a run over it is
-  refused before it starts. Default None: 8 x ``chunk_bytes``.
+  refused before it starts. Default None: 8 x ``chunk_bytes``, at least 16 MiB.
 
 Peak memory of a run is about ``task_bytes`` (at most) times the number of threads (or worker threads), whatever
 the size of the data. ``Session.plan`` reports the projection for a run without running it.

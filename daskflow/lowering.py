@@ -10,7 +10,7 @@ import dask.array as da
 import numpy as np
 from dask.highlevelgraph import HighLevelGraph, MaterializedLayer
 
-from . import errors
+from . import errors, planner
 from .graph import Tensor
 from .ops.registry import OPS
 
@@ -52,7 +52,8 @@ class Lowering:
     """One walk over a graph. ``sources`` provides ``feed(tensor)``, ``variable(op)`` and ``rng(op)``.
 
     After ``run(targets)``: ``values`` maps tensors to dask arrays; ``updates`` maps each variable op to the
-    dask array of its final assigned value; ``effects`` lists side-effect ops reached (forced at run time).
+    dask array of its final assigned value; ``effects`` lists side-effect ops reached (forced at run time);
+    ``footprints`` maps each lowered op to the projected memory of one of its tasks.
     """
 
     def __init__(self, sources, fed=()):
@@ -66,6 +67,7 @@ class Lowering:
         self.ops = []
         self.layers, self.deps = {}, {}  # every layer made, once: the whole lowered graph
         self._stubs = {}
+        self.footprints = {}  # op -> projected bytes one of its tasks holds
 
     def run(self, targets):
         self.ops = closure(targets, self.fed)
@@ -101,6 +103,7 @@ class Lowering:
         if len(res) != len(op.outputs):
             raise errors.InternalError(None, op, f"lowering of {op.type} gave {len(res)} outputs, "
                                        f"declared {len(op.outputs)} [op '{op.name}']")
+        self.footprints[op] = _footprint(opdef, op, xs, res)
         for t, arr in zip(op.outputs, res):
             _check(op, t, arr)
             arr = self._adopt(arr)
@@ -183,6 +186,12 @@ class Lowering:
             by_var.setdefault(a.inputs[0].op, []).append(a)
         for var_op, assigns in by_var.items():
             self.updates[var_op] = self.values[_latest(self, assigns).outputs[0]]
+
+
+def _footprint(opdef, op, xs, outs):
+    if opdef.footprint is not None:
+        return int(opdef.footprint(op, xs, outs))
+    return sum(planner.block_bytes(x) for x in xs if x is not None) + sum(planner.block_bytes(o) for o in outs)
 
 
 def _latest(lowering, assigns):

@@ -2,7 +2,7 @@
 
 - ``chunk_bytes`` (setting, default 128 MiB) is the largest block daskflow makes by itself: feeds, variables,
   storage sources, generated and random tensors, and blocks an op merges (a contraction axis kept whole).
-- ``task_bytes`` (setting, default 8 x ``chunk_bytes``) is the most memory one task may be projected to hold (its
+- ``task_bytes`` (setting, default 8 x ``chunk_bytes`` and at least 16 MiB) is the most memory one task may be projected to hold (its
   input blocks plus its output blocks); a run that would exceed it is refused before it starts.
 
 Arrays are cut along their leading axes first (rows are examples in ML data), trailing axes kept whole while they
@@ -25,9 +25,10 @@ def chunk_bytes():
 
 
 def task_bytes():
-    """The ``task_bytes`` setting (8 x ``chunk_bytes`` when not set)."""
+    """The ``task_bytes`` setting; when not set, 8 x ``chunk_bytes`` and at least 16 MiB (a small ``chunk_bytes``
+    asks for finer blocks, not for refusing every run)."""
     v = config.get("task_bytes")
-    return int(v) if v is not None else 8 * chunk_bytes()
+    return int(v) if v is not None else max(8 * chunk_bytes(), 16 * 2**20)
 
 
 def units_within(itemsize, unit_elems, limit=None):

@@ -19,7 +19,7 @@ from .graph import Operation, Tensor, get_default_graph
 from .lowering import Lowering
 from .ops.registry import OPS
 
-__all__ = ["Session", "InteractiveSession", "ConfigProto", "get_default_session", "lower", "compute"]
+__all__ = ["Session", "InteractiveSession", "ConfigProto", "RunPlan", "get_default_session", "lower", "compute"]
 
 
 class ConfigProto:
@@ -177,6 +177,12 @@ class _Plan:
         self.feed_leaves = [(t, _keyed_slices(a)) for t, a in src.feeds.items()]
         self.var_leaves = [(op, _keyed_slices(a), a.shape) for op, a in src.variables.items()]
         self.rng_leaves = [(op, (a.name,)) for op, a in src.rngs.items()]
+        fp = low.footprints
+        self.peak_op = max(fp, key=lambda op: (fp[op], -op._id)) if fp else None
+        self.peak_bytes = fp[self.peak_op] if fp else 0
+        self.footprints = sorted(fp.items(), key=lambda kv: (-kv[1], kv[0]._id))
+        self.source_bytes = sum(low.values[op.outputs[0]].nbytes for op in low.ops
+                                if op.type == "DataSource" and op.outputs[0] in low.values)
         self.small = bool(one_chunk) or not outs  # whole-array tasks run inline; chunked work goes to threads
         self._order = None
         self.n_tasks = len(dsk)
@@ -416,9 +422,20 @@ class Session:
         uniq = list(dict.fromkeys(flat))
         feeds = self._feeds(feed_dict)
         plan = self._plan(uniq, feeds)
+        _check_budget(plan)
         values = self._execute(plan, feeds)
         results = dict(zip([uniq[i] for i in plan.fetch_index], values))
         return _pack(fetches, iter([_to_user(results[f]) if isinstance(f, Tensor) else None for f in flat]))
+
+    def plan(self, fetches, feed_dict=None):
+        """What a run of ``fetches`` would do, without running it: a ``RunPlan`` with the number of tasks, the
+        projected peak memory of one task (and the op that drives it), the bytes read from storage and fed, and
+        the budget (``task_bytes``) a run must fit. The plan is cached for the run that follows."""
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        flat = [_as_fetch(self.graph, f) for f in _flatten(fetches, [])]
+        feeds = self._feeds(feed_dict)
+        return RunPlan(self._plan(list(dict.fromkeys(flat)), feeds), feeds)
 
     def _feeds(self, feed_dict):
         feeds = {}
@@ -434,7 +451,8 @@ class Session:
 
     def _plan(self, fetches, feeds):
         chunks = {t: _feed_chunks(v) for t, v in feeds.items()}
-        key = (tuple(fetches), tuple(sorted(((t.name, str(v.dtype), chunks[t]) for t, v in feeds.items()))))
+        key = (tuple(fetches), tuple(sorted(((t.name, str(v.dtype), chunks[t]) for t, v in feeds.items()))),
+               planner.chunk_bytes())
         plan = self._plans.get(key)
         if plan is not None and all(self._vars.get(op.name) is not None and self._vars[op.name].shape == shp
                                     for op, _, shp in plan.var_leaves):
@@ -492,6 +510,62 @@ class Session:
 
 
 _run_ids = itertools.count()
+
+
+def _check_budget(plan):
+    budget = planner.task_bytes()
+    if plan.peak_bytes > budget:
+        op, fb = plan.peak_op, planner.format_bytes
+        over = [f"'{o.name}' ({fb(b)})" for o, b in plan.footprints[:5] if b > budget]
+        raise errors.ResourceExhaustedError(
+            None, op, f"Op '{op.name}' (type {op.type}) would hold about {fb(plan.peak_bytes)} in one task, over "
+            f"the task memory budget of {fb(budget)} (task_bytes; chunk_bytes is {fb(planner.chunk_bytes())}). "
+            f"Ops over budget: {', '.join(over)}. Nothing was run: lower chunk_bytes, chunk the inputs more finely, "
+            "or raise task_bytes with df.config.set(task_bytes=...).")
+
+
+class RunPlan:
+    """What a run would do, from ``Session.plan``: measured on the lowered, optimised dask graph before
+    anything runs.
+
+    Attributes
+    ----------
+    tasks : int
+        Tasks in the dask graph of the run (reads of dask feeds included).
+    peak_task_bytes : int
+        Projected memory of the largest task: the input and output blocks it holds.
+    peak_op : Operation or None
+        The op whose task that is.
+    read_bytes : int
+        Bytes read from storage sources and lazy (dask or storage) feeds.
+    feed_bytes : int
+        Bytes of in-memory feeds.
+    budget : int
+        The ``task_bytes`` a run must fit; ``fits`` says whether it does.
+    footprints : list of (Operation, int)
+        Every lowered op with its projected task memory, largest first.
+    """
+
+    def __init__(self, plan, feeds):
+        lazy = [v for v in feeds.values() if isinstance(v, da.Array)]
+        self.tasks = plan.n_tasks + sum(len(v.__dask_graph__()) for v in lazy)
+        self.peak_task_bytes, self.peak_op = plan.peak_bytes, plan.peak_op
+        self.read_bytes = plan.source_bytes + sum(v.nbytes for v in lazy)
+        self.feed_bytes = sum(v.nbytes for v in feeds.values() if not isinstance(v, da.Array))
+        self.budget = planner.task_bytes()
+        self.chunk_bytes = planner.chunk_bytes()
+        self.footprints = list(plan.footprints)
+
+    @property
+    def fits(self):
+        return self.peak_task_bytes <= self.budget
+
+    def __repr__(self):
+        fb = planner.format_bytes
+        peak = f" (op '{self.peak_op.name}', type {self.peak_op.type})" if self.peak_op is not None else ""
+        return (f"<RunPlan {self.tasks} tasks; peak {fb(self.peak_task_bytes)} per task{peak}; reads "
+                f"{fb(self.read_bytes)}, feeds {fb(self.feed_bytes)}; budget {fb(self.budget)} per task"
+                f"{'' if self.fits else ' -- OVER BUDGET'}>")
 
 
 def _rename_keys(dsk, out_keys, tag):

@@ -1,2 +1,2 @@
 """Op declarations, one module per family; importing this package registers every op."""
-from . import registry, hostvalue, state, math, reduce, generate, array, indexing, linalg, random, nn, conv  # noqa: F401
+from . import registry, hostvalue, state, math, reduce, generate, array, indexing, linalg, random, nn, conv, source  # noqa: F401

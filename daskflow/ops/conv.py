@@ -8,7 +8,7 @@ on the batch chunking; the filter gradient is a per-chunk partial sum reduced ov
 """
 import dask.array as da
 
-from .. import backend
+from .. import backend, planner
 from ..graph import name_scope
 from .generate import shape
 from .hostvalue import host_lowered, host_vector
@@ -211,6 +211,21 @@ def _blockwise(kernel, out_shape, dtype, images, whole=(), batch_chunk=None, **k
                         **extra, **kwargs)
 
 
+# -- projected task memory (planner): whole images per block, plus the im2col columns of a convolution
+
+def _images_footprint(op, xs, outs):
+    n = sum(planner.block_bytes(x, whole=range(1, x.ndim)) for x in xs if x is not None)
+    return n + sum(planner.block_bytes(o, whole=range(1, o.ndim)) for o in outs)
+
+
+def _conv_footprint(op, xs, outs):
+    f = op.outputs[0] if op.type == "Conv2DBackpropFilter" else op.inputs[1]
+    kh, kw = (d or 1 for d in f.shape[:2]) if f.shape.ndims else (1, 1)
+    biggest = max(planner.block_bytes(a, whole=range(1, a.ndim)) for a in [*xs, *outs] if a is not None
+                  and a.ndim == 4)
+    return _images_footprint(op, xs, outs) + kh * kw * biggest
+
+
 # -- build-time checks
 
 def _check_images(op, t, what, kinds):
@@ -261,6 +276,8 @@ def _conv_out(op, x, w):
 
 @register("Conv2D")
 class Conv2D:
+    footprint = _conv_footprint
+
     def infer(op):
         x, w = op.inputs
         xs, ws = _check_images(op, x, "input", _FLOATS), _check_images(op, w, "filter", _FLOATS)
@@ -283,6 +300,8 @@ class Conv2D:
 @register("Conv2DBackpropInput")
 class Conv2DBackpropInput:
     """The gradient of Conv2D with respect to its input: the transposed convolution of ``out_backprop``."""
+
+    footprint = _conv_footprint
 
     def infer(op):
         _, w, dy = op.inputs
@@ -311,6 +330,8 @@ class Conv2DBackpropInput:
 @register("Conv2DBackpropFilter")
 class Conv2DBackpropFilter:
     """The gradient of Conv2D with respect to its filter: per batch chunk a partial sum, then their total."""
+
+    footprint = _conv_footprint
 
     def infer(op):
         x, _, dy = op.inputs
@@ -351,6 +372,8 @@ def _check_like(op, t, what, shape, like):
 
 @register("MaxPool")
 class MaxPool:
+    footprint = _images_footprint
+
     def infer(op):
         return [(_pool_out(op, op.inputs[0])[1], op.inputs[0].dtype)]
 
@@ -365,6 +388,8 @@ class MaxPool:
 @register("MaxPoolGrad")
 class MaxPoolGrad:
     """MaxPool's gradient: each window's gradient goes to the position of its maximum (the first on ties)."""
+
+    footprint = _images_footprint
 
     def infer(op):
         x, dy = op.inputs
@@ -385,6 +410,8 @@ class MaxPoolGrad:
 class MaxPoolGradGrad:
     """The adjoint of MaxPoolGrad in its ``grad`` input: ``ddx`` read at each window's argmax position."""
 
+    footprint = _images_footprint
+
     def infer(op):
         x, ddx = op.inputs
         xs, out = _pool_out(op, x)
@@ -402,6 +429,8 @@ class MaxPoolGradGrad:
 
 @register("AvgPool")
 class AvgPool:
+    footprint = _images_footprint
+
     def infer(op):
         return [(_pool_out(op, op.inputs[0])[1], op.inputs[0].dtype)]
 
@@ -416,6 +445,8 @@ class AvgPool:
 @register("AvgPoolGrad")
 class AvgPoolGrad:
     """AvgPool's gradient: each window's gradient shared evenly among the real positions it covers."""
+
+    footprint = _images_footprint
 
     def infer(op):
         dy = op.inputs[1]

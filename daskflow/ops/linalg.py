@@ -7,7 +7,7 @@ import dask.array as da
 from numpy.linalg import LinAlgError  # the class numpy and cupy both raise
 
 import daskflow as df
-from .. import backend, dtypes, errors
+from .. import backend, dtypes, errors, planner
 from ..graph import TensorShape
 from .math import _conj
 from .registry import apply1, convert_to_tensor, fail, register
@@ -110,6 +110,12 @@ def _whole_matrices(x, batch_chunks=None):
     return x.rechunk(spec)
 
 
+def _matrices_footprint(op, xs, outs):
+    """Projected task memory of an op on whole matrices (planner)."""
+    return sum(planner.block_bytes(a, whole=(a.ndim - 2, a.ndim - 1)) for a in [*xs, *outs] if a is not None
+               and a.ndim >= 2) + sum(planner.block_bytes(a) for a in [*xs, *outs] if a is not None and a.ndim < 2)
+
+
 # -- gradient helpers
 
 def _adjoint_of(op, t):
@@ -140,6 +146,8 @@ def _square_like_input(op):
 
 @register("MatrixInverse")
 class MatrixInverse:
+    footprint = _matrices_footprint
+
     infer = _square_like_input
 
     def lower(op, x):
@@ -154,6 +162,8 @@ class MatrixInverse:
 
 @register("MatrixDeterminant")
 class MatrixDeterminant:
+    footprint = _matrices_footprint
+
     def infer(op):
         x = op.inputs[0]
         _check_matrices(op, x)
@@ -174,6 +184,8 @@ class MatrixDeterminant:
 
 @register("Cholesky")
 class Cholesky:
+    footprint = _matrices_footprint
+
     infer = _square_like_input
 
     def lower(op, x):
@@ -194,6 +206,8 @@ class Cholesky:
 
 @register("MatrixSolve")
 class MatrixSolve:
+    footprint = _matrices_footprint
+
     def infer(op):
         a, b = op.inputs
         _check_matrices(op, a)

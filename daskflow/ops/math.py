@@ -10,7 +10,7 @@ import dask.array as da
 import numpy as np
 
 import daskflow as df
-from .. import backend, dtypes, errors, kernels
+from .. import backend, dtypes, errors, kernels, planner
 from ..graph import TensorShape
 from .hostvalue import host_elementwise
 from .registry import (NOT_DIFFERENTIABLE, apply1, broadcast_shapes, convert_to_tensor, defop, fail,
@@ -420,7 +420,17 @@ class MatMul:
             a = da.swapaxes(a, -1, -2)
         if op.attrs["transpose_b"]:
             b = da.swapaxes(b, -1, -2)
+        if _whole_k(a, b):  # one product per output block; otherwise dask splits and tree-sums the products
+            a, b = a.rechunk({a.ndim - 1: -1}), b.rechunk({b.ndim - 2: -1})
         return da.matmul(a, b).astype(op.outputs[0].dtype, copy=False)  # dask sums int chunks as int64
+
+    def footprint(op, xs, outs):
+        a, b = xs
+        ka = a.ndim - 2 if op.attrs["transpose_a"] else a.ndim - 1
+        kb = b.ndim - 1 if op.attrs["transpose_b"] else b.ndim - 2
+        whole = planner.whole_contraction(a, [ka], b, [kb])
+        return (planner.block_bytes(a, whole=(ka,) if whole else ()) + planner.block_bytes(b, whole=(kb,) if whole
+                else ()) + sum(planner.block_bytes(o) for o in outs))
 
     def grad(op, dz):
         # why: with z = op_a(a) @ op_b(b) (op_t a transpose when t is set), dz flows to op_a(a) as dz @ op_b(b)^H
@@ -432,6 +442,11 @@ class MatMul:
         gb = (matmul(dz, _conj(a), transpose_a=True, transpose_b=ta) if tb
               else matmul(_conj(a), dz, transpose_a=not ta))
         return [ga, gb]
+
+
+def _whole_k(a, b):
+    return a.ndim >= 1 and b.ndim >= 2 and planner.whole_contraction(a, [a.ndim - 1], b, [b.ndim - 2]) and (
+        len(a.chunks[-1]) > 1 or len(b.chunks[-2]) > 1)
 
 
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False, a_is_sparse=False,
@@ -498,8 +513,18 @@ class Tensordot:
         return [(keep_a + keep_b, dt)]
 
     def lower(op, a, b):
-        res = da.tensordot(a, b, axes=_tensordot_axes(op, *op.inputs, op.attrs["axes"]))
+        ax_a, ax_b = _tensordot_axes(op, *op.inputs, op.attrs["axes"])
+        if ax_a and planner.whole_contraction(a, ax_a, b, ax_b):  # else dask splits and tree-sums the products
+            a, b = a.rechunk({i: -1 for i in ax_a}), b.rechunk({j: -1 for j in ax_b})
+        res = da.tensordot(a, b, axes=(ax_a, ax_b))
         return res.astype(op.outputs[0].dtype, copy=False)
+
+    def footprint(op, xs, outs):
+        a, b = xs
+        ax_a, ax_b = _tensordot_axes(op, *op.inputs, op.attrs["axes"])
+        whole = bool(ax_a) and planner.whole_contraction(a, ax_a, b, ax_b)
+        return (planner.block_bytes(a, whole=ax_a if whole else ()) + planner.block_bytes(b, whole=ax_b if whole
+                else ()) + sum(planner.block_bytes(o) for o in outs))
 
     def grad(op, dz):  # dz's axes are a's free axes, then b's: contract them with the other input
         a, b = op.inputs

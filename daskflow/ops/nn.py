@@ -187,7 +187,11 @@ def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, 
     z = _t(logits)
     y = df.convert_to_tensor(labels, dtype=z.dtype)
     with name_scope(name, "logistic_loss") as scope:
-        return df.add(df.maximum(z, 0) - z * y, df.log1p(df.exp(-df.abs(z))), name=scope)
+        # one condition for both branches (TF's form), so the gradient at z == 0 is sigmoid(0) - labels
+        pos = df.greater_equal(z, df.zeros_like(z))
+        relu = df.where(pos, z, df.zeros_like(z))
+        neg_abs = df.where(pos, -z, z)
+        return df.add(relu - z * y, df.log1p(df.exp(neg_abs)), name=scope)
 
 
 def weighted_cross_entropy_with_logits(labels=None, logits=None, pos_weight=None, name=None, targets=None):

@@ -36,6 +36,9 @@ class OpDef:
       when the value cannot be known there (see ``hostvalue``).
     - ``host_from_shapes(op, *shapes)``: optional; the same from the inputs' shapes, for ops whose value depends
       only on shapes (Shape, ZerosLike).
+    - ``footprint(op, xs, outs) -> bytes``: optional; the most memory one task of the lowered op holds, for ops
+      whose tasks hold more than one block of each input and output (those that take axes whole). The default is
+      the biggest block of every input plus the biggest block of every output (``planner.block_bytes``).
     """
 
     type = None
@@ -56,7 +59,7 @@ class OpDef:
 
 
 _DEFAULTS = {"grad": None, "stateful": False, "side_effect": False, "assigns": False, "is_variable": False,
-             "reads_ref": True, "host": None, "host_from_shapes": None}
+             "reads_ref": True, "host": None, "host_from_shapes": None, "footprint": None}
 
 
 def register(type_name):
@@ -68,7 +71,7 @@ def register(type_name):
         for attr, default in _DEFAULTS.items():
             if not hasattr(cls, attr):
                 setattr(cls, attr, default)
-        for attr in ("infer", "lower", "grad"):  # plain functions: no self argument
+        for attr in ("infer", "lower", "grad", "footprint"):  # plain functions: no self argument
             fn = cls.__dict__.get(attr)
             if fn is not None and not isinstance(fn, staticmethod) and callable(fn):
                 setattr(cls, attr, staticmethod(fn))

@@ -395,3 +395,13 @@ def test_batch_normalization_takes_numpy_statistics_and_max_norm_has_finite_grad
     g = run_graph(lambda p: df.gradients(df.reduce_sum(df.nn.embedding_lookup(p, [0, 1, 2], max_norm=1.0)), p)[0],
                   table)
     assert np.all(np.isfinite(g))
+
+
+def test_sigmoid_cross_entropy_gradient_at_zero_logits_is_sigmoid_minus_labels():
+    # max(z, 0) and |z| have kinks at 0: TF's form shares one condition so the two subgradients agree
+    with df.Graph().as_default():
+        z = df.placeholder(df.float64, (None, 1))
+        labels = np.array([[0.0], [1.0], [0.3]])
+        loss = df.reduce_sum(df.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=z))
+        g = df.gradients(loss, [z])[0]
+        np.testing.assert_allclose(df.Session().run(g, {z: np.zeros((3, 1))}), 0.5 - labels)
