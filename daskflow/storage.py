@@ -11,7 +11,7 @@ import numpy as np
 
 from . import planner
 
-__all__ = ["is_storage", "as_dask", "NpyReader", "HDF5Reader"]
+__all__ = ["is_storage", "as_dask", "plan_chunks", "NpyReader", "HDF5Reader"]
 
 
 class NpyReader:
@@ -86,19 +86,29 @@ def _storage_chunks(v):
     return tuple(int(x) for x in c)
 
 
-def as_dask(v, name=None):
+def _readable(v):
+    if type(v).__module__.startswith("h5py"):  # an open dataset: read through its path, so graphs can travel
+        return HDF5Reader(v.file.filename, v.name)
+    if isinstance(v, np.memmap):
+        return NpyReader.from_memmap(v) or np.asarray(v)
+    return v
+
+
+def plan_chunks(v):
+    """The chunks ``as_dask`` gives storage ``v``: whole multiples of its own chunks within ``chunk_bytes``."""
+    return planner.chunks_for(v.shape, v.dtype, previous=_storage_chunks(v))
+
+
+def as_dask(v, name=None, chunks=None):
     """``v`` (zarr array, h5py dataset, memmap, reader, or dask array) as a dask array whose blocks fit
-    ``chunk_bytes``, keeping the storage's chunking (or the dask array's) where it fits."""
+    ``chunk_bytes``, keeping the storage's chunking (or the dask array's) where it fits; ``chunks`` overrides the
+    plan for storage."""
     if isinstance(v, da.Array):
         if planner.block_bytes(v) <= planner.chunk_bytes() or any(math.isnan(d) for d in v.shape):
             return v
         prev = tuple(max(c) for c in v.chunks)
         return v.rechunk(planner.chunks_for(v.shape, v.dtype, previous=prev))
-    if type(v).__module__.startswith("h5py"):  # an open dataset: read through its path, so graphs can travel
-        v = HDF5Reader(v.file.filename, v.name)
-    elif isinstance(v, np.memmap):
-        v = NpyReader.from_memmap(v) or np.asarray(v)
-    chunks = planner.chunks_for(v.shape, v.dtype, previous=_storage_chunks(v))
+    v = _readable(v)
     kwargs = {"name": name} if name else {}
     meta = np.empty((0,) * len(v.shape), dtype=v.dtype)
-    return da.from_array(v, chunks=chunks, asarray=False, fancy=False, meta=meta, **kwargs)
+    return da.from_array(v, chunks=chunks or plan_chunks(v), asarray=False, fancy=False, meta=meta, **kwargs)

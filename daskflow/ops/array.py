@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import backend, errors, planner
 from ..graph import Tensor, TensorShape
+from ..lowering import current
 from .generate import copy_block, dim_size, filled, shape
 from .hostvalue import (HOST_MAX_ELEMS, as_tensor, check_dims, check_int_input, host_lowered, host_partial,
                         host_vector, int_arg, ints, known_dims, known_rank, shape_str, static_ints, static_shape_of)
@@ -725,6 +726,21 @@ def _broadcast_dims(op, shape, target):
     return out
 
 
+def _like_chunks(op, target, dtype):
+    """The chunks of tensor ``t`` when ``op``'s shape input is ``shape(t)`` and ``t`` is already lowered, with
+    blocks of ``dtype`` within the budget; else None."""
+    src = op.inputs[1].op
+    if src.type != "Shape":
+        return None
+    t = src.inputs[0]
+    arr = current().values.get(t)
+    if arr is None or tuple(arr.shape) != tuple(target):
+        return None
+    if math.prod(max(c, default=1) for c in arr.chunks) * np.dtype(dtype).itemsize > planner.chunk_bytes():
+        return None
+    return arr.chunks
+
+
 @register("BroadcastTo")
 class BroadcastTo:
     def infer(op):
@@ -742,10 +758,15 @@ class BroadcastTo:
             return x
         lead = len(target) - x.ndim
         spread = [i for i, t in enumerate(target) if i < lead or x.shape[i - lead] != t]
-        kept = [max(x.chunks[i - lead], default=1) for i in _range(len(target)) if i not in spread]
-        budget = planner.units_within(x.dtype.itemsize, math.prod(kept))
-        spread_chunks = iter(planner.split_chunks([target[i] for i in spread], budget))
-        chunks = tuple(next(spread_chunks) if i in spread else x.chunks[i - lead] for i in _range(len(target)))
+        like = _like_chunks(op, target, x.dtype)
+        if like is not None:  # the shape of a lowered tensor (gradients): its blocks, so consumers line up
+            x = x.rechunk({i - lead: like[i] for i in _range(lead, len(target)) if i not in spread})
+            chunks = like
+        else:
+            kept = [max(x.chunks[i - lead], default=1) for i in _range(len(target)) if i not in spread]
+            budget = planner.units_within(x.dtype.itemsize, math.prod(kept))
+            spread_chunks = iter(planner.split_chunks([target[i] for i in spread], budget))
+            chunks = tuple(next(spread_chunks) if i in spread else x.chunks[i - lead] for i in _range(len(target)))
         b = da.broadcast_to(x, tuple(target), chunks=chunks)
         return b.map_blocks(copy_block, dtype=x.dtype, meta=backend.meta(x, x.dtype, ndim=len(target)))
 

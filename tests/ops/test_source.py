@@ -140,3 +140,23 @@ def test_sources_run_on_the_threaded_scheduler_without_loading_all(tmp_path, dat
             assert plan.read_bytes == data.nbytes
             with dask.config.set(scheduler="threads"):
                 np.testing.assert_allclose(s.run(df.reduce_sum(x)), data.sum(dtype=np.float64), rtol=1e-4)
+
+
+def test_sources_of_the_same_rows_read_the_same_row_blocks(tmp_path, data):
+    _zarr(tmp_path / "x.zarr", data, (50, 7))
+    labels = (data[:, :1] > 0).astype(np.float32)
+    _zarr(tmp_path / "y.zarr", labels, (600, 1))
+    with df.Graph().as_default(), df.config.set(chunk_bytes=100 * 7 * 4):
+        x, y = df.data.from_zarr(tmp_path / "x.zarr"), df.data.from_zarr(tmp_path / "y.zarr")
+        xa, ya = df.lower([x, y])
+        assert ya.chunks[0] == xa.chunks[0] == (100,) * 6
+        assert df.lower(y).chunks[0] == (600,)  # alone, the labels fit one block
+        w = df.Variable(np.zeros((7, 1), np.float32))
+        loss = df.reduce_mean(df.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=df.matmul(x, w)))
+        g = df.gradients(loss, [w])[0]
+        with df.Session() as s:
+            s.run(w.initializer)
+            plan = s._plan([loss, g], {})
+            # labels, logits and the loss gradient (broadcast to the logits' shape) all line up: no rechunking
+            assert not [k for k in plan.dsk if "rechunk" in str(k)]
+            np.testing.assert_allclose(s.run(g), data.T @ (0.5 - labels) / 600, rtol=1e-4, atol=1e-6)
