@@ -102,11 +102,16 @@ def block_bytes(arr, whole=()):
 
 
 def whole_contraction(a, a_axes, b, b_axes):
-    """Whether a contraction of ``a`` and ``b`` over the given axes keeps those axes whole in each block: when
-    they are already single chunks, or when merging them keeps each operand's block within ``chunk_bytes``.
-    Otherwise the contraction is split along them and the partial products summed by a tree reduction."""
+    """Whether a contraction of ``a`` and ``b`` over the given axes keeps those axes whole in each block.
+
+    Yes when they are already single chunks. When both operands are cut along them in the same blocks (rows of
+    streamed data, say), no: the contraction is split and the partial products summed by a tree reduction, which
+    streams and copies nothing. Otherwise (blocks that do not line up), yes only when merging keeps each operand's
+    block within ``chunk_bytes``; if not, the contraction is split."""
     if all(len(a.chunks[i]) == 1 for i in a_axes) and all(len(b.chunks[i]) == 1 for i in b_axes):
         return True
+    if all(a.chunks[i] == b.chunks[j] for i, j in zip(a_axes, b_axes)):
+        return False
     limit = chunk_bytes()
     return block_bytes(a, whole=a_axes) <= limit and block_bytes(b, whole=b_axes) <= limit
 

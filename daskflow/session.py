@@ -14,7 +14,7 @@ from dask.blockwise import optimize_blockwise
 from dask.utils import ensure_dict
 from dask.highlevelgraph import HighLevelGraph
 
-from . import errors, planner, storage
+from . import errors, executor, planner, storage
 from .graph import Operation, Tensor, get_default_graph
 from .lowering import Lowering
 from .ops.registry import OPS
@@ -357,8 +357,9 @@ class Session:
             sched = "sync" if plan.small else "threads"
         if sched == "sync":
             return None  # our own precomputed walk
-        if sched == "threads":
-            return dask.threaded.get
+        if sched == "threads":  # dask's tasks on a thread pool, in an order that bounds memory (executor.py);
+            # dask's own threaded scheduler while dask diagnostics (ProgressBar, Profiler) are active
+            return dask.threaded.get if dask.callbacks.Callback.active else executor.get
         if sched == "processes":
             return dask.multiprocessing.get
         return self._client.get

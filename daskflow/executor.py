@@ -1,0 +1,144 @@
+"""A thread-pool executor for chunked plans that keeps memory bounded by chunk size and threads.
+
+dask's local schedulers run tasks in ``dask.order``'s static order. For a loss and its gradient over N row blocks
+that order finishes the forward pass over every block before the backward pass of any, so every block read stays
+in memory (the pattern of dask#874). Here tasks run on a thread pool in ``dask.order``'s priority, with one rule
+on top: a *root* task (one that reads or makes data from nothing but graph data) starts only when no other task
+is ready, and then preferably a root that work already in memory is waiting for. So the work that consumes a block
+runs before the next block is read, and a block is freed once everything that needs it is done.
+"""
+import collections
+import concurrent.futures as cf
+import heapq
+import os
+import threading
+
+import dask
+from dask._task_spec import DataNode
+
+__all__ = ["get", "num_workers"]
+
+_pools = {}
+_pools_lock = threading.Lock()
+_SEARCH = 256  # tasks looked at when choosing the next root
+
+
+def _pool(n):
+    with _pools_lock:
+        pool = _pools.get(n)
+        if pool is None:
+            pool = _pools[n] = cf.ThreadPoolExecutor(n, thread_name_prefix="daskflow")
+        return pool
+
+
+def num_workers():
+    """Threads a chunked run uses: dask's ``num_workers`` setting, else the number of CPUs."""
+    n = dask.config.get("num_workers", None)
+    return int(n) if n else (os.cpu_count() or 1)
+
+
+def _run(node, args):
+    return node(args)
+
+
+class _State:
+    def __init__(self, dsk, keys):
+        self.dsk = dsk
+        self.deps = {k: node.dependencies for k, node in dsk.items()}
+        self.users = collections.defaultdict(list)
+        for k, ds in self.deps.items():
+            for d in ds:
+                self.users[d].append(k)
+        self.prio = dask.order.order(dsk)
+        self.roots = {k for k, ds in self.deps.items()
+                      if not isinstance(dsk[k], DataNode) and all(not self.deps[d] for d in ds)}
+        self.waiting = {k: len(ds) for k, ds in self.deps.items()}
+        self.left = {k: len(self.users[k]) for k in dsk}
+        self.keep = set(keys)
+        self.ready, self.ready_roots, self.root_set = [], [], set()
+        self.cache, self.done, self.live_roots = {}, set(), set()
+        for k in [k for k, w in self.waiting.items() if not w]:
+            if isinstance(dsk[k], DataNode):  # data in the graph (constants, variables, feeds): there already
+                self.finish(k, dsk[k].value)
+            else:
+                self.push(k)
+
+    def push(self, k):
+        if k in self.roots:
+            heapq.heappush(self.ready_roots, (self.prio[k], k))
+            self.root_set.add(k)
+        else:
+            heapq.heappush(self.ready, (self.prio[k], k))
+
+    def finish(self, k, value):
+        self.cache[k] = value
+        self.done.add(k)
+        if k in self.roots and self.left[k]:
+            self.live_roots.add(k)
+        for d in self.deps[k]:
+            self.left[d] -= 1
+            if not self.left[d]:
+                self.live_roots.discard(d)
+                if d not in self.keep:
+                    self.cache.pop(d, None)
+        for u in self.users[k]:
+            self.waiting[u] -= 1
+            if not self.waiting[u]:
+                self.push(u)
+
+    def next_root(self):
+        """The ready root that work on roots in memory waits for (searched upwards from their users), else the
+        first ready root in dask's order."""
+        stack = [u for r in self.live_roots for u in self.users[r] if u not in self.done]
+        seen, best = set(), None
+        while stack and len(seen) < _SEARCH:
+            t = stack.pop()
+            if t in seen:
+                continue
+            seen.add(t)
+            for d in self.deps[t]:
+                if d in self.root_set:
+                    if best is None or self.prio[d] < self.prio[best]:
+                        best = d
+                elif d not in self.done and d not in seen:
+                    stack.append(d)
+        if best is None:
+            while True:
+                _, best = heapq.heappop(self.ready_roots)
+                if best in self.root_set:
+                    break
+        self.root_set.discard(best)  # its heap entry is skipped when popped
+        return best
+
+    def has_roots(self):
+        return bool(self.root_set)
+
+
+def get(dsk, keys, num_workers=None):
+    """Compute ``keys`` of ``dsk`` (a dict of dask task-spec nodes) on a thread pool; values are freed as soon as
+    their last user has run. Raises the first exception a task raises, after the tasks in flight end."""
+    n = num_workers or globals()["num_workers"]()
+    st = _State(dsk, keys)
+    pool, running, error = _pool(n), {}, None
+    while (st.ready or st.has_roots()) and error is None or running:
+        while error is None and len(running) < n and (st.ready or st.has_roots()):
+            if st.ready:
+                _, k = heapq.heappop(st.ready)
+            elif not running or len(st.live_roots) < 2 * n:
+                k = st.next_root()
+            else:
+                break
+            running[pool.submit(_run, dsk[k], {d: st.cache[d] for d in st.deps[k]})] = k
+        done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+        for fut in done:
+            k = running.pop(fut)
+            if error is None:
+                try:
+                    value = fut.result()
+                except BaseException as e:  # noqa: BLE001 - re-raised below once the tasks in flight end
+                    error = e
+                    continue
+                st.finish(k, value)
+    if error is not None:
+        raise error
+    return [st.cache[k] for k in keys]

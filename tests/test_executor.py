@@ -1,0 +1,95 @@
+"""The executor of chunked plans: results as dask's, errors raised, and blocks freed as soon as their users are
+done, so a loss and its gradient over many row blocks hold only a few blocks at a time."""
+import threading
+import weakref
+
+import dask
+import dask.array as da
+import numpy as np
+import pytest
+
+import daskflow as df
+from daskflow import executor
+
+
+class _LiveBlocks:
+    """An array-like whose block reads are counted while alive (freed when the last reference goes)."""
+
+    def __init__(self, x):
+        self.x, self.shape, self.dtype, self.ndim = x, x.shape, x.dtype, x.ndim
+        self.live = self.peak = self.reads = 0
+        self.lock = threading.Lock()
+
+    def _freed(self):
+        with self.lock:
+            self.live -= 1
+
+    def __getitem__(self, idx):
+        out = np.array(self.x[idx])
+        with self.lock:
+            self.live += 1
+            self.reads += 1
+            self.peak = max(self.peak, self.live)
+        weakref.finalize(out, self._freed)
+        return out
+
+
+def _logreg(src, n, d):
+    X = df.data.from_dask(da.from_array(src, chunks=(n // 16, d), asarray=False, meta=np.empty((0, 0))))
+    y = df.cast(df.reduce_sum(X, axis=1, keepdims=True) > 0, df.float64)
+    w = df.Variable(np.linspace(-1, 1, d).reshape(d, 1))
+    loss = df.reduce_mean(df.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=df.matmul(X, w)))
+    return w, loss, df.gradients(loss, [w])[0]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_loss_and_gradient_over_many_blocks_hold_few_at_once(workers):
+    n, d = 16 * 500, 8
+    data = np.random.default_rng(0).standard_normal((n, d))
+    src = _LiveBlocks(data)
+    with df.Graph().as_default(), dask.config.set(num_workers=workers):
+        w, loss, g = _logreg(src, n, d)
+        with df.Session(scheduler="threads") as s:
+            s.run(w.initializer)
+            lv, gv = s.run([loss, g])
+    assert src.reads == 16  # each block read once, for the forward and the backward pass
+    assert src.peak <= 2 * workers + 1, f"{src.peak} of 16 blocks in memory at once"
+    wv = np.linspace(-1, 1, d).reshape(d, 1)
+    z, yv = data @ wv, (data.sum(1, keepdims=True) > 0).astype(float)
+    np.testing.assert_allclose(lv, np.mean(np.maximum(z, 0) - z * yv + np.log1p(np.exp(-np.abs(z)))), rtol=1e-12)
+    np.testing.assert_allclose(gv, data.T @ (1 / (1 + np.exp(-z)) - yv) / n, rtol=1e-10)
+
+
+def test_results_and_errors_match_dask():
+    x = da.random.RandomState(1).random((300, 40), chunks=(70, 15))
+    expr = (da.exp(x) @ x.T).sum(axis=0) - x.mean()
+    dsk = dict(expr.__dask_graph__())
+    from dask._task_spec import convert_legacy_graph
+    keys = list(dask.core.flatten(expr.__dask_keys__()))
+    got = executor.get(convert_legacy_graph(dsk), keys, num_workers=2)
+    want = dask.threaded.get(dsk, keys)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b)
+
+    def boom(block):
+        raise ValueError("bad block")
+    bad = x.map_blocks(boom, meta=np.empty((0, 0))).sum()
+    with pytest.raises(ValueError, match="bad block"):
+        executor.get(convert_legacy_graph(dict(bad.__dask_graph__())), list(dask.core.flatten(bad.__dask_keys__())),
+                     num_workers=2)
+
+
+def test_dask_diagnostics_still_see_the_run():
+    from dask.diagnostics import ProgressBar
+    with df.Graph().as_default():
+        x = df.placeholder(df.float64, (None, 4))
+        total = df.reduce_sum(df.exp(x))
+        feed = da.ones((100, 4), chunks=(10, 4))
+        seen = []
+
+        class Count(dask.callbacks.Callback):
+            def _posttask(self, key, result, dsk, state, id):
+                seen.append(key)
+        with df.Session(scheduler="threads") as s, Count(), ProgressBar(out=open("/dev/null", "w")):
+            assert s.run(total, {x: feed}) == pytest.approx(400 * np.e)
+        assert len(seen) > 10
