@@ -36,6 +36,9 @@ class OpDef:
       when the value cannot be known there (see ``hostvalue``).
     - ``host_from_shapes(op, *shapes)``: optional; the same from the inputs' shapes, for ops whose value depends
       only on shapes (Shape, ZerosLike).
+    - ``host_run(op, session, feeds) -> {tensor: value}``: optional; for ops with per-session state on the host
+      (iterators). ``Session.run`` calls it, before planning, for each such op its fetches need; the values it
+      returns are bound as feeds of those tensors for the run.
     """
 
     type = None
@@ -56,7 +59,7 @@ class OpDef:
 
 
 _DEFAULTS = {"grad": None, "stateful": False, "side_effect": False, "assigns": False, "is_variable": False,
-             "reads_ref": True, "host": None, "host_from_shapes": None}
+             "reads_ref": True, "host": None, "host_from_shapes": None, "host_run": None}
 
 
 def register(type_name):

@@ -1,0 +1,782 @@
+"""``Dataset``: TF1's ``tf.data`` input pipeline over numpy, dask, zarr, h5py and memory-mapped arrays.
+
+Every dataset streams *blocks*: lists of numpy arrays (one per component of the element structure) whose leading
+axis counts elements, so a pipeline over a million rows moves a few hundred arrays, not a million Python objects.
+Storage-backed sources are read in contiguous row blocks aligned with their chunks; nothing reads a whole array.
+
+Examples
+--------
+>>> import numpy as np, daskflow as df
+>>> x = np.arange(10, dtype="float32").reshape(5, 2)
+>>> ds = df.data.Dataset.from_tensor_slices((x, np.arange(5))).batch(2)
+>>> [yb.tolist() for xb, yb in ds]
+[[0, 1], [2, 3], [4]]
+"""
+import collections
+import concurrent.futures
+import itertools
+import os
+import threading
+
+import dask
+import dask.array as da
+import numpy as np
+
+from .. import dtypes, errors
+from ..graph import Graph, Tensor, TensorShape
+from . import structure as nest
+
+__all__ = ["Dataset", "TensorSpec", "AUTOTUNE"]
+
+AUTOTUNE = -1
+BLOCK_BYTES = 4 * 2**20  # rows read together from a source: big enough to amortise a read, small enough to mix
+RANGE_BLOCK = 1 << 16
+
+
+class TensorSpec:
+    """Static dtype and shape of one component of a dataset's elements."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype = TensorShape(shape), dtypes.as_dtype(dtype)
+
+    def __eq__(self, other):
+        return isinstance(other, TensorSpec) and self.shape == other.shape and self.dtype == other.dtype
+
+    def __repr__(self):
+        return f"TensorSpec(shape={self.shape}, dtype={self.dtype.name})"
+
+
+# -- one pass over a pipeline
+
+class _Context:
+    """State of one iteration over a pipeline: the values of its tensor inputs, which iteration this is (for
+    reshuffling) and how many passes each shuffle has made in it (under ``repeat``)."""
+
+    def __init__(self, values, iteration):
+        self.values, self.iteration = values, iteration
+        self._passes = collections.Counter()
+
+    def next_pass(self, ds):
+        n = self._passes[id(ds)]
+        self._passes[id(ds)] += 1
+        return n
+
+
+def _evaluate_tensors(tensors, session=None, feed_dict=None):
+    """Values of the dataset's tensor inputs, computed in ``session`` (default: the default session, else a
+    throwaway one on the tensors' graph)."""
+    if not tensors:
+        return {}
+    from ..session import Session, get_default_session
+    graph = tensors[0].graph
+    sess = session or get_default_session()
+    if sess is not None and sess.graph is graph:
+        return dict(zip(tensors, sess.run(list(tensors), feed_dict=feed_dict)))
+    with Session(graph=graph) as s:
+        return dict(zip(tensors, s.run(list(tensors), feed_dict=feed_dict)))
+
+
+def _readonly(a):
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
+# -- sources: one column per component, read by row ranges
+
+class _Column:
+    """An in-memory array, sliced without copying."""
+    bounds = None  # chunk boundaries along rows, for storage columns
+
+    def __init__(self, arr):
+        self.arr = arr
+        self.n, self.dtype, self.row_shape = arr.shape[0], arr.dtype, arr.shape[1:]
+
+    def read(self, a, b):
+        return _readonly(self.arr[a:b])
+
+
+class _StorageColumn(_Column):
+    """zarr arrays, h5py datasets, memory maps and any object with ``shape``, ``dtype`` and ``__getitem__``:
+    read one contiguous row range at a time."""
+
+    def __init__(self, arr):
+        self.arr = arr
+        self.n, self.dtype, self.row_shape = arr.shape[0], np.dtype(arr.dtype), tuple(arr.shape[1:])
+        chunks = getattr(arr, "chunks", None)
+        rows = chunks[0] if chunks and isinstance(chunks[0], (int, np.integer)) else None
+        self.bounds = list(range(0, self.n, rows)) + [self.n] if rows else None  # unchunked: any rows will do
+
+    def read(self, a, b):
+        return np.array(self.arr[a:b], copy=True)
+
+
+class _DaskColumn(_StorageColumn):
+    def __init__(self, arr):
+        self.arr = arr
+        self.n, self.dtype, self.row_shape = arr.shape[0], arr.dtype, tuple(arr.shape[1:])
+        self.bounds = [0] + list(itertools.accumulate(arr.chunks[0]))
+
+    def read(self, a, b):
+        return np.asarray(self.arr[a:b].compute())
+
+
+def _is_storage(v):
+    return (isinstance(v, np.memmap) or (not isinstance(v, (np.ndarray, np.generic, list, tuple, dict))
+                                          and hasattr(v, "shape") and hasattr(v, "dtype")
+                                          and hasattr(v, "__getitem__")))
+
+
+def _as_source(v):
+    """A column (or a Tensor, resolved at iteration time) for one component given to ``from_tensor_slices``."""
+    if hasattr(v, "_as_tensor") and not isinstance(v, Tensor):
+        v = v._as_tensor()
+    if isinstance(v, Tensor):
+        if v.op.type == "DataSource":  # a lazily read array: read it in blocks, never evaluate it whole
+            return _DaskColumn(v.op.attrs["array"])
+        return v
+    if isinstance(v, da.Array):
+        return _DaskColumn(v)
+    if dask.is_dask_collection(v):
+        return _DaskColumn(da.asarray(v))
+    if _is_storage(v):
+        return _StorageColumn(v)
+    arr = v if isinstance(v, np.ndarray) else np.asarray(v, dtype=dtypes.infer_dtype(v))
+    return _Column(arr)
+
+
+def _spec_of(src, sliced):
+    if isinstance(src, Tensor):
+        shape = src.shape if src.shape.ndims is not None else None
+        if sliced and shape is not None:
+            shape = shape[1:]
+        return TensorSpec(shape, src.dtype)
+    shape = (src.n,) + tuple(src.row_shape)
+    return TensorSpec(shape[1:] if sliced else shape, src.dtype)
+
+
+def _block_bounds(columns, n):
+    """Row boundaries of the blocks a source is read in: the chunks of its widest storage column, merged up to
+    ``BLOCK_BYTES``; fixed-size blocks for in-memory columns."""
+    row_bytes = sum(c.dtype.itemsize * int(np.prod(c.row_shape)) for c in columns)
+    target = max(1, BLOCK_BYTES // max(row_bytes, 1))
+    storage = [c for c in columns if c.bounds is not None]
+    if not storage:
+        return list(range(0, n, target)) + [n]
+    base = max(storage, key=lambda c: c.dtype.itemsize * int(np.prod(c.row_shape))).bounds
+    out = [0]
+    for b in base[1:]:
+        if b - out[-1] >= target or b == n:
+            out.append(b)
+    return out
+
+
+class Dataset:
+    """A sequence of elements, each a structure (tuple, dict, namedtuple) of arrays, built by chaining
+    transformations as TF1's ``tf.data.Dataset``.
+
+    Iterate it in Python (``for x, y in ds``: numpy values) or through a graph iterator
+    (``ds.make_one_shot_iterator().get_next()``: tensors that pull one element per ``Session.run``).
+    """
+
+    _py_iterations = None
+
+    def __init__(self, structure, inputs=()):
+        self._structure = structure
+        self._inputs = tuple(inputs)
+
+    # -- static description
+    @property
+    def element_spec(self):
+        """The structure of ``TensorSpec`` of one element."""
+        return self._structure
+
+    @property
+    def output_types(self):
+        return nest.map_structure(lambda s: s.dtype, self._structure)
+
+    @property
+    def output_shapes(self):
+        return nest.map_structure(lambda s: s.shape, self._structure)
+
+    def _specs(self):
+        return nest.flatten(self._structure)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} element_spec={self._structure}>"
+
+    # -- running
+    def _tensors(self):
+        """Tensors whose values this pipeline reads, evaluated once when an iteration starts."""
+        return list(dict.fromkeys(t for d in self._inputs for t in d._tensors()))
+
+    def _blocks(self, ctx, order=None):
+        """The element blocks of one pass. ``order``, when given, is a random generator with which a source may
+        visit its row blocks in random order (transformations that keep elements independent pass it on)."""
+        raise NotImplementedError  # every concrete dataset defines it
+
+    def _elements(self, ctx):
+        for block in self._blocks(ctx):
+            for i in range(len(block[0])):
+                yield [leaf[i] for leaf in block]
+
+    def _iterate(self, session=None, feed_dict=None, iteration=0):
+        ctx = _Context(_evaluate_tensors(self._tensors(), session, feed_dict), iteration)
+        return self._elements(ctx)
+
+    def __iter__(self):
+        if self._py_iterations is None:
+            self._py_iterations = itertools.count()
+        return _PyIterator(self._iterate(iteration=next(self._py_iterations)), self._structure)
+
+    def as_numpy_iterator(self):
+        """An iterator over the elements as numpy structures (the same as ``iter(ds)``)."""
+        return iter(self)
+
+    # -- sources
+    @staticmethod
+    def from_tensor_slices(tensors):
+        """A dataset whose elements are the slices of ``tensors`` along their first axis.
+
+        Parameters
+        ----------
+        tensors : array-like or structure of array-likes
+            numpy arrays, lists, dask arrays, zarr arrays, h5py datasets, memory maps or Tensors, all with the
+            same first dimension. Storage-backed arrays are read lazily in row blocks; Tensors are evaluated
+            when an iterator over the dataset is initialized (so they may depend on placeholders).
+        """
+        return _TensorSlices(tensors)
+
+    @staticmethod
+    def from_tensors(tensors):
+        """A dataset with the single element ``tensors``."""
+        return _FromTensors(tensors)
+
+    @staticmethod
+    def range(*args, output_type=np.int64):
+        """Like Python's ``range``: ``range(stop)``, ``range(start, stop[, step])``, as int64 scalars."""
+        r = range(*[int(a) for a in args])
+        return _Range(r, dtypes.as_dtype(output_type))
+
+    @staticmethod
+    def zip(datasets):
+        """Elements of several datasets side by side; ``datasets`` is a tuple or dict of datasets."""
+        return _Zip(datasets)
+
+    # -- transformations
+    def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=True):
+        """Elements drawn uniformly from a buffer of ``buffer_size`` elements (TF's semantics).
+
+        Sources also visit their row blocks in random order, so a buffer smaller than the data still mixes
+        the whole data set. Each pass is a permutation of the input. With a seed (or a graph-level seed) the
+        order is reproducible; with ``reshuffle_each_iteration`` each pass (each repetition, each iterator
+        initialization) gets a different, still reproducible, order.
+        """
+        return _Shuffle(self, buffer_size, seed, reshuffle_each_iteration)
+
+    def batch(self, batch_size, drop_remainder=False):
+        """Consecutive elements stacked into batches of ``batch_size``; the last may be smaller unless
+        ``drop_remainder``."""
+        return _Batch(self, batch_size, drop_remainder)
+
+    def repeat(self, count=None):
+        """The dataset ``count`` times over (forever when None or -1)."""
+        return _Repeat(self, count)
+
+    def map(self, map_func, num_parallel_calls=None):
+        """``map_func`` applied to each element; it receives Tensors shaped as the element (unpacked when the
+        element is a tuple) and builds graph ops, once, into a private graph run by a private Session."""
+        return _Map(self, map_func, num_parallel_calls)
+
+    def prefetch(self, buffer_size):
+        """Elements read ahead on a background thread, up to ``buffer_size`` of them (at least one block), so
+        that reading overlaps the consumer's work."""
+        return _Prefetch(self, buffer_size)
+
+    def take(self, count):
+        """The first ``count`` elements (all when -1)."""
+        return _Take(self, count)
+
+    def skip(self, count):
+        """All but the first ``count`` elements."""
+        return _Skip(self, count)
+
+    # -- graph iterators
+    def make_one_shot_iterator(self):
+        """An iterator that initializes itself on first use in each Session (TF1)."""
+        from .iterator import Iterator
+        return Iterator._one_shot(self)
+
+    def make_initializable_iterator(self, shared_name=None):
+        """An iterator to be (re)started by running its ``initializer`` (with feeds, if the dataset reads
+        placeholders)."""
+        from .iterator import Iterator
+        return Iterator._initializable(self)
+
+
+class _PyIterator:
+    """Python iteration over a dataset; ``close()`` (or dropping it) stops any background reader."""
+
+    def __init__(self, gen, structure):
+        self._gen, self._structure = gen, structure
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return nest.pack(self._structure, next(self._gen))
+
+    def close(self):
+        self._gen.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+# -- sources
+
+class _TensorSlices(Dataset):
+    def __init__(self, tensors):
+        self._sources = [_as_source(v) for v in nest.flatten(tensors)]
+        if not self._sources:
+            raise errors.InvalidArgumentError(None, None, "from_tensor_slices needs at least one component")
+        for i, s in enumerate(self._sources):
+            spec = _spec_of(s, sliced=False)
+            if spec.shape.ndims == 0:
+                raise errors.InvalidArgumentError(None, None, f"from_tensor_slices: component {i} is a scalar, "
+                                                  "which has no first dimension to slice")
+        _check_rows([_rows_of(s) for s in self._sources])
+        super().__init__(nest.pack(tensors, [_spec_of(s, sliced=True) for s in self._sources]))
+
+    def _tensors(self):
+        return [s for s in self._sources if isinstance(s, Tensor)]
+
+    def _columns(self, ctx):
+        cols = [_Column(np.asarray(ctx.values[s])) if isinstance(s, Tensor) else s for s in self._sources]
+        for s, c in zip(self._sources, cols):
+            if isinstance(s, Tensor) and c.arr.ndim == 0:
+                raise errors.InvalidArgumentError(None, s.op, f"from_tensor_slices: tensor '{s.name}' is a "
+                                                  "scalar, which has no first dimension to slice")
+        _check_rows([c.n for c in cols])
+        return cols
+
+    def _blocks(self, ctx, order=None):
+        cols = self._columns(ctx)
+        bounds = _block_bounds(cols, cols[0].n)
+        spans = list(zip(bounds[:-1], bounds[1:]))
+        if order is not None:
+            spans = [spans[i] for i in order.permutation(len(spans))]
+        for a, b in spans:
+            yield [c.read(a, b) for c in cols]
+
+
+def _rows_of(src):
+    if isinstance(src, Tensor):
+        return src.shape[0] if src.shape.ndims else None
+    return src.n
+
+
+def _check_rows(rows):
+    known = [r for r in rows if r is not None]
+    if len(set(known)) > 1:
+        raise errors.InvalidArgumentError(None, None, "from_tensor_slices: all components must have the same "
+                                          f"size in their first dimension, got {rows}")
+
+
+class _FromTensors(Dataset):
+    def __init__(self, tensors):
+        self._sources = [_whole(v) for v in nest.flatten(tensors)]
+        super().__init__(nest.pack(tensors, [TensorSpec(s.shape, s.dtype) for s in self._sources]))
+
+    def _tensors(self):
+        return [s for s in self._sources if isinstance(s, Tensor)]
+
+    def _blocks(self, ctx, order=None):
+        yield [np.asarray(ctx.values[s])[None] if isinstance(s, Tensor) else _readonly(s[None]) for s in self._sources]
+
+
+def _whole(v):
+    """One element given whole: a Tensor (evaluated per iteration) or a numpy array."""
+    if hasattr(v, "_as_tensor") and not isinstance(v, Tensor):
+        v = v._as_tensor()
+    if isinstance(v, Tensor):
+        return v
+    if dask.is_dask_collection(v):
+        return np.asarray(v.compute())
+    if isinstance(v, np.ndarray):
+        return np.asarray(v)
+    if _is_storage(v):
+        return np.asarray(v[...])
+    return np.asarray(v, dtype=dtypes.infer_dtype(v))
+
+
+class _Range(Dataset):
+    def __init__(self, r, dtype):
+        self._range = r
+        super().__init__(TensorSpec((), dtype))
+
+    def _blocks(self, ctx, order=None):
+        r, dt = self._range, self._structure.dtype
+        for i in range(0, len(r), RANGE_BLOCK):
+            sub = r[i:i + RANGE_BLOCK]
+            yield [np.arange(sub.start, sub.stop, sub.step, dtype=dt)]
+
+
+class _Zip(Dataset):
+    def __init__(self, datasets):
+        if not isinstance(datasets, (tuple, dict)) or not all(isinstance(d, Dataset) for d in
+                                                             nest.flatten(datasets)):
+            raise TypeError("Dataset.zip takes a tuple or dict of Datasets")
+        self._datasets = datasets
+        flat = nest.flatten(datasets)
+        super().__init__(nest.pack(datasets, [d._structure for d in flat]), flat)
+
+    def _blocks(self, ctx, order=None):
+        its = [d._blocks(ctx) for d in self._inputs]
+        cur = [None] * len(its)
+        while True:
+            for j, it in enumerate(its):
+                while cur[j] is None or len(cur[j][0]) == 0:
+                    cur[j] = next(it, None)
+                    if cur[j] is None:
+                        return
+            m = min(len(c[0]) for c in cur)
+            yield [leaf[:m] for c in cur for leaf in c]
+            cur = [[leaf[m:] for leaf in c] for c in cur]
+
+
+# -- transformations
+
+def _spec_defined(ds):
+    return all(s.shape.is_fully_defined() for s in ds._specs())
+
+
+class _Shuffle(Dataset):
+    def __init__(self, input, buffer_size, seed, reshuffle_each_iteration):
+        if isinstance(buffer_size, bool) or not isinstance(buffer_size, (int, np.integer)) or buffer_size < 1:
+            raise errors.InvalidArgumentError(None, None, f"shuffle: buffer_size must be a positive int, got "
+                                              f"{buffer_size!r}")
+        from ..ops.random import get_seed
+        self.buffer_size, self.reshuffle = int(buffer_size), reshuffle_each_iteration
+        self.seed = get_seed(seed)
+        super().__init__(input._structure, [input])
+
+    def _rng(self, ctx):
+        key = list(self.seed) + ([ctx.iteration, ctx.next_pass(self)] if self.reshuffle else [])
+        return np.random.Generator(np.random.PCG64(np.random.SeedSequence(key)))
+
+    def _blocks(self, ctx, order=None):
+        rng = self._rng(ctx)
+        order = np.random.Generator(np.random.PCG64(rng.integers(0, 2**63)))
+        blocks = self._inputs[0]._blocks(ctx, order)
+        if _spec_defined(self._inputs[0]):
+            yield from _shuffle_blocks(blocks, self.buffer_size, rng)
+        else:
+            yield from _shuffle_elements(blocks, self.buffer_size, rng)
+
+
+def _shuffle_blocks(blocks, size, rng):
+    """TF's shuffle buffer, one block of draws at a time: each incoming element is swapped for a uniformly
+    drawn buffer slot. Draws that hit a slot filled earlier in the same block take that block's element, so
+    the result is exactly the element-at-a-time algorithm."""
+    buf, filled = None, 0
+    for block in blocks:
+        k = len(block[0])
+        if filled < size:  # filling the buffer
+            take = min(size - filled, k)
+            if buf is None:
+                buf = [np.empty((size,) + x.shape[1:], x.dtype) for x in block]
+            for b, x in zip(buf, block):
+                b[filled:filled + take] = x[:take]
+            filled += take
+            block = [x[take:] for x in block]
+            k -= take
+            if k == 0:
+                continue
+        js = rng.integers(0, size, size=k)
+        order = np.argsort(js, kind="stable")
+        sj = js[order]
+        first = np.ones(k, bool)
+        first[1:] = sj[1:] != sj[:-1]
+        last = np.ones(k, bool)
+        last[:-1] = first[1:]
+        prev = np.empty(k, np.intp)
+        prev[1:] = order[:-1]
+        out_from_buf, buf_slots = order[first], sj[first]
+        out_from_in, in_rows = order[~first], prev[~first]
+        out = []
+        for b, x in zip(buf, block):
+            o = np.empty_like(x)
+            o[out_from_buf] = b[buf_slots]
+            o[out_from_in] = x[in_rows]
+            b[sj[last]] = x[order[last]]
+            out.append(o)
+        yield out
+    if filled:
+        perm = rng.permutation(filled)
+        step = max(1, BLOCK_BYTES // max(1, sum(b[0].nbytes for b in buf)))
+        for i in range(0, filled, step):
+            yield [b[perm[i:i + step]] for b in buf]
+
+
+def _shuffle_elements(blocks, size, rng):
+    """The same buffer over elements of varying shape (e.g. batches with a short last one), one at a time."""
+    buf = []
+    for block in blocks:
+        for i in range(len(block[0])):
+            elem = [x[i] for x in block]
+            if len(buf) < size:
+                buf.append(elem)
+                continue
+            j = rng.integers(0, size)
+            buf[j], elem = elem, buf[j]
+            yield [x[None] for x in elem]
+    for j in rng.permutation(len(buf)):
+        yield [x[None] for x in buf[j]]
+
+
+class _Batch(Dataset):
+    def __init__(self, input, batch_size, drop_remainder):
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise errors.InvalidArgumentError(None, None, f"batch: batch_size must be a positive int, got "
+                                              f"{batch_size!r}")
+        self.n, self.drop = int(batch_size), bool(drop_remainder)
+        lead = self.n if self.drop else None
+        super().__init__(nest.map_structure(lambda s: TensorSpec((lead,) + tuple(s.shape), s.dtype),
+                                            input._structure), [input])
+
+    def _blocks(self, ctx, order=None):
+        n, pending, have = self.n, [], 0
+        for block in self._inputs[0]._blocks(ctx):
+            pending.append(block)
+            have += len(block[0])
+            if have < n:
+                continue
+            rows = _concat(pending)
+            m = have // n
+            yield [x[:m * n].reshape((m, n) + x.shape[1:]) for x in rows]
+            pending = [[x[m * n:] for x in rows]]
+            have -= m * n
+        if have and not self.drop:
+            yield [x[None] for x in _concat(pending)]
+
+
+def _concat(blocks):
+    if len(blocks) == 1:
+        return blocks[0]
+    out = []
+    for i, parts in enumerate(zip(*blocks)):
+        shapes = {p.shape[1:] for p in parts if len(p)}
+        if len(shapes) > 1:
+            a, b = sorted(shapes)[:2]
+            raise errors.InvalidArgumentError(None, None, f"Cannot batch tensors with different shapes in "
+                                              f"component {i}: one element has shape {a}, another {b}")
+        out.append(np.concatenate(parts))
+    return out
+
+
+class _Repeat(Dataset):
+    def __init__(self, input, count):
+        self.count = None if count is None or count < 0 else int(count)
+        super().__init__(input._structure, [input])
+
+    def _blocks(self, ctx, order=None):
+        for _ in itertools.count() if self.count is None else range(self.count):
+            empty = True
+            for block in self._inputs[0]._blocks(ctx, order):
+                empty = False
+                yield block
+            if empty:  # an empty input repeated forever is still empty
+                return
+
+
+class _Take(Dataset):
+    def __init__(self, input, count):
+        self.count = int(count)
+        super().__init__(input._structure, [input])
+
+    def _blocks(self, ctx, order=None):
+        left = self.count
+        if left == 0:
+            return
+        for block in self._inputs[0]._blocks(ctx):
+            if left >= 0 and len(block[0]) >= left:
+                yield [x[:left] for x in block]
+                return
+            left -= len(block[0]) if left >= 0 else 0
+            yield block
+
+
+class _Skip(Dataset):
+    def __init__(self, input, count):
+        self.count = int(count)
+        super().__init__(input._structure, [input])
+
+    def _blocks(self, ctx, order=None):
+        left = self.count
+        for block in self._inputs[0]._blocks(ctx):
+            if left < 0:
+                return
+            if left >= len(block[0]):
+                left -= len(block[0])
+                continue
+            yield [x[left:] for x in block]
+            left = 0
+
+
+class _Map(Dataset):
+    def __init__(self, input, fn, num_parallel_calls):
+        self.workers = (os.cpu_count() or 1) if num_parallel_calls == AUTOTUNE else (num_parallel_calls or 1)
+        self._graph = Graph()
+        with self._graph.as_default():
+            from ..ops.registry import convert_to_tensor
+            from ..ops.state import placeholder
+            specs = input._specs()
+            self._feeds = [placeholder(s.dtype, s.shape if s.shape.ndims is not None else None, name=f"arg{i}")
+                           for i, s in enumerate(specs)]
+            arg = nest.pack(input._structure, self._feeds)
+            out = fn(*arg) if isinstance(arg, tuple) and not hasattr(arg, "_fields") else fn(arg)
+            if isinstance(out, list):
+                out = tuple(out)
+            self._out_structure = out
+            self._fetches = [convert_to_tensor(t) for t in nest.flatten(out)]
+        self._session = None
+        self._lock = threading.Lock()
+        super().__init__(nest.pack(out, [TensorSpec(t.shape, t.dtype) for t in self._fetches]), [input])
+
+    def _run(self, elem):
+        if self._session is None:
+            with self._lock:
+                if self._session is None:
+                    from ..session import Session
+                    self._session = Session(graph=self._graph, scheduler="sync")
+        vals = self._session.run(self._fetches, feed_dict=dict(zip(self._feeds, elem)))
+        return [np.asarray(v) for v in vals]
+
+    def _blocks(self, ctx, order=None):
+        elems = (e for block in self._inputs[0]._blocks(ctx, order) for e in _unstack(block))
+        if self.workers > 1:
+            outs = _ordered_map(self._run, elems, self.workers)
+        else:
+            outs = map(self._run, elems)
+        yield from _restack(outs)
+
+
+def _unstack(block):
+    return ([x[i] for x in block] for i in range(len(block[0])))
+
+
+def _restack(elems, limit=4096):
+    """Consecutive elements of equal shapes stacked back into blocks."""
+    group, key = [], None
+    for e in elems:
+        k = tuple(x.shape for x in e)
+        if group and (k != key or len(group) >= limit):
+            yield [np.stack(xs) for xs in zip(*group)]
+            group = []
+        group.append(e)
+        key = k
+    if group:
+        yield [np.stack(xs) for xs in zip(*group)]
+
+
+def _ordered_map(fn, items, workers):
+    """``map(fn, items)`` on a thread pool, in order, with at most ``2 * workers`` calls in flight."""
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        window = collections.deque()
+        for item in items:
+            window.append(pool.submit(fn, item))
+            if len(window) >= 2 * workers:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+
+
+class _Prefetch(Dataset):
+    def __init__(self, input, buffer_size):
+        size = (os.cpu_count() or 1) if buffer_size == AUTOTUNE else buffer_size
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
+            raise errors.InvalidArgumentError(None, None, f"prefetch: buffer_size must be a non-negative int or "
+                                              f"AUTOTUNE, got {buffer_size!r}")
+        self.size = int(size)
+        super().__init__(input._structure, [input])
+
+    def _blocks(self, ctx, order=None):
+        if self.size == 0:
+            yield from self._inputs[0]._blocks(ctx, order)
+            return
+        reader = _Reader(self._inputs[0]._blocks(ctx, order), self.size)
+        try:
+            yield from reader
+        finally:
+            reader.stop()
+
+
+class _Reader:
+    """A background thread reading blocks from ``source`` while fewer than ``limit`` elements wait."""
+
+    _DONE = object()
+
+    def __init__(self, source, limit):
+        self.source, self.limit = source, limit
+        self.items, self.queued = collections.deque(), 0
+        self.cond = threading.Condition()
+        self.stopped = False
+        self.thread = threading.Thread(target=self._run, name="daskflow-prefetch", daemon=True)
+        self.thread.start()
+
+    def _put(self, item, n):
+        with self.cond:
+            while self.queued >= self.limit and not self.stopped:
+                self.cond.wait()
+            if self.stopped:
+                return False
+            self.items.append(item)
+            self.queued += n
+            self.cond.notify_all()
+            return True
+
+    def _run(self):
+        try:
+            for block in self.source:
+                if not self._put(block, len(block[0])):
+                    break
+        except BaseException as e:  # handed to the consumer, raised there
+            self._put(_Failure(e), 0)
+            return
+        finally:
+            self.source.close()
+        self._put(self._DONE, 0)
+
+    def __iter__(self):
+        while True:
+            with self.cond:
+                while not self.items:
+                    self.cond.wait()
+                item = self.items.popleft()
+                if item is not self._DONE and not isinstance(item, _Failure):
+                    self.queued -= len(item[0])
+                self.cond.notify_all()
+            if item is self._DONE:
+                return
+            if isinstance(item, _Failure):
+                raise item.error
+            yield item
+
+    def stop(self):
+        with self.cond:
+            self.stopped = True
+            self.cond.notify_all()
+        if threading.current_thread() is not self.thread:
+            self.thread.join()
+
+
+class _Failure:
+    def __init__(self, error):
+        self.error = error
+
