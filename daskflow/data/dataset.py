@@ -129,8 +129,11 @@ def _is_storage(v):
                                           and hasattr(v, "__getitem__")))
 
 
-def _as_source(v):
-    """A column (or a Tensor, resolved at iteration time) for one component given to ``from_tensor_slices``."""
+def _as_source(v, i):
+    """A column (or a Tensor, resolved at iteration time) for component ``i`` given to ``from_tensor_slices``."""
+    if np.ndim(v) == 0 if not hasattr(v, "shape") else v.shape == ():
+        raise errors.InvalidArgumentError(None, getattr(v, "op", None), f"from_tensor_slices: component {i} is a "
+                                          "scalar, which has no first dimension to slice")
     if hasattr(v, "_as_tensor") and not isinstance(v, Tensor):
         v = v._as_tensor()
     if isinstance(v, Tensor):
@@ -157,15 +160,18 @@ def _spec_of(src, sliced):
     return TensorSpec(shape[1:] if sliced else shape, src.dtype)
 
 
-def _block_bounds(columns, n):
+def _block_bounds(columns, n, merge=True):
     """Row boundaries of the blocks a source is read in: the chunks of its widest storage column, merged up to
-    ``BLOCK_BYTES``; fixed-size blocks for in-memory columns."""
+    ``BLOCK_BYTES`` unless ``merge`` is false (a shuffle mixes best with the finest blocks that are cheap to
+    read); fixed-size blocks for in-memory columns."""
     row_bytes = sum(c.dtype.itemsize * int(np.prod(c.row_shape)) for c in columns)
     target = max(1, BLOCK_BYTES // max(row_bytes, 1))
     storage = [c for c in columns if c.bounds is not None]
     if not storage:
         return list(range(0, n, target)) + [n]
     base = max(storage, key=lambda c: c.dtype.itemsize * int(np.prod(c.row_shape))).bounds
+    if not merge:
+        return base
     out = [0]
     for b in base[1:]:
         if b - out[-1] >= target or b == n:
@@ -180,6 +186,10 @@ class Dataset:
     Iterate it in Python (``for x, y in ds``: numpy values) or through a graph iterator
     (``ds.make_one_shot_iterator().get_next()``: tensors that pull one element per ``Session.run``).
     """
+
+    # Each concrete dataset defines ``_blocks(ctx, order=None)``: the element blocks of one pass. ``order``, when
+    # given, is a random generator with which a source visits its row blocks in random order (transformations
+    # that treat elements independently pass it on).
 
     _py_iterations = None
 
@@ -211,11 +221,6 @@ class Dataset:
     def _tensors(self):
         """Tensors whose values this pipeline reads, evaluated once when an iteration starts."""
         return list(dict.fromkeys(t for d in self._inputs for t in d._tensors()))
-
-    def _blocks(self, ctx, order=None):
-        """The element blocks of one pass. ``order``, when given, is a random generator with which a source may
-        visit its row blocks in random order (transformations that keep elements independent pass it on)."""
-        raise NotImplementedError  # every concrete dataset defines it
 
     def _elements(self, ctx):
         for block in self._blocks(ctx):
@@ -342,14 +347,9 @@ class _PyIterator:
 
 class _TensorSlices(Dataset):
     def __init__(self, tensors):
-        self._sources = [_as_source(v) for v in nest.flatten(tensors)]
+        self._sources = [_as_source(v, i) for i, v in enumerate(nest.flatten(tensors))]
         if not self._sources:
             raise errors.InvalidArgumentError(None, None, "from_tensor_slices needs at least one component")
-        for i, s in enumerate(self._sources):
-            spec = _spec_of(s, sliced=False)
-            if spec.shape.ndims == 0:
-                raise errors.InvalidArgumentError(None, None, f"from_tensor_slices: component {i} is a scalar, "
-                                                  "which has no first dimension to slice")
         _check_rows([_rows_of(s) for s in self._sources])
         super().__init__(nest.pack(tensors, [_spec_of(s, sliced=True) for s in self._sources]))
 
@@ -367,7 +367,7 @@ class _TensorSlices(Dataset):
 
     def _blocks(self, ctx, order=None):
         cols = self._columns(ctx)
-        bounds = _block_bounds(cols, cols[0].n)
+        bounds = _block_bounds(cols, cols[0].n, merge=order is None)
         spans = list(zip(bounds[:-1], bounds[1:]))
         if order is not None:
             spans = [spans[i] for i in order.permutation(len(spans))]
