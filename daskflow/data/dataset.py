@@ -501,20 +501,15 @@ def _shuffle_blocks(blocks, size, rng):
         js = rng.integers(0, size, size=k)
         order = np.argsort(js, kind="stable")
         sj = js[order]
-        first = np.ones(k, bool)
-        first[1:] = sj[1:] != sj[:-1]
-        last = np.ones(k, bool)
-        last[:-1] = first[1:]
-        prev = np.empty(k, np.intp)
-        prev[1:] = order[:-1]
-        out_from_buf, buf_slots = order[first], sj[first]
-        out_from_in, in_rows = order[~first], prev[~first]
+        again = np.zeros(k, bool)  # (in sorted order) a slot already drawn earlier in this block
+        again[1:] = sj[1:] == sj[:-1]
+        # output i is the buffer's old slot js[i], unless an earlier element of this block went there
+        out_pos, in_rows = order[again], order[np.flatnonzero(again) - 1]
         out = []
         for b, x in zip(buf, block):
-            o = np.empty_like(x)
-            o[out_from_buf] = b[buf_slots]
-            o[out_from_in] = x[in_rows]
-            b[sj[last]] = x[order[last]]
+            o = b.take(js, axis=0)
+            o[out_pos] = x[in_rows]
+            b[js] = x  # repeated slots keep the last of their elements, as numpy assigns in order
             out.append(o)
         yield out
     if filled:
@@ -551,17 +546,22 @@ class _Batch(Dataset):
                                             input._structure), [input])
 
     def _blocks(self, ctx, order=None):
-        n, pending, have = self.n, [], 0
+        n, pending, have = self.n, [], 0  # pending: fewer than n rows waiting for more
         for block in self._inputs[0]._blocks(ctx):
-            pending.append(block)
-            have += len(block[0])
-            if have < n:
+            k = len(block[0])
+            if have + k < n:
+                pending.append(block)
+                have += k
                 continue
-            rows = _concat(pending)
-            m = have // n
-            yield [x[:m * n].reshape((m, n) + x.shape[1:]) for x in rows]
-            pending = [[x[m * n:] for x in rows]]
-            have -= m * n
+            start = 0
+            if pending:  # one batch across blocks is copied; the others are views of the block
+                start = n - have
+                yield [x[None] for x in _concat(pending + [[x[:start] for x in block]])]
+            m = (k - start) // n
+            if m:
+                yield [x[start:start + m * n].reshape((m, n) + x.shape[1:]) for x in block]
+            rest = start + m * n
+            pending, have = ([[x[rest:] for x in block]], k - rest) if rest < k else ([], 0)
         if have and not self.drop:
             yield [x[None] for x in _concat(pending)]
 

@@ -126,6 +126,16 @@ def test_batch_and_drop_remainder():
         df.data.Dataset.range(3).batch(0)
 
 
+@pytest.mark.parametrize("batch", [1, 5, 7, 64, 200])
+@pytest.mark.parametrize("drop", [False, True])
+def test_batches_across_source_blocks(batch, drop, small_blocks):
+    x = np.arange(3 * 150, dtype="float64").reshape(150, 3)  # blocks of 10 rows: batches span several
+    got = list(df.data.Dataset.from_tensor_slices(x).batch(batch, drop_remainder=drop))
+    stop = 150 - 150 % batch if drop else 150
+    want = [x[i:min(i + batch, stop)] for i in range(0, stop, batch)]
+    assert len(got) == len(want) and all(np.array_equal(g, w) for g, w in zip(got, want))
+
+
 def test_batch_of_unequal_elements_raises():
     ds = df.data.Dataset.range(5).batch(2).batch(3)  # batches of 2, 2 and 1 rows cannot be stacked
     with pytest.raises(df.errors.InvalidArgumentError, match="Cannot batch tensors with different shapes"):
