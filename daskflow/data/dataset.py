@@ -13,23 +13,21 @@ Examples
 [[0, 1], [2, 3], [4]]
 """
 import collections
-import concurrent.futures
 import itertools
 import os
 import threading
 
-import dask
-import dask.array as da
 import numpy as np
 
 from .. import dtypes, errors
 from ..graph import Graph, Tensor, TensorShape
 from . import structure as nest
+from .blocks import Reader, concat, ordered_map, restack, shuffle_blocks, shuffle_elements, unstack
+from .columns import Column, as_source, block_bounds, readonly, whole
 
 __all__ = ["Dataset", "TensorSpec", "AUTOTUNE"]
 
 AUTOTUNE = -1
-BLOCK_BYTES = 4 * 2**20  # rows read together from a source: big enough to amortise a read, small enough to mix
 RANGE_BLOCK = 1 << 16
 
 
@@ -78,78 +76,6 @@ def _evaluate_tensors(tensors, session=None, feed_dict=None):
         return dict(zip(tensors, s.run(list(tensors), feed_dict=feed_dict)))
 
 
-def _readonly(a):
-    v = a.view()
-    v.flags.writeable = False
-    return v
-
-
-# -- sources: one column per component, read by row ranges
-
-class _Column:
-    """An in-memory array, sliced without copying."""
-    bounds = None  # chunk boundaries along rows, for storage columns
-
-    def __init__(self, arr):
-        self.arr = arr
-        self.n, self.dtype, self.row_shape = arr.shape[0], arr.dtype, arr.shape[1:]
-
-    def read(self, a, b):
-        return _readonly(self.arr[a:b])
-
-
-class _StorageColumn(_Column):
-    """zarr arrays, h5py datasets, memory maps and any object with ``shape``, ``dtype`` and ``__getitem__``:
-    read one contiguous row range at a time."""
-
-    def __init__(self, arr):
-        self.arr = arr
-        self.n, self.dtype, self.row_shape = arr.shape[0], np.dtype(arr.dtype), tuple(arr.shape[1:])
-        chunks = getattr(arr, "chunks", None)
-        rows = chunks[0] if chunks and isinstance(chunks[0], (int, np.integer)) else None
-        self.bounds = list(range(0, self.n, rows)) + [self.n] if rows else None  # unchunked: any rows will do
-
-    def read(self, a, b):
-        return np.array(self.arr[a:b], copy=True)
-
-
-class _DaskColumn(_StorageColumn):
-    def __init__(self, arr):
-        self.arr = arr
-        self.n, self.dtype, self.row_shape = arr.shape[0], arr.dtype, tuple(arr.shape[1:])
-        self.bounds = [0] + list(itertools.accumulate(arr.chunks[0]))
-
-    def read(self, a, b):
-        return np.asarray(self.arr[a:b].compute())
-
-
-def _is_storage(v):
-    return (isinstance(v, np.memmap) or (not isinstance(v, (np.ndarray, np.generic, list, tuple, dict))
-                                          and hasattr(v, "shape") and hasattr(v, "dtype")
-                                          and hasattr(v, "__getitem__")))
-
-
-def _as_source(v, i):
-    """A column (or a Tensor, resolved at iteration time) for component ``i`` given to ``from_tensor_slices``."""
-    if np.ndim(v) == 0 if not hasattr(v, "shape") else v.shape == ():
-        raise errors.InvalidArgumentError(None, getattr(v, "op", None), f"from_tensor_slices: component {i} is a "
-                                          "scalar, which has no first dimension to slice")
-    if hasattr(v, "_as_tensor") and not isinstance(v, Tensor):
-        v = v._as_tensor()
-    if isinstance(v, Tensor):
-        if v.op.type == "DataSource":  # a lazily read array: read it in blocks, never evaluate it whole
-            return _DaskColumn(v.op.attrs["array"])
-        return v
-    if isinstance(v, da.Array):
-        return _DaskColumn(v)
-    if dask.is_dask_collection(v):
-        return _DaskColumn(da.asarray(v))
-    if _is_storage(v):
-        return _StorageColumn(v)
-    arr = v if isinstance(v, np.ndarray) else np.asarray(v, dtype=dtypes.infer_dtype(v))
-    return _Column(arr)
-
-
 def _spec_of(src, sliced):
     if isinstance(src, Tensor):
         shape = src.shape if src.shape.ndims is not None else None
@@ -158,25 +84,6 @@ def _spec_of(src, sliced):
         return TensorSpec(shape, src.dtype)
     shape = (src.n,) + tuple(src.row_shape)
     return TensorSpec(shape[1:] if sliced else shape, src.dtype)
-
-
-def _block_bounds(columns, n, merge=True):
-    """Row boundaries of the blocks a source is read in: the chunks of its widest storage column, merged up to
-    ``BLOCK_BYTES`` unless ``merge`` is false (a shuffle mixes best with the finest blocks that are cheap to
-    read); fixed-size blocks for in-memory columns."""
-    row_bytes = sum(c.dtype.itemsize * int(np.prod(c.row_shape)) for c in columns)
-    target = max(1, BLOCK_BYTES // max(row_bytes, 1))
-    storage = [c for c in columns if c.bounds is not None]
-    if not storage:
-        return list(range(0, n, target)) + [n]
-    base = max(storage, key=lambda c: c.dtype.itemsize * int(np.prod(c.row_shape))).bounds
-    if not merge:
-        return base
-    out = [0]
-    for b in base[1:]:
-        if b - out[-1] >= target or b == n:
-            out.append(b)
-    return out
 
 
 class Dataset:
@@ -347,7 +254,7 @@ class _PyIterator:
 
 class _TensorSlices(Dataset):
     def __init__(self, tensors):
-        self._sources = [_as_source(v, i) for i, v in enumerate(nest.flatten(tensors))]
+        self._sources = [as_source(v, i) for i, v in enumerate(nest.flatten(tensors))]
         if not self._sources:
             raise errors.InvalidArgumentError(None, None, "from_tensor_slices needs at least one component")
         _check_rows([_rows_of(s) for s in self._sources])
@@ -357,7 +264,7 @@ class _TensorSlices(Dataset):
         return [s for s in self._sources if isinstance(s, Tensor)]
 
     def _columns(self, ctx):
-        cols = [_Column(np.asarray(ctx.values[s])) if isinstance(s, Tensor) else s for s in self._sources]
+        cols = [Column(np.asarray(ctx.values[s])) if isinstance(s, Tensor) else s for s in self._sources]
         for s, c in zip(self._sources, cols):
             if isinstance(s, Tensor) and c.arr.ndim == 0:
                 raise errors.InvalidArgumentError(None, s.op, f"from_tensor_slices: tensor '{s.name}' is a "
@@ -367,7 +274,7 @@ class _TensorSlices(Dataset):
 
     def _blocks(self, ctx, order=None):
         cols = self._columns(ctx)
-        bounds = _block_bounds(cols, cols[0].n, merge=order is None)
+        bounds = block_bounds(cols, cols[0].n, merge=order is None)
         spans = list(zip(bounds[:-1], bounds[1:]))
         if order is not None:
             spans = [spans[i] for i in order.permutation(len(spans))]
@@ -390,29 +297,14 @@ def _check_rows(rows):
 
 class _FromTensors(Dataset):
     def __init__(self, tensors):
-        self._sources = [_whole(v) for v in nest.flatten(tensors)]
+        self._sources = [whole(v) for v in nest.flatten(tensors)]
         super().__init__(nest.pack(tensors, [TensorSpec(s.shape, s.dtype) for s in self._sources]))
 
     def _tensors(self):
         return [s for s in self._sources if isinstance(s, Tensor)]
 
     def _blocks(self, ctx, order=None):
-        yield [np.asarray(ctx.values[s])[None] if isinstance(s, Tensor) else _readonly(s[None]) for s in self._sources]
-
-
-def _whole(v):
-    """One element given whole: a Tensor (evaluated per iteration) or a numpy array."""
-    if hasattr(v, "_as_tensor") and not isinstance(v, Tensor):
-        v = v._as_tensor()
-    if isinstance(v, Tensor):
-        return v
-    if dask.is_dask_collection(v):
-        return np.asarray(v.compute())
-    if isinstance(v, np.ndarray):
-        return np.asarray(v)
-    if _is_storage(v):
-        return np.asarray(v[...])
-    return np.asarray(v, dtype=dtypes.infer_dtype(v))
+        yield [np.asarray(ctx.values[s])[None] if isinstance(s, Tensor) else readonly(s[None]) for s in self._sources]
 
 
 class _Range(Dataset):
@@ -475,64 +367,9 @@ class _Shuffle(Dataset):
         order = np.random.Generator(np.random.PCG64(rng.integers(0, 2**63)))
         blocks = self._inputs[0]._blocks(ctx, order)
         if _spec_defined(self._inputs[0]):
-            yield from _shuffle_blocks(blocks, self.buffer_size, rng)
+            yield from shuffle_blocks(blocks, self.buffer_size, rng)
         else:
-            yield from _shuffle_elements(blocks, self.buffer_size, rng)
-
-
-def _shuffle_blocks(blocks, size, rng):
-    """TF's shuffle buffer, one block of draws at a time: each incoming element is swapped for a uniformly
-    drawn buffer slot. Draws that hit a slot filled earlier in the same block take that block's element, so
-    the result is exactly the element-at-a-time algorithm."""
-    buf, filled = None, 0
-    for block in blocks:
-        k = len(block[0])
-        if filled < size:  # filling the buffer
-            take = min(size - filled, k)
-            if buf is None:
-                buf = [np.empty((size,) + x.shape[1:], x.dtype) for x in block]
-            for b, x in zip(buf, block):
-                b[filled:filled + take] = x[:take]
-            filled += take
-            block = [x[take:] for x in block]
-            k -= take
-            if k == 0:
-                continue
-        js = rng.integers(0, size, size=k)
-        order = np.argsort(js, kind="stable")
-        sj = js[order]
-        again = np.zeros(k, bool)  # (in sorted order) a slot already drawn earlier in this block
-        again[1:] = sj[1:] == sj[:-1]
-        # output i is the buffer's old slot js[i], unless an earlier element of this block went there
-        out_pos, in_rows = order[again], order[np.flatnonzero(again) - 1]
-        out = []
-        for b, x in zip(buf, block):
-            o = b.take(js, axis=0)
-            o[out_pos] = x[in_rows]
-            b[js] = x  # repeated slots keep the last of their elements, as numpy assigns in order
-            out.append(o)
-        yield out
-    if filled:
-        perm = rng.permutation(filled)
-        step = max(1, BLOCK_BYTES // max(1, sum(b[0].nbytes for b in buf)))
-        for i in range(0, filled, step):
-            yield [b[perm[i:i + step]] for b in buf]
-
-
-def _shuffle_elements(blocks, size, rng):
-    """The same buffer over elements of varying shape (e.g. batches with a short last one), one at a time."""
-    buf = []
-    for block in blocks:
-        for i in range(len(block[0])):
-            elem = [x[i] for x in block]
-            if len(buf) < size:
-                buf.append(elem)
-                continue
-            j = rng.integers(0, size)
-            buf[j], elem = elem, buf[j]
-            yield [x[None] for x in elem]
-    for j in rng.permutation(len(buf)):
-        yield [x[None] for x in buf[j]]
+            yield from shuffle_elements(blocks, self.buffer_size, rng)
 
 
 class _Batch(Dataset):
@@ -556,28 +393,14 @@ class _Batch(Dataset):
             start = 0
             if pending:  # one batch across blocks is copied; the others are views of the block
                 start = n - have
-                yield [x[None] for x in _concat(pending + [[x[:start] for x in block]])]
+                yield [x[None] for x in concat(pending + [[x[:start] for x in block]])]
             m = (k - start) // n
             if m:
                 yield [x[start:start + m * n].reshape((m, n) + x.shape[1:]) for x in block]
             rest = start + m * n
             pending, have = ([[x[rest:] for x in block]], k - rest) if rest < k else ([], 0)
         if have and not self.drop:
-            yield [x[None] for x in _concat(pending)]
-
-
-def _concat(blocks):
-    if len(blocks) == 1:
-        return blocks[0]
-    out = []
-    for i, parts in enumerate(zip(*blocks)):
-        shapes = {p.shape[1:] for p in parts if len(p)}
-        if len(shapes) > 1:
-            a, b = sorted(shapes)[:2]
-            raise errors.InvalidArgumentError(None, None, f"Cannot batch tensors with different shapes in "
-                                              f"component {i}: one element has shape {a}, another {b}")
-        out.append(np.concatenate(parts))
-    return out
+            yield [x[None] for x in concat(pending)]
 
 
 class _Repeat(Dataset):
@@ -659,42 +482,12 @@ class _Map(Dataset):
         return [np.asarray(v) for v in vals]
 
     def _blocks(self, ctx, order=None):
-        elems = (e for block in self._inputs[0]._blocks(ctx, order) for e in _unstack(block))
+        elems = (e for block in self._inputs[0]._blocks(ctx, order) for e in unstack(block))
         if self.workers > 1:
-            outs = _ordered_map(self._run, elems, self.workers)
+            outs = ordered_map(self._run, elems, self.workers)
         else:
             outs = map(self._run, elems)
-        yield from _restack(outs)
-
-
-def _unstack(block):
-    return ([x[i] for x in block] for i in range(len(block[0])))
-
-
-def _restack(elems, limit=4096):
-    """Consecutive elements of equal shapes stacked back into blocks."""
-    group, key = [], None
-    for e in elems:
-        k = tuple(x.shape for x in e)
-        if group and (k != key or len(group) >= limit):
-            yield [np.stack(xs) for xs in zip(*group)]
-            group = []
-        group.append(e)
-        key = k
-    if group:
-        yield [np.stack(xs) for xs in zip(*group)]
-
-
-def _ordered_map(fn, items, workers):
-    """``map(fn, items)`` on a thread pool, in order, with at most ``2 * workers`` calls in flight."""
-    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        window = collections.deque()
-        for item in items:
-            window.append(pool.submit(fn, item))
-            if len(window) >= 2 * workers:
-                yield window.popleft().result()
-        while window:
-            yield window.popleft().result()
+        yield from restack(outs)
 
 
 class _Prefetch(Dataset):
@@ -710,73 +503,9 @@ class _Prefetch(Dataset):
         if self.size == 0:
             yield from self._inputs[0]._blocks(ctx, order)
             return
-        reader = _Reader(self._inputs[0]._blocks(ctx, order), self.size)
+        reader = Reader(self._inputs[0]._blocks(ctx, order), self.size)
         try:
             yield from reader
         finally:
             reader.stop()
-
-
-class _Reader:
-    """A background thread reading blocks from ``source`` while fewer than ``limit`` elements wait."""
-
-    _DONE = object()
-
-    def __init__(self, source, limit):
-        self.source, self.limit = source, limit
-        self.items, self.queued = collections.deque(), 0
-        self.cond = threading.Condition()
-        self.stopped = False
-        self.thread = threading.Thread(target=self._run, name="daskflow-prefetch", daemon=True)
-        self.thread.start()
-
-    def _put(self, item, n):
-        with self.cond:
-            while self.queued >= self.limit and not self.stopped:
-                self.cond.wait()
-            if self.stopped:
-                return False
-            self.items.append(item)
-            self.queued += n
-            self.cond.notify_all()
-            return True
-
-    def _run(self):
-        try:
-            for block in self.source:
-                if not self._put(block, len(block[0])):
-                    break
-        except BaseException as e:  # handed to the consumer, raised there
-            self._put(_Failure(e), 0)
-            return
-        finally:
-            self.source.close()
-        self._put(self._DONE, 0)
-
-    def __iter__(self):
-        while True:
-            with self.cond:
-                while not self.items:
-                    self.cond.wait()
-                item = self.items.popleft()
-                if item is not self._DONE and not isinstance(item, _Failure):
-                    self.queued -= len(item[0])
-                self.cond.notify_all()
-            if item is self._DONE:
-                return
-            if isinstance(item, _Failure):
-                raise item.error
-            yield item
-
-    def stop(self):
-        with self.cond:
-            self.stopped = True
-            self.cond.notify_all()
-        if threading.current_thread() is not self.thread:
-            self.thread.join()
-
-
-class _Failure:
-    def __init__(self, error):
-        self.error = error
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import daskflow as df
-from daskflow.data import dataset as dsmod
+from daskflow.data import blocks, columns
 
 Pair = collections.namedtuple("Pair", "x y")
 
@@ -45,7 +45,7 @@ class Counted:
 def small_blocks(monkeypatch):
     """Blocks of at most 256 bytes of rows, so that small test arrays span many blocks (as big ones do with the
     default of a few MiB): then each block is one chunk of the storage arrays below."""
-    monkeypatch.setattr(dsmod, "BLOCK_BYTES", 256)
+    monkeypatch.setattr(columns, "BLOCK_BYTES", 256)
 
 
 def covered_once(reads, n):
@@ -215,8 +215,8 @@ def test_shuffle_blocks_match_the_one_element_algorithm(block):
     n, size = 40, 6
     draws = np.random.default_rng(block).integers(0, size, n - size).tolist()
     data = np.arange(n)
-    blocks = ([data[i:i + block], data[i:i + block] * 10] for i in range(0, n, block))
-    out = list(dsmod._shuffle_blocks(blocks, size, ScriptedRng(draws)))
+    source = ([data[i:i + block], data[i:i + block] * 10] for i in range(0, n, block))
+    out = list(blocks.shuffle_blocks(source, size, ScriptedRng(draws)))
     got = np.concatenate([o[0] for o in out])
     np.testing.assert_array_equal(got, reference_shuffle(range(n), size, draws))
     np.testing.assert_array_equal(np.concatenate([o[1] for o in out]), got * 10)
@@ -249,7 +249,7 @@ def test_shuffle_bad_buffer_size():
 # -- storage sources: read in row blocks, never whole
 
 def test_counted_storage_is_read_in_blocks(monkeypatch):
-    monkeypatch.setattr(dsmod, "BLOCK_BYTES", 64 * 8 * 3)  # 64 rows of 3 float64 per block
+    monkeypatch.setattr(columns, "BLOCK_BYTES", 64 * 8 * 3)  # 64 rows of 3 float64 per block
     data = np.random.default_rng(0).random((1000, 3))
     src = Counted(data)
     got = np.concatenate([b for b in df.data.Dataset.from_tensor_slices(src).batch(100)])
@@ -280,7 +280,7 @@ def test_memmap_source(tmp_path, small_blocks):
     np.save(tmp_path / "x.npy", data)
     mm = np.load(tmp_path / "x.npy", mmap_mode="r")
     ds = df.data.Dataset.from_tensor_slices(mm)
-    assert isinstance(ds._sources[0], dsmod._StorageColumn)  # read by row ranges, copied block by block
+    assert isinstance(ds._sources[0], columns.StorageColumn)  # read by row ranges, copied block by block
     np.testing.assert_array_equal(np.stack(list(ds)), data)
     with df.Session() as sess:
         nxt = ds.batch(128).make_one_shot_iterator().get_next()
