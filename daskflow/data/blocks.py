@@ -14,16 +14,17 @@ def shuffle_blocks(blocks, size, rng):
     """TF's shuffle buffer, one block of draws at a time: each incoming element is swapped for a uniformly
     drawn buffer slot. Draws that hit a slot filled earlier in the same block take that block's element, so
     the result is exactly the element-at-a-time algorithm."""
-    buf, filled = None, 0
+    buf, parts, filled = None, [], 0
     for block in blocks:
         k = len(block[0])
-        if filled < size:  # filling the buffer
+        if buf is None:  # filling the buffer; allocated when full, so a huge buffer_size costs only the data
             take = min(size - filled, k)
-            if buf is None:
-                buf = [np.empty((size,) + x.shape[1:], x.dtype) for x in block]
-            for b, x in zip(buf, block):
-                b[filled:filled + take] = x[:take]
+            parts.append([x[:take] for x in block])
             filled += take
+            if filled < size:
+                continue
+            buf = [np.concatenate(xs) for xs in zip(*parts)]
+            parts = None
             block = [x[take:] for x in block]
             k -= take
             if k == 0:
@@ -42,6 +43,8 @@ def shuffle_blocks(blocks, size, rng):
             b[js] = x  # repeated slots keep the last of their elements, as numpy assigns in order
             out.append(o)
         yield out
+    if buf is None and filled:
+        buf = [np.concatenate(xs) for xs in zip(*parts)]
     if filled:
         perm = rng.permutation(filled)
         step = max(1, columns.BLOCK_BYTES // max(1, sum(b[0].nbytes for b in buf)))
@@ -83,18 +86,26 @@ def unstack(block):
     return ([x[i] for x in block] for i in range(len(block[0])))
 
 
-def restack(elems, limit=4096):
-    """Consecutive elements of equal shapes stacked back into blocks."""
-    group, key = [], None
+def restack(elems):
+    """Consecutive elements of equal shapes stacked back into blocks of up to ``BLOCK_BYTES`` (an element that
+    big is a block by itself, not copied)."""
+    group, key, size = [], None, 0
     for e in elems:
         k = tuple(x.shape for x in e)
-        if group and (k != key or len(group) >= limit):
-            yield [np.stack(xs) for xs in zip(*group)]
-            group = []
+        nbytes = sum(x.nbytes for x in e)
+        if group and (k != key or size + nbytes > columns.BLOCK_BYTES):
+            yield _stack(group)
+            group, size = [], 0
         group.append(e)
-        key = k
+        key, size = k, size + nbytes
     if group:
-        yield [np.stack(xs) for xs in zip(*group)]
+        yield _stack(group)
+
+
+def _stack(elems):
+    if len(elems) == 1:
+        return [x[None] for x in elems[0]]
+    return [np.stack(xs) for xs in zip(*elems)]
 
 
 def ordered_map(fn, items, workers):

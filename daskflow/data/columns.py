@@ -19,9 +19,6 @@ def readonly(a):
     return v
 
 
-# -- sources: one column per component, read by row ranges
-
-
 class Column:
     """An in-memory array, sliced without copying."""
     bounds = None  # chunk boundaries along rows, for storage columns
@@ -67,11 +64,12 @@ def is_storage(v):
 
 def as_source(v, i):
     """A column (or a Tensor, resolved at iteration time) for component ``i`` given to ``from_tensor_slices``."""
-    if np.ndim(v) == 0 if not hasattr(v, "shape") else v.shape == ():
-        raise errors.InvalidArgumentError(None, getattr(v, "op", None), f"from_tensor_slices: component {i} is a "
-                                          "scalar, which has no first dimension to slice")
     if hasattr(v, "_as_tensor") and not isinstance(v, Tensor):
         v = v._as_tensor()
+    rank = v.shape.ndims if isinstance(v, Tensor) else len(v.shape) if hasattr(v, "shape") else np.ndim(v)
+    if rank == 0:
+        raise errors.InvalidArgumentError(None, getattr(v, "op", None), f"from_tensor_slices: component {i} is a "
+                                          "scalar, which has no first dimension to slice")
     if isinstance(v, Tensor):
         if v.op.type == "DataSource":  # a lazily read array: read it in blocks, never evaluate it whole
             return DaskColumn(v.op.attrs["array"])

@@ -136,7 +136,13 @@ class Dataset:
 
     def _iterate(self, session=None, feed_dict=None, iteration=0):
         ctx = _Context(_evaluate_tensors(self._tensors(), session, feed_dict), iteration)
+        self._check(ctx)
         return self._elements(ctx)
+
+    def _check(self, ctx):
+        """Raise now, when an iteration starts, for tensor values that cannot be iterated."""
+        for d in self._inputs:
+            d._check(ctx)
 
     def __iter__(self):
         if self._py_iterations is None:
@@ -263,12 +269,15 @@ class _TensorSlices(Dataset):
     def _tensors(self):
         return [s for s in self._sources if isinstance(s, Tensor)]
 
+    def _check(self, ctx):
+        self._columns(ctx)
+
     def _columns(self, ctx):
-        cols = [Column(np.asarray(ctx.values[s])) if isinstance(s, Tensor) else s for s in self._sources]
-        for s, c in zip(self._sources, cols):
-            if isinstance(s, Tensor) and c.arr.ndim == 0:
+        for s in self._tensors():
+            if np.ndim(ctx.values[s]) == 0:
                 raise errors.InvalidArgumentError(None, s.op, f"from_tensor_slices: tensor '{s.name}' is a "
                                                   "scalar, which has no first dimension to slice")
+        cols = [Column(np.asarray(ctx.values[s])) if isinstance(s, Tensor) else s for s in self._sources]
         _check_rows([c.n for c in cols])
         return cols
 
@@ -304,7 +313,8 @@ class _FromTensors(Dataset):
         return [s for s in self._sources if isinstance(s, Tensor)]
 
     def _blocks(self, ctx, order=None):
-        yield [np.asarray(ctx.values[s])[None] if isinstance(s, Tensor) else readonly(s[None]) for s in self._sources]
+        yield [np.asarray(ctx.values[s])[None] if isinstance(s, Tensor) else readonly(s[None])
+               for s in self._sources]
 
 
 class _Range(Dataset):

@@ -109,6 +109,11 @@ def test_mismatched_first_dims():
         df.data.Dataset.from_tensor_slices((np.zeros((10, 2)), np.zeros(7)))
     with pytest.raises(df.errors.InvalidArgumentError, match="component 1 is a scalar"):
         df.data.Dataset.from_tensor_slices((np.zeros(3), 5.0))
+    ph = df.placeholder(df.float32, (None, 2))
+    it = df.data.Dataset.from_tensor_slices((ph, np.arange(6))).make_initializable_iterator()
+    with df.Session() as sess:  # known only when the iterator starts: raised by its initializer
+        with pytest.raises(df.errors.InvalidArgumentError, match=r"got \[5, 6\]"):
+            sess.run(it.initializer, feed_dict={ph: np.zeros((5, 2))})
 
 
 # -- batch, repeat
@@ -157,6 +162,7 @@ def test_shuffle_is_a_reproducible_permutation():
     assert sorted(a) == list(range(1000)) and a != list(range(1000))
     assert a == [int(v) for v in ds.shuffle(50, seed=7)]
     assert a != [int(v) for v in ds.shuffle(50, seed=8)]
+    assert sorted(int(v) for v in ds.shuffle(10**12, seed=1)) == list(range(1000))  # the buffer holds only the data
 
 
 def test_shuffle_epochs_differ_reproducibly():
@@ -336,6 +342,19 @@ def test_tensor_input_evaluated_at_initialization():
             sess.run(nxt)
     assert [v.tolist() for v in df.data.Dataset.from_tensor_slices(df.constant([[1, 2], [3, 4]]))] == [[1, 2],
                                                                                                         [3, 4]]
+
+
+def test_tensor_of_unknown_rank():
+    ph = df.placeholder(df.int32, None)
+    ds = df.data.Dataset.from_tensor_slices(ph)
+    assert ds.output_shapes.ndims is None
+    it = ds.make_initializable_iterator()
+    nxt = it.get_next()
+    with df.Session() as sess:
+        sess.run(it.initializer, feed_dict={ph: [[1, 2], [3, 4]]})
+        assert sess.run(nxt).tolist() == [1, 2]
+        with pytest.raises(df.errors.InvalidArgumentError, match="tensor 'Placeholder:0' is a scalar"):
+            sess.run(it.initializer, feed_dict={ph: 5})
 
 
 # -- map
