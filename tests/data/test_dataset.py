@@ -452,6 +452,11 @@ def test_prefetch_thread_stops_when_iterator_is_dropped():
         nxt = ds.make_one_shot_iterator().get_next()
         sess.run(nxt)
         assert len(prefetch_threads()) == before + 1
+        it = ds.make_initializable_iterator()
+        for _ in range(3):  # restarting an iterator stops the reader of its previous pass
+            sess.run(it.initializer)
+            sess.run(it.get_next())
+            assert len(prefetch_threads()) == before + 2
     assert len(prefetch_threads()) == before  # closing the session stops its iterators' readers
 
 
