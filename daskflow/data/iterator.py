@@ -79,7 +79,7 @@ class IteratorGetNext:
                     None, op, f"GetNext() failed because the iterator '{it.name}' has not been initialized. "
                     "Ensure that you have run the initializer operation for this iterator before getting the next "
                     f"element. [op '{op.name}' (type {op.type})]")
-            state = _start(it, it._dataset, session, None)  # one-shot: starts on first use
+            state = _start(it, it._dataset, session, feeds)  # one-shot: starts on first use, with that run's feeds
         with state.lock:
             elem = next(state.elements, None) if state.elements is not None else None
             if elem is None:

@@ -344,6 +344,17 @@ def test_tensor_input_evaluated_at_initialization():
                                                                                                         [3, 4]]
 
 
+def test_one_shot_iterator_starts_with_its_first_runs_feeds():
+    ph = df.placeholder(df.float32, (None,))
+    nxt = df.data.Dataset.from_tensor_slices(ph + 1.0).make_one_shot_iterator().get_next()
+    with df.Session() as sess:
+        assert float(sess.run(nxt, feed_dict={ph: [1.0, 2.0]})) == 2.0
+        assert float(sess.run(nxt)) == 3.0
+    with df.Session() as sess:
+        with pytest.raises(df.errors.InvalidArgumentError, match="must feed a value for placeholder"):
+            sess.run(nxt)
+
+
 def test_tensor_of_unknown_rank():
     ph = df.placeholder(df.int32, None)
     ds = df.data.Dataset.from_tensor_slices(ph)
