@@ -208,6 +208,15 @@ class Dataset:
         element is a tuple) and builds graph ops, once, into a private graph run by a private Session."""
         return _Map(self, map_func, num_parallel_calls)
 
+    def filter(self, predicate):
+        """The elements for which ``predicate`` (built into graph ops like ``map``'s function; it returns a
+        scalar bool tensor) is true."""
+        return _Filter(self, predicate)
+
+    def unbatch(self):
+        """The rows of each element as separate elements (the inverse of ``batch``)."""
+        return _Unbatch(self)
+
     def prefetch(self, buffer_size):
         """Elements read ahead on a background thread, up to ``buffer_size`` of them (at least one block), so
         that reading overlaps the consumer's work."""
@@ -462,42 +471,83 @@ class _Skip(Dataset):
             left = 0
 
 
-class _Map(Dataset):
-    def __init__(self, input, fn, num_parallel_calls):
-        self.workers = (os.cpu_count() or 1) if num_parallel_calls == AUTOTUNE else (num_parallel_calls or 1)
-        self._graph = Graph()
-        with self._graph.as_default():
+class _GraphFn:
+    """A user function of an element, built once into a private graph on placeholders shaped as the element,
+    and run by a private Session on element values (numpy in, numpy out)."""
+
+    def __init__(self, structure, fn):
+        self.graph = Graph()
+        with self.graph.as_default():
             from ..ops.registry import convert_to_tensor
             from ..ops.state import placeholder
-            specs = input._specs()
-            self._feeds = [placeholder(s.dtype, s.shape if s.shape.ndims is not None else None, name=f"arg{i}")
-                           for i, s in enumerate(specs)]
-            arg = nest.pack(input._structure, self._feeds)
+            self.feeds = [placeholder(s.dtype, s.shape if s.shape.ndims is not None else None, name=f"arg{i}")
+                          for i, s in enumerate(nest.flatten(structure))]
+            arg = nest.pack(structure, self.feeds)
             out = fn(*arg) if isinstance(arg, tuple) and not hasattr(arg, "_fields") else fn(arg)
-            if isinstance(out, list):
-                out = tuple(out)
-            self._out_structure = out
-            self._fetches = [convert_to_tensor(t) for t in nest.flatten(out)]
+            self.structure = tuple(out) if isinstance(out, list) else out
+            self.fetches = [convert_to_tensor(t) for t in nest.flatten(self.structure)]
         self._session = None
         self._lock = threading.Lock()
-        super().__init__(nest.pack(out, [TensorSpec(t.shape, t.dtype) for t in self._fetches]), [input])
 
-    def _run(self, elem):
+    def __call__(self, elem):
         if self._session is None:
             with self._lock:
                 if self._session is None:
                     from ..session import Session
-                    self._session = Session(graph=self._graph, scheduler="sync")
-        vals = self._session.run(self._fetches, feed_dict=dict(zip(self._feeds, elem)))
+                    self._session = Session(graph=self.graph, scheduler="sync")
+        vals = self._session.run(self.fetches, feed_dict=dict(zip(self.feeds, elem)))
         return [np.asarray(v) for v in vals]
+
+
+class _Map(Dataset):
+    def __init__(self, input, fn, num_parallel_calls):
+        self.workers = (os.cpu_count() or 1) if num_parallel_calls == AUTOTUNE else (num_parallel_calls or 1)
+        self._fn = _GraphFn(input._structure, fn)
+        super().__init__(nest.pack(self._fn.structure, [TensorSpec(t.shape, t.dtype) for t in self._fn.fetches]),
+                         [input])
 
     def _blocks(self, ctx, order=None):
         elems = (e for block in self._inputs[0]._blocks(ctx, order) for e in unstack(block))
         if self.workers > 1:
-            outs = ordered_map(self._run, elems, self.workers)
+            outs = ordered_map(self._fn, elems, self.workers)
         else:
-            outs = map(self._run, elems)
+            outs = map(self._fn, elems)
         yield from restack(outs)
+
+
+class _Filter(Dataset):
+    def __init__(self, input, predicate):
+        self._fn = _GraphFn(input._structure, predicate)
+        out = self._fn.fetches
+        if len(out) != 1 or out[0].dtype != np.bool_ or out[0].shape.ndims not in (0, None):
+            raise errors.InvalidArgumentError(None, out[0].op if out else None, "filter: the predicate must "
+                                              f"return one scalar bool tensor, got {self._fn.structure!r}")
+        super().__init__(input._structure, [input])
+
+    def _blocks(self, ctx, order=None):
+        for block in self._inputs[0]._blocks(ctx, order):
+            keep = np.array([bool(self._fn(e)[0]) for e in unstack(block)], dtype=bool)
+            if keep.any():
+                yield [x[keep] for x in block]
+
+
+class _Unbatch(Dataset):
+    def __init__(self, input):
+        specs = input._specs()
+        if any(s.shape.ndims in (0, None) for s in specs):
+            raise errors.InvalidArgumentError(None, None, "unbatch: every component needs a leading dimension, "
+                                              f"got {input.element_spec}")
+        super().__init__(nest.map_structure(lambda s: TensorSpec(s.shape[1:], s.dtype), input._structure),
+                         [input])
+
+    def _blocks(self, ctx, order=None):
+        for block in self._inputs[0]._blocks(ctx):
+            for i in range(len(block[0])):
+                elem = [x[i] for x in block]
+                if len({len(x) for x in elem}) > 1:
+                    raise errors.InvalidArgumentError(None, None, "unbatch: the components of an element have "
+                                                      f"different leading dims {[len(x) for x in elem]}")
+                yield elem
 
 
 class _Prefetch(Dataset):

@@ -386,6 +386,19 @@ def test_map_per_element_and_per_batch():
     assert single.output_types == np.float32 and [float(v) for v in single] == [0, 0.5, 1, 1.5]
 
 
+def test_filter_and_unbatch():
+    x, y = rows(10)
+    ds = df.data.Dataset.from_tensor_slices((x, y))
+    assert labels(ds.filter(lambda a, b: df.equal(b % 3, 0))) == [0, 3, 6, 9]
+    assert labels(ds.batch(4).unbatch()) == list(range(10))
+    np.testing.assert_array_equal(np.stack([a for a, _ in ds.batch(3).unbatch()]), x)
+    assert ds.batch(4).unbatch().output_shapes == ((2,), ())
+    with pytest.raises(df.errors.InvalidArgumentError, match="must return one scalar bool tensor"):
+        ds.filter(lambda a, b: a)
+    with pytest.raises(df.errors.InvalidArgumentError, match="unbatch: every component needs a leading dim"):
+        ds.unbatch()
+
+
 def test_map_parallel_keeps_order():
     ds = df.data.Dataset.range(50).batch(5)
     fn = lambda v: v * v  # noqa: E731
