@@ -16,7 +16,7 @@ from dask.highlevelgraph import HighLevelGraph
 
 from . import errors, executor, planner, storage
 from .graph import Operation, Tensor, get_default_graph
-from .lowering import Lowering
+from .lowering import Lowering, closure
 from .ops.registry import OPS
 
 __all__ = ["Session", "InteractiveSession", "ConfigProto", "RunPlan", "get_default_session", "lower", "compute"]
@@ -324,6 +324,8 @@ class Session:
         self._vars = {}
         self._rng_counts = collections.Counter()
         self._plans = {}
+        self._host_ops = {}  # per fetch set and fed tensors: the ops in its closure that run on the host
+        self._host_state = {}  # state of host-run ops (iterators), per session
         self._lock = threading.RLock()
         self._closed = False
 
@@ -390,6 +392,7 @@ class Session:
         self._closed = True
         self._plans = {}
         self._vars = {}
+        self._host_state = {}
         if self._own_client and self._client is not None:
             self._client.close()
         if _interactive[0] is self:
@@ -421,7 +424,7 @@ class Session:
             raise RuntimeError("Attempted to use a closed Session.")
         flat = [_as_fetch(self.graph, f) for f in _flatten(fetches, [])]
         uniq = list(dict.fromkeys(flat))
-        feeds = self._feeds(feed_dict)
+        feeds = _host_feeds(self, uniq, self._feeds(feed_dict))
         plan = self._plan(uniq, feeds)
         _check_budget(plan)
         values = self._execute(plan, feeds)
@@ -508,6 +511,23 @@ class Session:
                 for op, val in updates.items():
                     self._vars[op.name] = np.asarray(val)
         return values[:len(plan.fetch_index)]
+
+
+def _host_feeds(session, fetches, feeds):
+    """``feeds`` plus the values that ops run on the host before planning (``OpDef.host_run``: iterators) give
+    for their outputs; a tensor the user feeds is never replaced, and its op is not run for it."""
+    key = (tuple(fetches), frozenset(feeds))
+    ops = session._host_ops.get(key)
+    if ops is None:
+        ops = session._host_ops[key] = [op for op in closure(fetches, feeds) if OPS[op.type].host_run is not None]
+    if not ops:
+        return feeds
+    feeds = dict(feeds)
+    for op in ops:
+        for t, v in OPS[op.type].host_run(op, session, feeds).items():
+            if t not in feeds:
+                feeds[t] = _normalize_feed(t, v)
+    return feeds
 
 
 _run_ids = itertools.count()

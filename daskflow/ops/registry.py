@@ -39,6 +39,9 @@ class OpDef:
     - ``footprint(op, xs, outs) -> bytes``: optional; the most memory one task of the lowered op holds, for ops
       whose tasks hold more than one block of each input and output (those that take axes whole). The default is
       the biggest block of every input plus the biggest block of every output (``planner.block_bytes``).
+    - ``host_run(op, session, feeds) -> {tensor: value}``: optional; for ops with per-session state on the host
+      (iterators). ``Session.run`` calls it, before planning, for each such op its fetches need; the values it
+      returns are bound as feeds of those tensors for the run.
     """
 
     type = None
@@ -59,7 +62,7 @@ class OpDef:
 
 
 _DEFAULTS = {"grad": None, "stateful": False, "side_effect": False, "assigns": False, "is_variable": False,
-             "reads_ref": True, "host": None, "host_from_shapes": None, "footprint": None}
+             "reads_ref": True, "host": None, "host_from_shapes": None, "footprint": None, "host_run": None}
 
 
 def register(type_name):

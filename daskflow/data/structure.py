@@ -1,0 +1,56 @@
+"""Element structures: any nesting of tuple / dict / namedtuple around leaves (arrays or tensors), as ``tf.nest``
+has them. Lists are leaves (TF converts a list to one tensor); dicts are walked in sorted key order."""
+
+__all__ = ["flatten", "pack", "map_structure", "same_structure"]
+
+
+def _is_nest(s):
+    return isinstance(s, (tuple, dict))
+
+
+def flatten(struct):
+    """The leaves of ``struct`` in a fixed order."""
+    out = []
+
+    def walk(s):
+        if isinstance(s, dict):
+            for k in sorted(s, key=repr):
+                walk(s[k])
+        elif isinstance(s, tuple):
+            for x in s:
+                walk(x)
+        else:
+            out.append(s)
+    walk(struct)
+    return out
+
+
+def pack(struct, leaves):
+    """``leaves`` (in ``flatten`` order) arranged as ``struct``."""
+    it = iter(leaves)
+
+    def build(s):
+        if isinstance(s, dict):
+            vals = {k: build(s[k]) for k in sorted(s, key=repr)}
+            return type(s)((k, vals[k]) for k in s)
+        if isinstance(s, tuple) and hasattr(s, "_fields"):
+            return type(s)(*[build(x) for x in s])
+        if isinstance(s, tuple):
+            return tuple(build(x) for x in s)
+        return next(it)
+    return build(struct)
+
+
+def map_structure(fn, struct):
+    return pack(struct, [fn(x) for x in flatten(struct)])
+
+
+def same_structure(a, b):
+    """Whether ``a`` and ``b`` nest the same way (leaves aside)."""
+    if isinstance(a, dict) or isinstance(b, dict):
+        return isinstance(a, dict) and isinstance(b, dict) and sorted(a, key=repr) == sorted(b, key=repr) and all(
+            same_structure(a[k], b[k]) for k in a)
+    if isinstance(a, tuple) or isinstance(b, tuple):
+        return isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b) and all(
+            same_structure(x, y) for x, y in zip(a, b))
+    return True
