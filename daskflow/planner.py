@@ -2,8 +2,9 @@
 
 - ``chunk_bytes`` (setting, default 128 MiB) is the largest block daskflow makes by itself: feeds, variables,
   storage sources, generated and random tensors, and blocks an op merges (a contraction axis kept whole).
-- ``task_bytes`` (setting, default 8 x ``chunk_bytes`` and at least 16 MiB) is the most memory one task may be projected to hold (its
-  input blocks plus its output blocks); a run that would exceed it is refused before it starts.
+- ``task_bytes`` (setting, default 8 x ``chunk_bytes`` and at least 16 MiB) is the most memory one task may be
+  projected to hold (its input blocks plus its output blocks); a run that would exceed it is refused before it
+  starts.
 
 Arrays are cut along their leading axes first (rows are examples in ML data), trailing axes kept whole while they
 fit. Storage chunking is respected: blocks are whole multiples of the storage chunks where those fit the budget.
