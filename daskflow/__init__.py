@@ -22,7 +22,7 @@ from .ops.reduce import *  # noqa: F401,F403
 from .ops.registry import convert_to_tensor
 from .ops.state import *  # noqa: F401,F403
 from .session import ConfigProto, InteractiveSession, Session, get_default_session, lower
-from . import data, debugging, linalg, math, nn, random, train  # noqa: E402 - namespaces over the ops above
+from . import data, debugging, io, linalg, math, nn, random, train  # noqa: E402 - namespaces over the ops above
 
 Dimension = int
 GraphKeys = type("GraphKeys", (), {"GLOBAL_VARIABLES": "variables", "TRAINABLE_VARIABLES": "trainable_variables",
