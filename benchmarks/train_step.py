@@ -172,6 +172,10 @@ def main(argv=None):
     p.add_argument("--batches", type=int, nargs="+", default=[128, 1024, 8192])
     p.add_argument("--seconds", type=float, default=2.0)
     args = p.parse_args(argv)
+    # daskflow's Sessions tune the C allocator to reuse freed blocks (daskflow.memory); done first, so that the
+    # numpy baseline and the other frameworks run with the same allocator in this process
+    import daskflow.memory
+    daskflow.memory.tune_allocator()
     check_agreement(64)
     assert all(p.dtype == np.float32 for p in (lambda r: (r.step(*data(8)), r.p)[1])(NumpyMLP()))
     rows = []

@@ -14,7 +14,7 @@ from dask.blockwise import optimize_blockwise
 from dask.utils import ensure_dict
 from dask.highlevelgraph import HighLevelGraph
 
-from . import errors, executor, planner, storage
+from . import errors, executor, memory, planner, storage
 from .graph import Operation, Tensor, get_default_graph
 from .lowering import Lowering, closure
 from .ops.registry import OPS
@@ -319,6 +319,7 @@ class Session:
             scheduler = target
         self.graph = graph if graph is not None else get_default_graph()
         self.config = config
+        memory.tune_allocator()
         self._client, self._own_client = None, False
         self.scheduler = self._resolve_scheduler(scheduler)
         self._vars = {}

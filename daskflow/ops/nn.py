@@ -1,17 +1,20 @@
 """TF's ``tf.nn`` functions other than convolution and pooling (those are in ``conv``).
 
-Relu and Relu6 are ops; everything else is a composite of math, reduction and indexing ops, so it gets its
+Relu, Relu6 and ReluGrad are ops; everything else is a composite of math, reduction and indexing ops, so it gets its
 gradients from them: softmax and log_softmax are max-shifted (stable for any chunking of their axis), and the
 losses use TF's overflow-free forms.
 """
 import dask.array as da
 import numpy as np
 
+from .. import backend
+from ..backend import xp
+
 from ..graph import Tensor, TensorShape, name_scope
 from .hostvalue import as_tensor
 from .math import exp, log, subtract, truediv
 from .reduce import _float_input, _pick, reduce_max, reduce_sum
-from .registry import apply1, convert_to_tensor, defop, fail
+from .registry import apply1, convert_to_tensor, defop, fail, same_dtype, same_shape
 from .state import stop_gradient
 
 __all__ = ["relu", "relu6", "softmax", "log_softmax", "softmax_cross_entropy_with_logits",
@@ -36,7 +39,23 @@ def _mask_grad(inside):
     return grad
 
 
-defop("Relu", _real_numeric, lambda op, x: da.maximum(x, 0), grad=_mask_grad(lambda y: y > 0))
+def _relu_grad_infer(op):
+    dy, y = op.inputs
+    same_dtype(op, dy, y)
+    return [(same_shape(op, dy, y), dy.dtype)]
+
+
+def _relu_grad_block(dy, y):
+    return xp(dy).where(y > 0, dy, 0).astype(dy.dtype, copy=False)
+
+
+# why: TF's ReluGrad, one pass instead of compare, cast and multiply; the mask is the forward output's sign
+defop("ReluGrad", _relu_grad_infer,
+      lambda op, dy, y: da.blockwise(_relu_grad_block, tuple(range(dy.ndim)), dy, tuple(range(dy.ndim)), y,
+                                     tuple(range(y.ndim)), dtype=dy.dtype, meta=backend.meta(dy, dy.dtype)),
+      grad=lambda op, ddx: [apply1("ReluGrad", [ddx, op.inputs[1]]), None])
+defop("Relu", _real_numeric, lambda op, x: da.maximum(x, 0),
+      grad=lambda op, dy: [apply1("ReluGrad", [dy, op.outputs[0]])])
 defop("Relu6", _real_numeric, lambda op, x: da.minimum(da.maximum(x, 0), 6),
       grad=_mask_grad(lambda y: (y > 0) & (y < 6)))
 

@@ -1,4 +1,5 @@
 import dask
+import dask.array as da
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -8,7 +9,7 @@ from hypothesis.extra import numpy as hnp
 import daskflow as df
 from daskflow.testing import GradCase, assert_op, rand, run_graph
 
-TESTED_OPS = {"Relu", "Relu6"}
+TESTED_OPS = {"Relu", "Relu6", "ReluGrad"}
 
 SHAPES = [(), (5,), (7, 3), (1, 3), (4, 1, 3)]
 
@@ -115,8 +116,35 @@ def _away_from_kinks(*shape):
     return v * 8.0 + np.sign(v) * 0.1
 
 
+def _relu_grad(dy, y):
+    from daskflow.ops.registry import apply1
+    return apply1("ReluGrad", [dy, y])
+
+
+def test_relu_gradient_is_one_relu_grad_op_passing_dy_where_the_output_is_positive():
+    with df.Graph().as_default():
+        x = df.placeholder(df.float32, (None, 4))
+        y = df.nn.relu(x)
+        dy = df.placeholder(df.float32, (None, 4))
+        g = df.gradients(y, [x], grad_ys=dy)[0]
+        assert g.op.type == "ReluGrad"
+        xv = np.array([[-1.0, 0.0, 2.0, 3.0], [4.0, -5.0, 0.5, -0.0]], np.float32)
+        dyv = np.arange(8, dtype=np.float32).reshape(2, 4) + 1
+        for chunks in [None, (1, 2)]:
+            feeds = {x: xv if chunks is None else da.from_array(xv, chunks=chunks), dy: dyv}
+            out = df.Session().run(g, feeds)
+            assert out.dtype == np.float32
+            np.testing.assert_array_equal(out, np.where(xv > 0, dyv, 0))
+        with pytest.raises(df.errors.InvalidArgumentError, match="Shapes of all inputs must match"):
+            _relu_grad(df.zeros((2, 3)), df.zeros((3, 2)))
+        with pytest.raises(df.errors.InvalidArgumentError, match="float64"):
+            _relu_grad(df.zeros((2, 3)), df.zeros((2, 3), dtype=df.float64))
+
+
 GRAD_CASES = [
-    GradCase("Relu", df.nn.relu, [(4, 5)], inputs=lambda: [_away_from_kinks(4, 5)], order=2),
+    GradCase({"Relu", "ReluGrad"}, df.nn.relu, [(4, 5)], inputs=lambda: [_away_from_kinks(4, 5)], order=2),
+    GradCase("ReluGrad", lambda dy, y: _relu_grad(dy, y), [(4, 5), (4, 5)],
+             inputs=lambda: [_away_from_kinks(4, 5)[::-1], _away_from_kinks(4, 5)], order=2),
     GradCase("Relu6", df.nn.relu6, [(4, 5)], inputs=lambda: [np.where(np.abs(_away_from_kinks(4, 5) - 6) < 0.1, 3.0,
                                                                         _away_from_kinks(4, 5))]),
     GradCase((), lambda x: df.nn.softmax(x, axis=0), [(5, 3)]),
