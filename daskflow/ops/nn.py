@@ -8,7 +8,6 @@ import dask.array as da
 import numpy as np
 
 from .. import backend
-from ..backend import xp
 
 from ..graph import Tensor, TensorShape, name_scope
 from .hostvalue import as_tensor
@@ -46,7 +45,7 @@ def _relu_grad_infer(op):
 
 
 def _relu_grad_block(dy, y):
-    return xp(dy).where(y > 0, dy, 0).astype(dy.dtype, copy=False)
+    return (dy * (y > 0)).astype(dy.dtype, copy=False)  # as TF's kernel; a multiply is far faster than where
 
 
 # why: TF's ReluGrad, one pass instead of compare, cast and multiply; the mask is the forward output's sign
