@@ -13,6 +13,7 @@ from ..graph import Tensor, control_dependencies, device, get_default_graph, nam
 from ..ops.generate import fill, zeros, zeros_like
 from ..ops.math import cast, rsqrt, sqrt, square
 from ..ops.registry import convert_to_tensor
+from ..ops.training import adam_update
 from ..ops.state import Variable, assign, assign_add, assign_sub, group, trainable_variables
 
 __all__ = ["Optimizer", "GradientDescentOptimizer", "MomentumOptimizer", "AdagradOptimizer", "AdadeltaOptimizer",
@@ -433,9 +434,9 @@ class AdamOptimizer(Optimizer):
         if lr_t is None:  # one bias-corrected rate per dtype, shared by the variables' updates
             b1p, b2p = (cast(b, var.dtype) for b in self._get_beta_accumulators())
             lr_t = self._lr_t[var.dtype] = h["learning_rate"] * sqrt(1 - b2p) / (1 - b1p)
-        m_t = assign_add(m, (grad - m) * (1 - h["beta1"]))
-        v_t = assign_add(v, (square(grad) - v) * (1 - h["beta2"]))
-        return assign_sub(var, m_t * lr_t / (sqrt(v_t) + h["epsilon"]), name="ApplyAdam").op
+        # one fused kernel per block for the slots' new values and the step (TF's ApplyAdam), then assignments
+        m_t, v_t, step = adam_update(grad, m, v, lr_t, h["beta1"], h["beta2"], h["epsilon"])
+        return group(assign(m, m_t), assign(v, v_t), assign_sub(var, step), name="ApplyAdam")
 
     def _finish(self, update_ops, name):
         b1p, b2p = self._get_beta_accumulators()
