@@ -7,7 +7,6 @@ on top: a *root* task (one that reads or makes data from nothing but graph data)
 is ready, and then preferably a root that work already in memory is waiting for. So the work that consumes a block
 runs before the next block is read, and a block is freed once everything that needs it is done.
 """
-import collections
 import concurrent.futures as cf
 import heapq
 import os
@@ -16,7 +15,7 @@ import threading
 import dask
 from dask._task_spec import DataNode
 
-__all__ = ["get", "num_workers"]
+__all__ = ["get", "thread_count"]
 
 _pools = {}
 _pools_lock = threading.Lock()
@@ -31,7 +30,7 @@ def _pool(n):
         return pool
 
 
-def num_workers():
+def thread_count():
     """Threads a chunked run uses: dask's ``num_workers`` setting, else the number of CPUs."""
     n = dask.config.get("num_workers", None)
     return int(n) if n else (os.cpu_count() or 1)
@@ -41,17 +40,21 @@ def _run(node, args):
     return node(args)
 
 
+def _structure(dsk):
+    """What a run needs to know of a graph's shape: dependencies, users, dask's priorities and the roots."""
+    deps = {k: node.dependencies for k, node in dsk.items()}
+    users = {k: [] for k in dsk}
+    for k, ds in deps.items():
+        for d in ds:
+            users[d].append(k)
+    roots = {k for k, ds in deps.items() if not isinstance(dsk[k], DataNode) and all(not deps[d] for d in ds)}
+    return deps, users, dask.order.order(dsk), roots
+
+
 class _State:
-    def __init__(self, dsk, keys):
+    def __init__(self, dsk, keys, shape):
         self.dsk = dsk
-        self.deps = {k: node.dependencies for k, node in dsk.items()}
-        self.users = collections.defaultdict(list)
-        for k, ds in self.deps.items():
-            for d in ds:
-                self.users[d].append(k)
-        self.prio = dask.order.order(dsk)
-        self.roots = {k for k, ds in self.deps.items()
-                      if not isinstance(dsk[k], DataNode) and all(not self.deps[d] for d in ds)}
+        self.deps, self.users, self.prio, self.roots = shape
         self.waiting = {k: len(ds) for k, ds in self.deps.items()}
         self.left = {k: len(self.users[k]) for k in dsk}
         self.keep = set(keys)
@@ -114,11 +117,19 @@ class _State:
         return bool(self.root_set)
 
 
-def get(dsk, keys, num_workers=None):
+def get(dsk, keys, num_workers=None, cache=None):
     """Compute ``keys`` of ``dsk`` (a dict of dask task-spec nodes) on a thread pool; values are freed as soon as
-    their last user has run. Raises the first exception a task raises, after the tasks in flight end."""
-    n = num_workers or globals()["num_workers"]()
-    st = _State(dsk, keys)
+    their last user has run. Raises the first exception a task raises, after the tasks in flight end.
+
+    ``cache``: a dict kept by the caller for graphs of one fixed shape (a cached plan, whose runs change only the
+    data of its leaves): the graph's structure and order are computed on its first run only."""
+    n = num_workers or thread_count()
+    shape = cache.get("shape") if cache is not None else None
+    if shape is None:
+        shape = _structure(dsk)
+        if cache is not None:
+            cache["shape"] = shape
+    st = _State(dsk, keys, shape)
     pool, running, error = _pool(n), {}, None
     while (st.ready or st.has_roots()) and error is None or running:
         while error is None and len(running) < n and (st.ready or st.has_roots()):

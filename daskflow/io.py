@@ -16,8 +16,7 @@ import numpy as np
 
 from . import errors, planner
 from .graph import Tensor
-from .session import _LazySources, get_default_session, Session
-from .lowering import Lowering
+from .session import Session, get_default_session, lower
 
 __all__ = ["to_zarr"]
 
@@ -102,9 +101,7 @@ def to_zarr(tensors, path, feed_dict=None, session=None, *, overwrite=False, pro
     sess = session or get_default_session()
     if sess is None or sess.graph is not graph:
         sess = session or Session(graph=graph)
-    feeds = sess._feeds(feed_dict)
-    low = Lowering(_LazySources(sess, feeds), fed=feeds.keys()).run([t for _, t in items])
-    arrays = [_regular(low.full(low.values[t]), t) for _, t in items]
+    arrays = [_regular(a, t) for a, (_, t) in zip(lower([t for _, t in items], feed_dict, session=sess), items)]
 
     tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.partial-{uuid.uuid4().hex[:8]}")
     try:

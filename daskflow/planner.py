@@ -17,7 +17,7 @@ import numpy as np
 from . import config
 
 __all__ = ["chunk_bytes", "task_bytes", "split_chunks", "chunks_for", "units_within", "block_bytes",
-           "whole_contraction", "format_bytes"]
+           "whole_contraction", "contraction_bytes", "format_bytes"]
 
 
 def chunk_bytes():
@@ -115,6 +115,14 @@ def whole_contraction(a, a_axes, b, b_axes):
         return False
     limit = chunk_bytes()
     return block_bytes(a, whole=a_axes) <= limit and block_bytes(b, whole=b_axes) <= limit
+
+
+def contraction_bytes(a, a_axes, b, b_axes, outs):
+    """Projected task memory of a contraction: each operand's block (with the contracted axes whole when
+    ``whole_contraction`` keeps them so) plus the output blocks."""
+    whole = bool(a_axes) and whole_contraction(a, a_axes, b, b_axes)
+    return (block_bytes(a, whole=a_axes if whole else ()) + block_bytes(b, whole=b_axes if whole else ())
+            + sum(block_bytes(o) for o in outs))
 
 
 def format_bytes(n):

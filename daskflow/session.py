@@ -185,6 +185,7 @@ class _Plan:
                                 if op.type == "DataSource" and op.outputs[0] in low.values)
         self.small = bool(one_chunk) or not outs  # whole-array tasks run inline; chunked work goes to threads
         self._order = None
+        self.exec_cache = {}  # executor.get's structure of this plan's graph
         self.n_tasks = len(dsk)
 
     def sync_order(self, leaf_keys):
@@ -504,7 +505,10 @@ class Session:
             if self.scheduler == "distributed" or getattr(get, "__self__", None).__class__.__name__ == "Client":
                 # a cluster keeps values by key: each run's keys must be new, or it would reuse the last run's
                 dsk, keys = _rename_keys(dsk, keys, next(_run_ids))
-            out = (get or dask.get)(dsk, keys)
+            if get is executor.get and not any(isinstance(v, da.Array) for v in feeds.values()):
+                out = get(dsk, keys, cache=plan.exec_cache)  # the plan's shape: ordered on its first run only
+            else:
+                out = (get or dask.get)(dsk, keys)
         values = list(out)
         updates = dict(zip(plan.update_vars, values[len(plan.fetch_index):plan.n_values]))
         if updates:

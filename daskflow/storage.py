@@ -30,10 +30,7 @@ class NpyReader:
 
     @classmethod
     def from_memmap(cls, m):
-        base = m
-        while getattr(base, "base", None) is not None and isinstance(base.base, np.memmap):
-            base = base.base
-        if base is not m or not (m.flags.c_contiguous or m.flags.f_contiguous) or m.filename is None:
+        if isinstance(m.base, np.memmap) or not (m.flags.c_contiguous or m.flags.f_contiguous) or m.filename is None:
             return None  # a view into a memmap: read it as the in-memory-like array it is
         return cls(m.filename, m.dtype, m.shape, m.offset, "F" if not m.flags.c_contiguous else "C")
 

@@ -86,7 +86,7 @@ def _spec_of(src, sliced):
     return TensorSpec(shape[1:] if sliced else shape, src.dtype)
 
 
-class Dataset:
+class Dataset(nest.HasElementSpec):
     """A sequence of elements, each a structure (tuple, dict, namedtuple) of arrays, built by chaining
     transformations as TF1's ``tf.data.Dataset``.
 
@@ -109,14 +109,6 @@ class Dataset:
     def element_spec(self):
         """The structure of ``TensorSpec`` of one element."""
         return self._structure
-
-    @property
-    def output_types(self):
-        return nest.map_structure(lambda s: s.dtype, self._structure)
-
-    @property
-    def output_shapes(self):
-        return nest.map_structure(lambda s: s.shape, self._structure)
 
     def _specs(self):
         return nest.flatten(self._structure)

@@ -89,7 +89,7 @@ class IteratorGetNext:
         return dict(zip(op.outputs, elem))
 
 
-class Iterator:
+class Iterator(nest.HasElementSpec):
     """Tensors over a dataset's elements for graph-mode loops (TF1's ``Iterator``).
 
     Examples
@@ -142,13 +142,6 @@ class Iterator:
     def element_spec(self):
         return self._element_spec
 
-    @property
-    def output_types(self):
-        return nest.map_structure(lambda s: s.dtype, self._element_spec)
-
-    @property
-    def output_shapes(self):
-        return nest.map_structure(lambda s: s.shape, self._element_spec)
 
     @property
     def initializer(self):

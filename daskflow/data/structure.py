@@ -1,7 +1,7 @@
 """Element structures: any nesting of tuple / dict / namedtuple around leaves (arrays or tensors), as ``tf.nest``
 has them. Lists are leaves (TF converts a list to one tensor); dicts are walked in sorted key order."""
 
-__all__ = ["flatten", "pack", "map_structure", "same_structure"]
+__all__ = ["flatten", "pack", "map_structure", "same_structure", "HasElementSpec"]
 
 
 def _is_nest(s):
@@ -54,3 +54,15 @@ def same_structure(a, b):
         return isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b) and all(
             same_structure(x, y) for x, y in zip(a, b))
     return True
+
+
+class HasElementSpec:
+    """TF1's ``output_types`` and ``output_shapes``, derived from ``element_spec`` (datasets and iterators)."""
+
+    @property
+    def output_types(self):
+        return map_structure(lambda s: s.dtype, self.element_spec)
+
+    @property
+    def output_shapes(self):
+        return map_structure(lambda s: s.shape, self.element_spec)

@@ -228,6 +228,12 @@ def _conv_footprint(op, xs, outs):
 
 # -- build-time checks
 
+def _check_out_backprop(op, dy, ds, out):
+    """A convolution gradient's ``out_backprop`` has the shape of the convolution's output."""
+    for i, what in ((0, "batch size"), (1, "height"), (2, "width"), (3, "channels")):
+        _check_dim(op, f"out_backprop '{dy.name}' of shape {dy.shape} has {what}", ds[i], out[i])
+
+
 def _check_images(op, t, what, kinds):
     if t.dtype.kind not in kinds:
         need = "a floating point" if kinds == _FLOATS else "a real numeric"
@@ -309,8 +315,7 @@ class Conv2DBackpropInput:
         _check_same_dtype(op, w, dy)
         xs = _sizes(op, 0, "input_sizes")
         out = _conv_out(op, xs, ws)
-        for i, what in ((0, "batch size"), (1, "height"), (2, "width"), (3, "channels")):
-            _check_dim(op, f"out_backprop '{dy.name}' of shape {dy.shape} has {what}", ds[i], out[i])
+        _check_out_backprop(op, dy, ds, out)
         _check_dim(op, f"input_sizes has {xs[3]} channels, but the filter of shape {w.shape} expects", xs[3], ws[2])
         return [(xs, dy.dtype)]
 
@@ -339,8 +344,7 @@ class Conv2DBackpropFilter:
         _check_same_dtype(op, x, dy)
         ws = _sizes(op, 1, "filter_sizes")
         out = _conv_out(op, xs, ws)
-        for i, what in ((0, "batch size"), (1, "height"), (2, "width"), (3, "channels")):
-            _check_dim(op, f"out_backprop '{dy.name}' of shape {dy.shape} has {what}", ds[i], out[i])
+        _check_out_backprop(op, dy, ds, out)
         _check_dim(op, f"input '{x.name}' has {xs[3]} channels, but filter_sizes expects", xs[3], ws[2])
         return [(ws, x.dtype)]
 

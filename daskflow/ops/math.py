@@ -428,9 +428,7 @@ class MatMul:
         a, b = xs
         ka = a.ndim - 2 if op.attrs["transpose_a"] else a.ndim - 1
         kb = b.ndim - 1 if op.attrs["transpose_b"] else b.ndim - 2
-        whole = planner.whole_contraction(a, [ka], b, [kb])
-        return (planner.block_bytes(a, whole=(ka,) if whole else ()) + planner.block_bytes(b, whole=(kb,) if whole
-                else ()) + sum(planner.block_bytes(o) for o in outs))
+        return planner.contraction_bytes(a, (ka,), b, (kb,), outs)
 
     def grad(op, dz):
         # why: with z = op_a(a) @ op_b(b) (op_t a transpose when t is set), dz flows to op_a(a) as dz @ op_b(b)^H
@@ -520,11 +518,8 @@ class Tensordot:
         return res.astype(op.outputs[0].dtype, copy=False)
 
     def footprint(op, xs, outs):
-        a, b = xs
         ax_a, ax_b = _tensordot_axes(op, *op.inputs, op.attrs["axes"])
-        whole = bool(ax_a) and planner.whole_contraction(a, ax_a, b, ax_b)
-        return (planner.block_bytes(a, whole=ax_a if whole else ()) + planner.block_bytes(b, whole=ax_b if whole
-                else ()) + sum(planner.block_bytes(o) for o in outs))
+        return planner.contraction_bytes(xs[0], ax_a, xs[1], ax_b, outs)
 
     def grad(op, dz):  # dz's axes are a's free axes, then b's: contract them with the other input
         a, b = op.inputs

@@ -206,8 +206,9 @@ def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, 
     y = df.convert_to_tensor(labels, dtype=z.dtype)
     with name_scope(name, "logistic_loss") as scope:
         # one condition for both branches (TF's form), so the gradient at z == 0 is sigmoid(0) - labels
-        pos = df.greater_equal(z, df.zeros_like(z))
-        relu = df.where(pos, z, df.zeros_like(z))
+        zeros = df.zeros_like(z)
+        pos = df.greater_equal(z, zeros)
+        relu = df.where(pos, z, zeros)
         neg_abs = df.where(pos, -z, z)
         return df.add(relu - z * y, df.log1p(df.exp(neg_abs)), name=scope)
 
