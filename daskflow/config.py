@@ -5,6 +5,8 @@
 - ``task_bytes``: the most memory one task may be projected to hold (its input and output blocks); a run over it is
   refused before it starts. Default None: 8 x ``chunk_bytes``, at least 16 MiB.
 
+- ``fusion``: lower chains such as matmul + bias + relu as one kernel per block (see ``daskflow.fusion``), default
+  True.
 - ``reuse_memory``: let the first Session tune the C allocator to reuse freed blocks up to 32 MiB (see
   ``daskflow.memory``), default True.
 
@@ -13,7 +15,7 @@ the size of the data. ``Session.plan`` reports the projection for a run without 
 """
 import dask
 
-DEFAULTS = {"chunk_bytes": 128 * 2**20, "task_bytes": None, "reuse_memory": True}
+DEFAULTS = {"chunk_bytes": 128 * 2**20, "task_bytes": None, "reuse_memory": True, "fusion": True}
 
 
 def get(key):
@@ -27,9 +29,9 @@ def set(**settings):
     if unknown:
         raise KeyError(f"unknown daskflow setting(s) {unknown}; known: {sorted(DEFAULTS)}")
     for k, v in settings.items():
-        if k == "reuse_memory":
+        if k in ("reuse_memory", "fusion"):
             if not isinstance(v, bool):
-                raise ValueError(f"daskflow setting reuse_memory must be True or False, got {v!r}")
+                raise ValueError(f"daskflow setting {k} must be True or False, got {v!r}")
             continue
         if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool) or v < 1):
             raise ValueError(f"daskflow setting {k} must be a positive number of bytes, got {v!r}")

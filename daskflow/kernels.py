@@ -4,7 +4,7 @@ import contextlib
 from . import errors
 from .backend import xp
 
-__all__ = ["elementwise", "sigmoid", "softplus", "rsqrt", "squared_difference", "add_n", "floordiv", "floormod", "erf",
+__all__ = ["elementwise", "matmul", "sigmoid", "softplus", "rsqrt", "squared_difference", "add_n", "floordiv", "floormod", "erf",
            "erfc", "check_numerics"]
 
 
@@ -27,6 +27,22 @@ def elementwise(*xs, fn, dt, label):
             return r.astype(dt, copy=False)
     except errors.OpError as e:
         raise type(e)(None, None, f"{e.message} [{label}]") from None
+
+
+def matmul(a, b, *extra, transpose_a=False, transpose_b=False, bias=False, epilogue=None):
+    """``op_a(a) @ op_b(b)`` of one pair of blocks whose contraction axis is whole (``op_t`` a transpose when
+    ``transpose_t``), then, in place on the product: ``+ extra[0]`` when ``bias``, and the ``epilogue``:
+    ``"relu"`` (max with 0) or ``"relu_grad"`` (times ``extra[-1] > 0``, TF's ReluGrad). One pass over a product
+    still in cache, instead of a task and a new array per step: TF's _FusedMatMul."""
+    m = xp(a)
+    out = m.matmul(a.T if transpose_a else a, b.T if transpose_b else b)
+    if bias:
+        out += extra[0]
+    if epilogue == "relu":
+        m.maximum(out, 0, out=out)
+    elif epilogue == "relu_grad":
+        out *= extra[-1] > 0
+    return out
 
 
 def sigmoid(x):

@@ -10,7 +10,7 @@ import dask.array as da
 import numpy as np
 from dask.highlevelgraph import HighLevelGraph, MaterializedLayer
 
-from . import errors, planner
+from . import errors, fusion, planner
 from .graph import Tensor
 from .ops.registry import OPS
 
@@ -68,12 +68,15 @@ class Lowering:
         self.layers, self.deps = {}, {}  # every layer made, once: the whole lowered graph
         self._stubs = {}
         self.footprints = {}  # op -> projected bytes one of its tasks holds
+        self._fusions, self._absorbed = {}, set()
 
     def run(self, targets):
         self.ops = closure(targets, self.fed)
         for t in self.fed:
             self.values[t] = self._adopt(self.sources.feed(t))
         self._assign_ops = [op for op in self.ops if getattr(OPS[op.type], "assigns", False)]
+        self._fusions = fusion.find(self.ops, targets, self.fed)
+        self._absorbed = {op for f in self._fusions.values() for op in f.absorbed}
         if self._assign_ops:
             for op in self.ops:
                 self._ordered_after(op)
@@ -90,6 +93,22 @@ class Lowering:
         return self
 
     def _lower_op(self, op):
+        if op in self._absorbed:
+            return  # lowered by its chain's root (fused, or op by op when it cannot be)
+        f = self._fusions.get(op)
+        if f is not None:
+            out = f.lower(self)
+            if out is not None:
+                t = op.outputs[0]
+                _check(op, t, out)
+                self.values[t] = self._adopt(out)
+                self.footprints[op] = f.footprint(self, out)
+                return
+            for inner in f.absorbed:
+                self._lower_one(inner)
+        self._lower_one(op)
+
+    def _lower_one(self, op):
         outs_needed = [t for t in op.outputs if t not in self.fed]
         if op.outputs and not outs_needed:
             return

@@ -14,7 +14,7 @@ from dask.blockwise import optimize_blockwise
 from dask.utils import ensure_dict
 from dask.highlevelgraph import HighLevelGraph
 
-from . import errors, executor, memory, planner, storage
+from . import config, errors, executor, memory, planner, storage
 from .graph import Operation, Tensor, get_default_graph
 from .lowering import Lowering, closure
 from .ops.registry import OPS
@@ -458,7 +458,7 @@ class Session:
     def _plan(self, fetches, feeds):
         chunks = {t: _feed_chunks(v) for t, v in feeds.items()}
         key = (tuple(fetches), tuple(sorted(((t.name, str(v.dtype), chunks[t]) for t, v in feeds.items()))),
-               planner.chunk_bytes())
+               planner.chunk_bytes(), config.get("fusion"))
         plan = self._plans.get(key)
         if plan is not None and all(self._vars.get(op.name) is not None and self._vars[op.name].shape == shp
                                     for op, _, shp in plan.var_leaves):

@@ -416,6 +416,9 @@ class MatMul:
         return [(tuple(batch) + (m, n), dt)]
 
     def lower(op, a, b):
+        out = matmul_blocks(a, b, op.attrs["transpose_a"], op.attrs["transpose_b"], op.outputs[0].dtype)
+        if out is not None:
+            return out
         if op.attrs["transpose_a"]:
             a = da.swapaxes(a, -1, -2)
         if op.attrs["transpose_b"]:
@@ -440,6 +443,32 @@ class MatMul:
         gb = (matmul(dz, _conj(a), transpose_a=True, transpose_b=ta) if tb
               else matmul(_conj(a), dz, transpose_a=not ta))
         return [ga, gb]
+
+
+def matmul_blocks(a, b, transpose_a, transpose_b, dtype, bias=None, y=None, epilogue=None):
+    """The product of matrices ``a`` and ``b`` (2-D dask arrays, transposed as flagged) as one ``kernels.matmul``
+    task per output block, with ``bias`` (1-D, added along the last axis) and the ``epilogue`` (with ``y``, of the
+    output's shape, for ``"relu_grad"``) applied in the same task. None when that does not apply: inputs of
+    another rank, or a contraction the planner splits across blocks (dask then tree-sums partial products)."""
+    if a.ndim != 2 or b.ndim != 2:
+        return None
+    ka, kb = (0 if transpose_a else 1), (1 if transpose_b else 0)
+    if not planner.whole_contraction(a, [ka], b, [kb]):
+        return None
+    a, b = a.rechunk({ka: -1}), b.rechunk({kb: -1})
+    args = [a, "ki" if transpose_a else "ik", b, "jk" if transpose_b else "kj"]
+    if bias is not None:
+        args += [bias, "j"]
+    if y is not None:
+        args += [y, "ij"]
+    out = da.blockwise(_one_block_matmul, "ij", *args, dtype=dtype, meta=backend.meta(a, dtype),
+                       transpose_a=transpose_a, transpose_b=transpose_b, bias=bias is not None, epilogue=epilogue)
+    return out.astype(dtype, copy=False)
+
+
+def _one_block_matmul(a, b, *extra, **kwargs):
+    # the contracted axis is one block, which blockwise passes as a list of one (concatenating it would copy)
+    return kernels.matmul(a[0], b[0], *extra, **kwargs)
 
 
 def _whole_k(a, b):
