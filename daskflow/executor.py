@@ -30,10 +30,13 @@ def _pool(n):
         return pool
 
 
+_CPUS = os.cpu_count() or 1
+
+
 def thread_count():
     """Threads a chunked run uses: dask's ``num_workers`` setting, else the number of CPUs."""
     n = dask.config.get("num_workers", None)
-    return int(n) if n else (os.cpu_count() or 1)
+    return int(n) if n else _CPUS
 
 
 def _run(node, args):

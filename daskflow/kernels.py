@@ -36,12 +36,13 @@ def matmul(a, b, *extra, transpose_a=False, transpose_b=False, bias=False, epilo
     still in cache, instead of a task and a new array per step: TF's _FusedMatMul."""
     m = xp(a)
     out = m.matmul(a.T if transpose_a else a, b.T if transpose_b else b)
-    if bias:
-        out += extra[0]
-    if epilogue == "relu":
-        m.maximum(out, 0, out=out)
-    elif epilogue == "relu_grad":
-        out *= extra[-1] > 0
+    with _quiet(m):  # overflow to inf is a value, as in the ops unfused
+        if bias:
+            out += extra[0]
+        if epilogue == "relu":
+            m.maximum(out, 0, out=out)
+        elif epilogue == "relu_grad":
+            out *= extra[-1] > 0
     return out
 
 

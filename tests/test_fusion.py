@@ -138,3 +138,15 @@ def test_training_with_and_without_fusion_gives_the_same_variables():
 def test_fusion_setting_is_checked():
     with pytest.raises(ValueError, match="fusion must be True or False"):
         df.config.set(fusion="yes")
+
+
+def test_overflow_in_a_fused_layer_gives_inf_silently_as_unfused():
+    import warnings
+    x = df.placeholder(df.float32, (None, 2))
+    w = df.constant(np.full((2, 2), 3e38, np.float32))
+    h = df.nn.relu(df.matmul(x, w) + df.constant(np.array([3e38, -1.0], np.float32)))
+    with df.Session() as s, warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = s.run(h, {x: np.array([[0.5, 0.0]], np.float32)})
+        assert "Relu" in _lowered_types(s, h, {x: np.array([[0.5, 0.0]], np.float32)})
+    np.testing.assert_array_equal(out, np.array([[np.inf, 1.5e38]], np.float32))
