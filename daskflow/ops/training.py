@@ -3,6 +3,7 @@ kernel per block, instead of a dozen ops (and tasks) each making a temporary. Th
 assignments made by ``daskflow.train``."""
 import operator
 
+import dask
 import dask.array as da
 from dask._task_spec import Task, TaskRef
 from dask.highlevelgraph import HighLevelGraph
@@ -42,7 +43,7 @@ def _unpack(packed, i, meta):
     which hands on the kernel's own array (slicing a stacked array would copy each block)."""
     name = f"adam-{i}-{packed.name}"
     dsk = {}
-    for key in da.core.flatten(packed.__dask_keys__()):
+    for key in dask.core.flatten(packed.__dask_keys__()):
         out = (name,) + key[1:]
         dsk[out] = Task(out, operator.getitem, TaskRef(key), i)
     g = HighLevelGraph.from_collections(name, dsk, dependencies=[packed])
