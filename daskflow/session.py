@@ -9,7 +9,8 @@ import threading
 import dask
 import dask.array as da
 import numpy as np
-from dask._task_spec import Alias, DataNode, Task, TaskRef, convert_legacy_graph, cull, fuse_linear_task_spec
+from dask._task_spec import (Alias, DataNode, GraphNode, List, Task, TaskRef, Tuple, convert_legacy_graph, cull,
+                             fuse_linear_task_spec)
 from dask.blockwise import optimize_blockwise
 from dask.utils import ensure_dict
 from dask.highlevelgraph import HighLevelGraph
@@ -236,7 +237,6 @@ def _dfs_order(dsk, out_keys, leaf_keys):
 
 
 def _nested_refs(keys):
-    from dask._task_spec import List
     if isinstance(keys, list):
         return List(*[_nested_refs(k) for k in keys])
     return TaskRef(keys)
@@ -603,20 +603,66 @@ def _rename_keys(dsk, out_keys, tag):
     return renamed, [subs[k] for k in out_keys]
 
 
+_LITERAL, _REF, _SEQ, _CALL = range(4)
+
+
+def _spec(a):
+    """How ``_value`` makes argument ``a`` of a task from the value cache: ``(kind, payload)``, or None for a
+    graph node dask must evaluate itself."""
+    if isinstance(a, TaskRef):
+        return _REF, a.key
+    if isinstance(a, Alias):
+        return _REF, a.target
+    if isinstance(a, DataNode):
+        return _LITERAL, a.value
+    if type(a) in (List, Tuple, Task):  # a list or tuple of arguments, or a call nested in a task
+        args = [_spec(x) for x in a.args]
+        kwargs = {k: _spec(v) for k, v in a.kwargs.items()}
+        if None in args or None in kwargs.values():
+            return None
+        if type(a) is not Task:  # dask builds the container from the evaluated items: constructor(items)
+            return _SEQ, (a.kwargs["constructor"], args)
+        return _CALL, (a.func, args, kwargs)
+    if isinstance(a, GraphNode):
+        return None
+    return _LITERAL, a
+
+
+def _value(spec, cache):
+    kind, v = spec
+    if kind == _REF:
+        return cache[v]
+    if kind == _LITERAL:
+        return v
+    if kind == _SEQ:
+        items = [_value(s, cache) for s in v[1]]
+        return items if v[0] is list else v[0](items)
+    func, args, kwargs = v
+    return func(*[_value(s, cache) for s in args], **{k: _value(s, cache) for k, s in kwargs.items()})
+
+
 def _compile(node):
-    """A function of the value cache computing ``node``: plain tasks (every argument a literal or a reference to
-    another key) call their function directly; anything nested goes through dask's own evaluation."""
+    """A function of the value cache computing ``node``. A task whose arguments are literals, references to other
+    keys, data, or lists, tuples and calls of those, calls its function directly: plain ones (every argument a
+    literal or a reference) through a flat table, the others through ``_value``; anything else goes through
+    dask's own evaluation."""
     if isinstance(node, Alias):
         target = node.target
         return lambda cache: cache[target]
     if isinstance(node, DataNode):
         value = node.value
         return lambda cache: value
-    nested = any(hasattr(a, "dependencies") for a in (*node.args, *node.kwargs.values()))  # GraphNodes
-    if isinstance(node, Task) and not nested and not any(isinstance(v, TaskRef) for v in node.kwargs.values()):
-        func, kwargs = node.func, node.kwargs
-        spec = [(isinstance(a, TaskRef), a.key if isinstance(a, TaskRef) else a) for a in node.args]
-        return lambda cache: func(*[cache[a] if ref else a for ref, a in spec], **kwargs)
+    if isinstance(node, Task):
+        func = node.func
+        args = [_spec(a) for a in node.args]
+        kwargs = {k: _spec(v) for k, v in node.kwargs.items()}
+        if None not in args and None not in kwargs.values():
+            if all(k in (_LITERAL, _REF) for k, _ in args) and all(k == _LITERAL for k, _ in kwargs.values()):
+                flat = [(k == _REF, v) for k, v in args]
+                kw = {k: v for k, (_, v) in kwargs.items()}
+                return lambda cache: func(*[cache[a] if ref else a for ref, a in flat], **kw)
+            return lambda cache: func(*[_value(s, cache) for s in args],
+                                      **{k: _value(s, cache) for k, s in kwargs.items()})
     deps = node.dependencies
     return lambda cache: node({d: cache[d] for d in deps})
 

@@ -2,7 +2,9 @@
 
 Each reduction op is one table row: ``reduction(...)`` declares the op (shape/dtype inference shared by all), its
 lowering onto dask's tree reductions (so results and memory do not depend on the number of chunks, and
-``dask.config.set(split_every=...)`` is honoured) and the public TF1 function.
+``dask.config.set(split_every=...)`` is honoured) and the public TF1 function. When every reduced axis is one
+chunk, the op is instead one task per block calling the array module's own reduction: a tree reduction would add
+an aggregation task per output block for nothing.
 """
 import math
 
@@ -10,7 +12,8 @@ import dask.array as da
 import numpy as np
 
 import daskflow as df
-from .. import dtypes, errors
+from .. import backend, dtypes, errors
+from ..backend import xp
 from ..graph import Tensor, TensorShape, name_scope
 from .hostvalue import is_partial
 from .math import _conj, add, cast, equal, exp, is_finite, log, not_equal, subtract, where_v2
@@ -93,10 +96,12 @@ _DOC = """{what} of ``input_tensor`` over ``axis`` (op type ``{type}``).
     """
 
 
-def reduction(type_name, lower, public_name, kinds="fciu", nonempty=False, doc="", host=None, grad=None):
-    """Declare a reduction op: input 0 reduced over ``attrs["axis"]`` by ``lower(x, axes, keepdims)``; ``host``
-    (a numpy reduction) evaluates small int shape arithmetic on the host, e.g. ``reduce_prod(shape(x))``;
-    ``grad`` is the gradient rule."""
+def reduction(type_name, lower, public_name, kinds="fciu", nonempty=False, doc="", host=None, grad=None,
+              block=None):
+    """Declare a reduction op: input 0 reduced over ``attrs["axis"]`` by ``lower(x, axes, keepdims)``, or by
+    ``block(x, axes, keepdims)`` (one task per block) where that does not give None; ``host`` (a numpy reduction)
+    evaluates small int shape arithmetic on the host, e.g. ``reduce_prod(shape(x))``; ``grad`` is the gradient
+    rule."""
     def infer(op):
         x = op.inputs[0]
         _check_kind(op, x, kinds)
@@ -110,7 +115,9 @@ def reduction(type_name, lower, public_name, kinds="fciu", nonempty=False, doc="
         return [([1 if i in axes else d for i, d in enumerate(x.shape) if keep or i not in axes], dt)]
 
     def lower_op(op, x):
-        return lower(x, _axes(op, op.attrs["axis"], x.ndim), op.attrs["keepdims"])
+        axes, keep = _axes(op, op.attrs["axis"], x.ndim), op.attrs["keepdims"]
+        out = block(x, axes, keep) if block is not None else None
+        return lower(x, axes, keep) if out is None else out
 
     def host_op(op, v):
         if is_partial(v):
@@ -152,6 +159,64 @@ def _count(x, axes, keep):
     if not any(math.isnan(d) for d in dims):
         return math.prod(dims)
     return da.sum(da.ones_like(x, dtype=np.int64), axis=axes, keepdims=keep)
+
+
+# -- one task per block, when each reduced axis is one chunk
+
+def _per_block(x, axes, keep, dtype, kernel, **kwargs):
+    """``kernel(block, **kwargs)`` on each block of ``x``, reducing ``axes`` (kept as size 1 when ``keep``) to an
+    array of ``dtype``; None when a reduced axis is split across chunks, of unknown or zero size, or when there
+    is nothing to reduce (the tree reduction handles those)."""
+    if not axes or any(len(x.chunks[a]) != 1 or math.isnan(x.shape[a]) or x.shape[a] == 0 for a in axes):
+        return None
+    ind = tuple(range(x.ndim))
+    out = tuple(i for i in ind if keep or i not in axes)
+    return da.blockwise(kernel, out, x, ind, dtype=dtype, meta=backend.meta(x, dtype, len(out)),
+                        adjust_chunks={a: (1,) for a in axes} if keep else None, **kwargs)
+
+
+def _whole(b):
+    # a reduced axis that is not kept is one block, which blockwise passes in a list of one (concatenating copies)
+    while isinstance(b, list):
+        b = b[0]
+    return b
+
+
+def _reduce_block(b, fn, axis, keepdims, acc=None):
+    b = _whole(b)
+    m = xp(b)
+    r = getattr(m, fn)(b, axis=axis, keepdims=keepdims, **({} if acc is None else {"dtype": acc}))
+    return m.asarray(r)  # numpy gives a scalar when every axis is reduced
+
+
+def _mean_block(b, axis, keepdims, out):
+    b = _whole(b)
+    m = xp(b)
+    n = math.prod(b.shape[a] for a in axis)
+    if out.kind in "iu":  # as _mean: an int64 (uint64) sum, truncated toward zero
+        s = m.sum(b, axis=axis, keepdims=keepdims, dtype=m.int64 if out.kind == "i" else m.uint64)
+        r = m.where(s < 0, -(-s // n), s // n) if out.kind == "i" else s // n
+    else:
+        r = m.sum(b, axis=axis, keepdims=keepdims, dtype=m.float32 if out == m.float16 else out) / n
+    return m.asarray(r).astype(out, copy=False)
+
+
+def _arg_block(b, fn, axis, out):
+    b = _whole(b)
+    m = xp(b)
+    return m.asarray(getattr(m, fn)(b, axis=axis)).astype(out, copy=False)
+
+
+def _blocks(fn, typed=False):
+    """The per-block lowering of array-module reduction ``fn``; ``typed`` accumulates in the input's dtype."""
+    def block(x, axes, keep):
+        return _per_block(x, axes, keep, x.dtype, _reduce_block, fn=fn, axis=axes, keepdims=keep,
+                          acc=x.dtype if typed else None)
+    return block
+
+
+def _mean_blocks(x, axes, keep):
+    return _per_block(x, axes, keep, x.dtype, _mean_block, axis=axes, keepdims=keep, out=x.dtype)
 
 
 # -- gradient rules
@@ -202,18 +267,19 @@ def _prod_grad(op, dy):
 
 
 reduction("Sum", lambda x, ax, k: da.sum(x, axis=ax, keepdims=k, dtype=x.dtype), "reduce_sum", doc="Sum",
-          host=np.sum, grad=_sum_grad)
-reduction("Mean", _mean, "reduce_mean", doc="Mean (integers truncate toward zero, as TF)", grad=_mean_grad)
+          host=np.sum, grad=_sum_grad, block=_blocks("sum", typed=True))
+reduction("Mean", _mean, "reduce_mean", doc="Mean (integers truncate toward zero, as TF)", grad=_mean_grad,
+          block=_mean_blocks)
 reduction("Prod", lambda x, ax, k: da.prod(x, axis=ax, keepdims=k, dtype=x.dtype), "reduce_prod", doc="Product",
-          host=np.prod, grad=_prod_grad)
+          host=np.prod, grad=_prod_grad, block=_blocks("prod", typed=True))
 reduction("Max", lambda x, ax, k: da.max(x, axis=ax, keepdims=k), "reduce_max", kinds="fiu", nonempty=True,
-          doc="Maximum", grad=_extreme_grad)
+          doc="Maximum", grad=_extreme_grad, block=_blocks("max"))
 reduction("Min", lambda x, ax, k: da.min(x, axis=ax, keepdims=k), "reduce_min", kinds="fiu", nonempty=True,
-          doc="Minimum", grad=_extreme_grad)
+          doc="Minimum", grad=_extreme_grad, block=_blocks("min"))
 reduction("Any", lambda x, ax, k: da.any(x, axis=ax, keepdims=k), "reduce_any", kinds="b", doc="Logical or",
-          grad=NOT_DIFFERENTIABLE)
+          grad=NOT_DIFFERENTIABLE, block=_blocks("any"))
 reduction("All", lambda x, ax, k: da.all(x, axis=ax, keepdims=k), "reduce_all", kinds="b", doc="Logical and",
-          grad=NOT_DIFFERENTIABLE)
+          grad=NOT_DIFFERENTIABLE, block=_blocks("all"))
 
 
 # -- composites
@@ -273,8 +339,9 @@ def count_nonzero(input_tensor=None, axis=None, keepdims=None, dtype=dtypes.int6
 
 # -- arg reductions
 
-def arg_reduction(type_name, lower, public_name, doc):
-    """Declare an index-of-extreme op along one axis (``attrs["axis"]``), ``output_type`` int32 or int64."""
+def arg_reduction(type_name, lower, fn, public_name, doc):
+    """Declare an index-of-extreme op along one axis (``attrs["axis"]``), ``output_type`` int32 or int64: dask's
+    ``lower``, or the array module's ``fn`` per block when that axis is one chunk."""
     def infer(op):
         x, axis, out = op.inputs[0], op.attrs["axis"], op.attrs["output_type"]
         _check_kind(op, x, "fiub")
@@ -296,7 +363,9 @@ def arg_reduction(type_name, lower, public_name, doc):
         if any(math.isnan(c) for c in x.chunks[axis]):
             fail(op, f"{type_name} needs known chunk sizes along axis {axis}; the input's are unknown "
                      "(compute them first, e.g. with dask's compute_chunk_sizes())", cls=errors.UnimplementedError)
-        return lower(x, axis=axis).astype(op.attrs["output_type"])
+        out = _per_block(x, (axis,), False, op.attrs["output_type"], _arg_block, fn=fn, axis=axis,
+                         out=op.attrs["output_type"])
+        return lower(x, axis=axis).astype(op.attrs["output_type"]) if out is None else out
 
     defop(type_name, infer, lower_op, grad=NOT_DIFFERENTIABLE)
 
@@ -328,8 +397,8 @@ def arg_reduction(type_name, lower, public_name, doc):
     return public
 
 
-arg_reduction("ArgMax", da.argmax, "argmax", "largest value")
-arg_reduction("ArgMin", da.argmin, "argmin", "smallest value")
+arg_reduction("ArgMax", da.argmax, "argmax", "argmax", "largest value")
+arg_reduction("ArgMin", da.argmin, "argmin", "argmin", "smallest value")
 
 
 def arg_max(input, dimension, output_type=dtypes.int64, name=None):

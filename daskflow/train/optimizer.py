@@ -422,21 +422,20 @@ class AdamOptimizer(Optimizer):
             self._zeros_slot(v, "v", self._name + "_1")
 
     def _prepare(self):
-        self._lr_t = {}
+        self._powers = {}
 
     def _get_beta_accumulators(self):
         return self._get_non_slot_variable("beta1_power"), self._get_non_slot_variable("beta2_power")
 
     def _apply_dense(self, grad, var):
-        h = {k: self._get_hyper(k, var.dtype) for k in ("learning_rate", "beta1", "beta2", "epsilon")}
+        h = [self._get_hyper(k, var.dtype) for k in ("learning_rate", "beta1", "beta2", "epsilon")]
+        powers = self._powers.get(var.dtype)
+        if powers is None:  # the beta powers in each variable dtype, cast once
+            powers = self._powers[var.dtype] = [cast(b, var.dtype) for b in self._get_beta_accumulators()]
         m, v = self.get_slot(var, "m"), self.get_slot(var, "v")
-        lr_t = self._lr_t.get(var.dtype)
-        if lr_t is None:  # one bias-corrected rate per dtype, shared by the variables' updates
-            b1p, b2p = (cast(b, var.dtype) for b in self._get_beta_accumulators())
-            lr_t = self._lr_t[var.dtype] = h["learning_rate"] * sqrt(1 - b2p) / (1 - b1p)
-        # one fused kernel per block for the slots' new values and the step (TF's ApplyAdam), then assignments
-        m_t, v_t, step = adam_update(grad, m, v, lr_t, h["beta1"], h["beta2"], h["epsilon"])
-        return group(assign(m, m_t), assign(v, v_t), assign_sub(var, step), name="ApplyAdam")
+        # one fused kernel per block for the new variable and slots (TF's ApplyAdam), then assignments
+        var_t, m_t, v_t = adam_update(var, m, v, *powers, *h, grad)
+        return group(assign(var, var_t), assign(m, m_t), assign(v, v_t), name="ApplyAdam")
 
     def _finish(self, update_ops, name):
         b1p, b2p = self._get_beta_accumulators()

@@ -1,3 +1,5 @@
+import math
+
 import dask
 import dask.array as da
 import numpy as np
@@ -82,6 +84,60 @@ def test_tree_reduction_with_one_element_chunks(kind):
     for g, e in zip(got, [ref(x), ref(x, axis=1), ref(x, axis=(0, 2), keepdims=True)]):
         np.testing.assert_allclose(g, e, rtol=1e-5)
 
+
+
+BLOCK_CASES = {**REDUCTIONS,
+               "logsumexp": (df.reduce_logsumexp, lambda x, axis=None, keepdims=False: np.log(
+                   np.sum(np.exp(x.astype(np.float64)), axis=axis, keepdims=keepdims)).astype(x.dtype),
+                             ["float32", "float64"]),
+               "count_nonzero": (df.count_nonzero, lambda x, axis=None, keepdims=False: np.count_nonzero(
+                   x, axis=axis, keepdims=keepdims).astype(np.int64), ["float64", "int32", "bool"])}
+
+
+@pytest.mark.parametrize("kind", sorted(BLOCK_CASES))
+def test_reductions_over_whole_and_split_axes(kind):
+    """Axes 1 and 2 are one chunk each (one task per block), axis 0 is split (dask's tree reduction)."""
+    fn, ref, dts = BLOCK_CASES[kind]
+    cases = [(a, k) for a in ([1], [2], [1, 2], [2, 1], [0], [0, 2], None) for k in (False, True)]
+    for dt in dts:
+        x = _data((6, 4, 5), dt, seed=4) if dt != "bool" else rand((6, 4, 5), "bool", seed=4)
+        x[1, 2] = 0  # zeros for count_nonzero and prod
+        got = run_graph(lambda t: [fn(t, a, keepdims=k) for a, k in cases], x, chunks=[(2, 4, 5)])
+        for (a, k), g in zip(cases, got):
+            e = ref(x, axis=tuple(a) if a else a, keepdims=k)
+            assert g.dtype == e.dtype and g.shape == e.shape, (a, k)
+            tol = dict(rtol=1e-5, atol=1e-6) if dt == "float32" else dict(rtol=1e-12)
+            np.testing.assert_allclose(g, e, **tol, err_msg=f"{a}, {k}")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int32", "uint8", "float16", "complex64"])
+def test_whole_axis_mean_keeps_the_dtype_rules(dtype):
+    x = rand((4, 6), "float64", 0 if dtype == "uint8" else -9, 200 if dtype == "uint8" else 9, seed=6).astype(dtype)
+    got = run_graph(lambda t: [df.reduce_mean(t, 1), df.reduce_mean(t, [1], keepdims=True)], x, chunks=[(2, 6)])
+    ref = _np_mean(x, axis=1) if dtype[0] in "iu" else np.mean(x.astype(np.complex128 if dtype[0] == "c" else
+                                                                        np.float64), axis=1).astype(dtype)
+    for g in got:
+        assert g.dtype == dtype
+        np.testing.assert_allclose(g.reshape(4), ref, rtol=1e-3 if dtype == "float16" else 1e-6)
+
+
+def _tasks(t, x, chunks):
+    """Tasks of the lowered ``t(x)`` (the feed's blocks not counted) and blocks of its output."""
+    with df.Graph().as_default():
+        ph = df.placeholder(x.dtype, x.shape)
+        out = df.lower(t(ph), {ph: da.from_array(x, chunks=chunks)})
+    return len(dict(out.__dask_graph__())) - x.size // math.prod(chunks), out.npartitions
+
+
+@pytest.mark.parametrize("fn", [lambda t: df.reduce_sum(t, [1, 2]), lambda t: df.reduce_max(t, 2, keepdims=True),
+                                lambda t: df.reduce_mean(t, 1), lambda t: df.reduce_prod(t, [1, 2], keepdims=True),
+                                lambda t: df.argmax(t, 2), lambda t: df.argmin(t, 1, output_type=df.int32)])
+def test_whole_axes_reduce_in_one_task_per_block(fn):
+    x = rand((6, 4, 6), "float64", seed=7)
+    tasks, blocks = _tasks(fn, x, (2, 4, 6))
+    assert tasks == blocks == 3
+    tasks, blocks = _tasks(fn, x, (2, 2, 3))  # the tree: a task per input block, then aggregations
+    assert tasks > 12 >= blocks
 
 @settings(deadline=None, max_examples=25)
 @given(data=st.data(), kind=st.sampled_from(sorted(REDUCTIONS)), keep=st.booleans(),

@@ -193,6 +193,30 @@ def test_adam_beta_powers_follow_the_steps():
         np.testing.assert_allclose(s.run([b1p, b2p]), [0.5 ** 3, 0.75 ** 3])
 
 
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, chunk_bytes", [((), None), ((40, 6), None), ((40, 6), 8 * 6 * 8)])
+def test_adam_matches_the_formula_over_steps(dtype, shape, chunk_bytes):
+    """Scalar, one-block and several-block variables (a small chunk_bytes cuts the last into row blocks)."""
+    rng = np.random.default_rng(1)
+    v0, target = (np.asarray(rng.standard_normal(shape), dtype) for _ in range(2))
+    update, state, ref = adam(0.05, 0.8, 0.99, 1e-3), {}, v0.astype(np.float64)
+    with df.config.set(**({"chunk_bytes": chunk_bytes} if chunk_bytes else {})):
+        var = df.Variable(v0, name="p")
+        step = train.AdamOptimizer(0.05, beta1=0.8, beta2=0.99, epsilon=1e-3).minimize(
+            df.reduce_sum(df.square(var - target)) / 2)  # the gradient is var - target
+        with df.Session() as s:
+            s.run(df.global_variables_initializer())
+            if chunk_bytes:
+                assert df.lower(var.read_value()).numblocks[0] > 1
+            for t in range(1, 5):
+                s.run(step)
+                ref = update(ref, ref - target, state, t)
+                got = s.run(var)
+                assert np.asarray(got).dtype == dtype and np.shape(got) == shape
+                np.testing.assert_allclose(got, ref, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-6)
+
+
 # -- slots
 
 @pytest.mark.parametrize("make, slots", [
