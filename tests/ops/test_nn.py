@@ -149,10 +149,25 @@ GRAD_CASES = [
                                                                         _away_from_kinks(4, 5))]),
     GradCase((), lambda x: df.nn.softmax(x, axis=0), [(5, 3)]),
     GradCase((), lambda x: df.nn.log_softmax(x), [(4, 6)], order=2),
-    GradCase((), lambda x: df.nn.sparse_softmax_cross_entropy_with_logits(
-        labels=df.constant(np.array([0, 3, 1, 2])), logits=x), [(4, 5)]),
-    GradCase((), lambda lab, x: df.nn.softmax_cross_entropy_with_logits_v2(df.nn.softmax(lab), x), [(3, 4), (3, 4)]),
+    GradCase("SparseSoftmaxCrossEntropyWithLogits", lambda x: df.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=df.constant(np.array([0, 3, 1, 2])), logits=x), [(4, 5)], order=2),
+    GradCase("SoftmaxCrossEntropyWithLogits",
+             lambda lab, x: df.nn.softmax_cross_entropy_with_logits_v2(df.nn.softmax(lab), x), [(3, 4), (3, 4)],
+             order=2),
+    # both outputs, so the backprop output's own rule is checked at first order; labels not summing to 1
+    GradCase("SparseSoftmaxCrossEntropyWithLogits", lambda x: list(_xent_outputs(
+        df.nn.sparse_softmax_cross_entropy_with_logits(labels=np.array([4, 0, 0]), logits=x))), [(3, 5)], order=2),
+    GradCase("SoftmaxCrossEntropyWithLogits", lambda lab, x: list(_xent_outputs(
+        df.nn.softmax_cross_entropy_with_logits_v2(lab, x))), [(3, 4), (3, 4)], domain=(0.1, 2.0), order=2),
+    GradCase("SoftmaxCrossEntropyWithLogits",
+             lambda lab, x: df.nn.softmax_cross_entropy_with_logits_v2(lab * lab, x, axis=0), [(4, 3), (4, 3)]),
 ]
+
+
+def _xent_outputs(loss):
+    """The fused op's two outputs (loss, backprop) from the loss the public function returns."""
+    assert loss.op.type in ("SparseSoftmaxCrossEntropyWithLogits", "SoftmaxCrossEntropyWithLogits")
+    return loss.op.outputs
 
 
 def _log_softmax_ref(z):
