@@ -1,11 +1,16 @@
 """TF's ``tf.nn`` functions other than convolution and pooling (those are in ``conv``).
 
-Relu, Relu6, ReluGrad and the two fused cross entropies are ops; everything else is a composite of math, reduction and indexing ops, so it gets its
-gradients from them: softmax and log_softmax are max-shifted (stable for any chunking of their axis), and the
-losses use TF's overflow-free forms.
+Relu, Relu6, ReluGrad and TF's two fused cross entropies (loss and gradient from one task per block of rows) are
+ops; everything else is a composite of math, reduction and indexing ops, so it gets its gradients from them: softmax
+and log_softmax are max-shifted (stable for any chunking of their axis), and the losses use TF's overflow-free forms.
 """
+import operator
+
 import dask.array as da
 import numpy as np
+from dask._task_spec import Task, TaskRef
+from dask.base import tokenize
+from dask.highlevelgraph import HighLevelGraph, MaterializedLayer
 
 from .. import backend, kernels
 
@@ -154,21 +159,17 @@ def _xent_label(op):
 def _xent_blocks(op, kernel, x, y, **kw):
     """One ``kernel`` task per block of rows of ``x`` (class axis whole) and the same rows of ``y``; the pair it
     gives is split into the two outputs by ``getitem`` tasks, which take the arrays as they are."""
-    import operator
-
-    from dask._task_spec import Task, TaskRef
-    from dask.base import tokenize
-    from dask.highlevelgraph import HighLevelGraph, MaterializedLayer
     token = tokenize(op.type, x.name, y.name, kw)
-    pair, names = f"{op.type.lower()}-{token}", (f"xent-loss-{token}", f"xent-backprop-{token}")
-    n, lab = x.numblocks[0], (lambda i: (y.name, i) if y.ndim == 1 else (y.name, i, 0))
+    pair, n = f"{op.type.lower()}-{token}", x.numblocks[0]
+    lab = (lambda i: (y.name, i)) if y.ndim == 1 else (lambda i: (y.name, i, 0))
     dsk = {(pair, i): Task((pair, i), kernel, TaskRef((x.name, i, 0)), TaskRef(lab(i)), **kw) for i in range(n)}
     g = HighLevelGraph.from_collections(pair, dsk, dependencies=[x, y])
     outs = []
-    for j, (name, key) in enumerate(zip(names, (lambda i: (names[0], i), lambda i: (names[1], i, 0)))):
-        layer = MaterializedLayer({key(i): Task(key(i), operator.getitem, TaskRef((pair, i)), j) for i in range(n)})
+    for j, (name, chunks) in enumerate([(f"xent-loss-{token}", x.chunks[:1]), (f"xent-backprop-{token}", x.chunks)]):
+        keys = [(name, i) + (0,) * j for i in range(n)]  # the backprop's blocks are (i, 0)
+        layer = MaterializedLayer({k: Task(k, operator.getitem, TaskRef((pair, i)), j) for i, k in enumerate(keys)})
         hlg = HighLevelGraph({**g.layers, name: layer}, {**g.dependencies, name: {pair}})
-        outs.append(da.Array(hlg, name, x.chunks[:1] if j == 0 else x.chunks, meta=backend.meta(x, x.dtype, 2 - (j == 0))))
+        outs.append(da.Array(hlg, name, chunks, meta=backend.meta(x, x.dtype, len(chunks))))
     return outs
 
 
@@ -186,8 +187,13 @@ def _label_mask(offsets):
     return block
 
 
+def _differ(a, b):
+    """Whether two run-time shapes differ in a dim known in both (dims of unknown chunk sizes are nan)."""
+    return len(a) != len(b) or any(m != n for m, n in zip(a, b) if m == m and n == n)
+
+
 def _sparse_xent_lower(op, x, labels):
-    if x.shape[0] != labels.shape[0]:
+    if _differ(x.shape[:1], labels.shape):
         fail(op, f"logits and labels must have the same first dimension, got logits shape {list(x.shape)} and "
                  f"labels shape {list(labels.shape)}")
     labels = labels.rechunk({0: x.chunks[0]})
@@ -203,7 +209,7 @@ def _sparse_xent_lower(op, x, labels):
 
 
 def _xent_lower(op, x, y):
-    if x.shape != y.shape:
+    if _differ(x.shape, y.shape):
         fail(op, f"logits and labels must be the same size: logits_size={list(x.shape)} "
                  f"labels_size={list(y.shape)}")
     y = y.rechunk(x.chunks)
