@@ -9,7 +9,7 @@ from hypothesis.extra import numpy as hnp
 import daskflow as df
 from daskflow.testing import GradCase, assert_op, rand, run_graph
 
-TESTED_OPS = {"Relu", "Relu6", "ReluGrad"}
+TESTED_OPS = {"Relu", "Relu6", "ReluGrad", "SparseSoftmaxCrossEntropyWithLogits", "SoftmaxCrossEntropyWithLogits"}
 
 SHAPES = [(), (5,), (7, 3), (1, 3), (4, 1, 3)]
 
