@@ -5,7 +5,7 @@ from . import errors
 from .backend import xp
 
 __all__ = ["elementwise", "matmul", "sigmoid", "softplus", "rsqrt", "squared_difference", "add_n", "floordiv", "floormod", "erf",
-           "erfc", "check_numerics"]
+           "erfc", "check_numerics", "check_labels", "sparse_xent", "xent"]
 
 
 def _quiet(m):
@@ -115,3 +115,54 @@ def check_numerics(x, message, opname):
         raise errors.InvalidArgumentError(
             None, None, f"{message} : Tensor had {what} values [op '{opname}' (type CheckNumerics)]")
     return x
+
+
+def check_labels(labels, depth, label):
+    """``labels`` unchanged when every one lies in ``[0, depth)``; otherwise TF's run-time error."""
+    m = xp(labels)
+    bad = (labels < 0) | (labels >= depth)
+    if bool(bad.any()):
+        value = int(labels[m.argmax(bad)])
+        shown = " ".join(str(int(v)) for v in labels.ravel()[:10]) + (" ..." if labels.size > 10 else "")
+        raise errors.InvalidArgumentError(
+            None, None, f"Received a label value of {value} which is outside the valid range of [0, {depth}).  "
+            f"Label values: {shown} [{label}]")
+    return labels
+
+
+def _softmax_parts(x):
+    """``x`` minus its row max, exp of that and its row sums (each row's max is 0, so the sum is in [1, n])."""
+    m = xp(x)
+    z = x - x.max(axis=1, keepdims=True)
+    e = m.exp(z)
+    return z, e, e.sum(axis=1, keepdims=True)
+
+
+def sparse_xent(x, labels, label):
+    """TF's SparseSoftmaxCrossEntropyWithLogits on one block of rows, the class axis whole: the pair
+    ``(logsumexp(x) - x[label], softmax(x) - one_hot(label))`` per row, without overflow."""
+    m = xp(x)
+    labels = check_labels(labels.astype(m.int64, copy=False), x.shape[1], label)
+    if x.size == 0:
+        return m.zeros(x.shape[:1], x.dtype), m.zeros(x.shape, x.dtype)
+    rows = m.arange(x.shape[0])
+    with _quiet(m):
+        z, e, s = _softmax_parts(x)
+        loss = m.log(s[:, 0]) - z[rows, labels]
+        e /= s
+        e[rows, labels] -= 1
+    return loss.astype(x.dtype, copy=False), e
+
+
+def xent(x, labels):
+    """TF's SoftmaxCrossEntropyWithLogits on one block of rows, the class axis whole: the pair
+    ``(sum(labels * (logsumexp(x) - x)), softmax(x) * sum(labels) - labels)`` per row, without overflow."""
+    m = xp(x)
+    if x.size == 0:
+        return m.zeros(x.shape[:1], x.dtype), m.zeros(x.shape, x.dtype)
+    with _quiet(m):
+        z, e, s = _softmax_parts(x)
+        loss = (labels * (m.log(s) - z)).sum(axis=1)
+        e *= labels.sum(axis=1, keepdims=True) / s
+        e -= labels
+    return loss.astype(x.dtype, copy=False), e

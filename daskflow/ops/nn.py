@@ -1,19 +1,25 @@
 """TF's ``tf.nn`` functions other than convolution and pooling (those are in ``conv``).
 
-Relu, Relu6 and ReluGrad are ops; everything else is a composite of math, reduction and indexing ops, so it gets its
-gradients from them: softmax and log_softmax are max-shifted (stable for any chunking of their axis), and the
-losses use TF's overflow-free forms.
+Relu, Relu6, ReluGrad and TF's two fused cross entropies (loss and gradient from one task per block of rows) are
+ops; everything else is a composite of math, reduction and indexing ops, so it gets its gradients from them: softmax
+and log_softmax are max-shifted (stable for any chunking of their axis), and the losses use TF's overflow-free forms.
 """
+import operator
+
 import dask.array as da
 import numpy as np
+from dask._task_spec import Task, TaskRef
+from dask.base import tokenize
+from dask.highlevelgraph import HighLevelGraph, MaterializedLayer
 
-from .. import backend
+from .. import backend, kernels
 
 from ..graph import Tensor, TensorShape, name_scope
+from .array import expand_dims, transpose
 from .hostvalue import as_tensor
 from .math import exp, log, subtract, truediv
 from .reduce import _float_input, _pick, reduce_max, reduce_sum
-from .registry import apply1, convert_to_tensor, defop, fail, same_dtype, same_shape
+from .registry import apply, apply1, convert_to_tensor, defop, fail, same_dtype, same_shape
 from .state import stop_gradient
 
 __all__ = ["relu", "relu6", "softmax", "log_softmax", "softmax_cross_entropy_with_logits",
@@ -117,13 +123,159 @@ def log_softmax(logits, axis=None, name=None, dim=None):
         return subtract(z, log(reduce_sum(exp(z), axis=axis, keepdims=True)), name=scope)
 
 
+# -- fused cross entropies: TF's SoftmaxCrossEntropyWithLogits and SparseSoftmaxCrossEntropyWithLogits give the loss
+# and its gradient (``backprop``) from one pass over each block of rows, so a training step holds neither the
+# softmax nor the one-hot labels as separate tensors
+
+def _xent_infer(sparse):
+    def infer(op):
+        x, y = op.inputs
+        if x.dtype.kind != "f":
+            fail(op, f"logits '{x.name}' must be floating point, got dtype {x.dtype.name}")
+        if x.shape.ndims not in (None, 2):
+            fail(op, f"logits must be 2-D, but got shape {x.shape}")
+        want = 1 if sparse else 2
+        if y.shape.ndims not in (None, want):
+            fail(op, f"labels must be {want}-D, but got shape {y.shape}")
+        if sparse and y.dtype.kind not in "iu":
+            fail(op, f"labels '{y.name}' must be integers, got dtype {y.dtype.name}")
+        if not sparse:
+            same_dtype(op, x, y)
+        xs = x.shape if x.shape.ndims is not None else TensorShape([None, None])
+        ys = y.shape if y.shape.ndims is not None else TensorShape([None] * want)
+        if not (xs if not sparse else TensorShape(xs[:1])).is_compatible_with(ys):
+            fail(op, f"logits and labels must have the same {'first dimension' if sparse else 'shape'}, got logits "
+                     f"shape {xs} and labels shape {ys}")
+        rows = TensorShape(xs[:1]).merge_with(ys[:1])
+        full = TensorShape(list(rows) + list(xs[1:])) if sparse else xs.merge_with(ys)
+        return [(rows, x.dtype), (full, x.dtype)]
+    return infer
+
+
+def _xent_label(op):
+    return f"op '{op.name}' (type {op.type})"
+
+
+def _xent_blocks(op, kernel, x, y, **kw):
+    """One ``kernel`` task per block of rows of ``x`` (class axis whole) and the same rows of ``y``; the pair it
+    gives is split into the two outputs by ``getitem`` tasks, which take the arrays as they are."""
+    token = tokenize(op.type, x.name, y.name, kw)
+    pair, n = f"{op.type.lower()}-{token}", x.numblocks[0]
+    lab = (lambda i: (y.name, i)) if y.ndim == 1 else (lambda i: (y.name, i, 0))
+    dsk = {(pair, i): Task((pair, i), kernel, TaskRef((x.name, i, 0)), TaskRef(lab(i)), **kw) for i in range(n)}
+    g = HighLevelGraph.from_collections(pair, dsk, dependencies=[x, y])
+    outs = []
+    for j, (name, chunks) in enumerate([(f"xent-loss-{token}", x.chunks[:1]), (f"xent-backprop-{token}", x.chunks)]):
+        keys = [(name, i) + (0,) * j for i in range(n)]  # the backprop's blocks are (i, 0)
+        layer = MaterializedLayer({k: Task(k, operator.getitem, TaskRef((pair, i)), j) for i, k in enumerate(keys)})
+        hlg = HighLevelGraph({**g.layers, name: layer}, {**g.dependencies, name: {pair}})
+        outs.append(da.Array(hlg, name, chunks, meta=backend.meta(x, x.dtype, len(chunks))))
+    return outs
+
+
+def _softmax_parts(x):
+    z = x - x.max(axis=1, keepdims=True)
+    e = da.exp(z)
+    s = e.sum(axis=1, keepdims=True)
+    return z, e, s, da.log(s)
+
+
+def _label_mask(offsets):
+    def block(z, labels, block_id=None):
+        start = offsets[block_id[1]]
+        return (labels - start) == backend.xp(z).arange(z.shape[1])  # labels: a column
+    return block
+
+
+def _differ(a, b):
+    """Whether two run-time shapes differ in a dim known in both (dims of unknown chunk sizes are nan)."""
+    return len(a) != len(b) or any(m != n for m, n in zip(a, b) if m == m and n == n)
+
+
+def _sparse_xent_lower(op, x, labels):
+    if _differ(x.shape[:1], labels.shape):
+        fail(op, f"logits and labels must have the same first dimension, got logits shape {list(x.shape)} and "
+                 f"labels shape {list(labels.shape)}")
+    labels = labels.rechunk({0: x.chunks[0]})
+    if x.numblocks[1] == 1:
+        return _xent_blocks(op, kernels.sparse_xent, x, labels, label=_xent_label(op))
+    # the class axis in several chunks: dask's reductions across them, labels checked on their own
+    labels = labels.map_blocks(kernels.check_labels, x.shape[1], _xent_label(op), dtype=labels.dtype)
+    z, e, s, lse = _softmax_parts(x)
+    offsets = np.cumsum((0,) + x.chunks[1])
+    mask = da.map_blocks(_label_mask(offsets), z, labels[:, None], dtype=bool, meta=backend.meta(x, bool))
+    loss = lse[:, 0] - da.where(mask, z, 0).sum(axis=1)
+    return [loss.astype(x.dtype), (e / s - mask).astype(x.dtype)]
+
+
+def _xent_lower(op, x, y):
+    if _differ(x.shape, y.shape):
+        fail(op, f"logits and labels must be the same size: logits_size={list(x.shape)} "
+                 f"labels_size={list(y.shape)}")
+    y = y.rechunk(x.chunks)
+    if x.numblocks[1] == 1:
+        return _xent_blocks(op, kernels.xent, x, y)
+    z, e, s, lse = _softmax_parts(x)
+    loss = (y * (lse - z)).sum(axis=1)
+    return [loss.astype(x.dtype), (e * (y.sum(axis=1, keepdims=True) / s) - y).astype(x.dtype)]
+
+
+def _is_zero(t):
+    return t.op.type == "ZerosLike"  # what autodiff gives for an output nothing differentiated
+
+
+def _softmax_vjp(dbackprop, logits):
+    """``dbackprop`` pulled back through ``softmax(logits)``: ``(dbackprop - <dbackprop, p>) * p`` per row, with
+    ``<dbackprop, p>`` (keepdims) too."""
+    p = softmax(logits)
+    dot = reduce_sum(dbackprop * p, axis=-1, keepdims=True)
+    return (dbackprop - dot) * p, dot
+
+
+def _sparse_xent_grad(op, dloss, dbackprop):
+    # TF's _SparseSoftmaxCrossEntropyWithLogitsGrad: the backprop output times dloss; when something differentiates
+    # the backprop output itself (gradients of gradients), its own pull-back through softmax - one_hot
+    g = expand_dims(dloss, -1) * op.outputs[1]
+    if not _is_zero(dbackprop):
+        g = g + _softmax_vjp(dbackprop, op.inputs[0])[0]
+    return [g, None]
+
+
+def _xent_grad(op, dloss, dbackprop):
+    # backprop = softmax(x) * sum(labels) - labels, so its own pull-back scales softmax's by sum(labels), and
+    # gives labels <dbackprop, softmax> - dbackprop
+    x, y = op.inputs
+    d = expand_dims(dloss, -1)
+    gx, gy = d * op.outputs[1], -d * log_softmax(x)
+    if not _is_zero(dbackprop):
+        vjp, dot = _softmax_vjp(dbackprop, x)
+        gx = gx + reduce_sum(y, axis=-1, keepdims=True) * vjp
+        gy = gy + (dot - dbackprop)
+    return [gx, gy]
+
+
+defop("SparseSoftmaxCrossEntropyWithLogits", _xent_infer(True), _sparse_xent_lower, grad=_sparse_xent_grad)
+defop("SoftmaxCrossEntropyWithLogits", _xent_infer(False), _xent_lower, grad=_xent_grad)
+
+
 def softmax_cross_entropy_with_logits_v2(labels, logits, axis=-1, name=None, dim=None):
-    """``-sum(labels * log_softmax(logits), axis)`` per example; gradients flow into ``labels`` too."""
+    """``-sum(labels * log_softmax(logits), axis)`` per example; gradients flow into ``labels`` too.
+
+    For 2-D logits and labels of the same shape this is one ``SoftmaxCrossEntropyWithLogits`` op (TF's), whose
+    second output is the gradient with respect to the logits; other ranks and broadcasting labels are built
+    from ``log_softmax``.
+    """
     axis = _pick("axis", None if axis == -1 else axis, "dim", dim)
     axis = -1 if axis is None else axis
     with name_scope(name, "softmax_cross_entropy_with_logits") as scope:
-        logp = log_softmax(logits, axis=axis)
-        labels = convert_to_tensor(labels, dtype_hint=logp.dtype)  # python and numpy labels take the logits' dtype
+        x = _float_input(logits, "softmax_cross_entropy_with_logits")
+        labels = convert_to_tensor(labels, dtype_hint=x.dtype)  # python and numpy labels take the logits' dtype
+        if (x.shape.ndims == 2 and labels.shape.ndims == 2 and x.shape.is_compatible_with(labels.shape)
+                and axis in (-2, -1, 0, 1)):
+            if axis in (0, -2):  # classes along the rows: TF's op takes them last
+                x, labels = transpose(x), transpose(labels)
+            return apply("SoftmaxCrossEntropyWithLogits", [x, labels], name=scope)[0]
+        logp = log_softmax(x, axis=axis)
         return -reduce_sum(labels * logp, axis=axis, name=scope)
 
 
@@ -138,18 +290,26 @@ def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, 
 
 
 def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, name=None):
-    """``-log_softmax(logits)[i, labels[i]]`` per example, for int ``labels`` of shape ``logits.shape[:-1]``."""
+    """``-log_softmax(logits)[i, labels[i]]`` per example, for int ``labels`` of shape ``logits.shape[:-1]``.
+
+    For 2-D logits this is one ``SparseSoftmaxCrossEntropyWithLogits`` op (TF's), whose second output is the
+    gradient with respect to the logits; a label outside ``[0, classes)`` raises ``InvalidArgumentError`` at run
+    time. Other ranks are built from ``log_softmax`` and ``one_hot``.
+    """
     from .indexing import one_hot
     if _sentinel is not None:
         raise ValueError("sparse_softmax_cross_entropy_with_logits takes named arguments only")
     with name_scope(name, "SparseSoftmaxCrossEntropyWithLogits") as scope:
-        logp = log_softmax(logits)
+        x = _float_input(logits, "sparse_softmax_cross_entropy_with_logits")
         labels = _t(labels)
         if labels.dtype.kind not in "iu":
             raise ValueError(f"labels must be int32 or int64, got '{labels.name}' of dtype {labels.dtype.name}")
-        if logp.shape.ndims is not None and not labels.shape.is_compatible_with(TensorShape(logp.shape[:-1])):
-            raise ValueError(f"labels of shape {labels.shape} must have the shape of logits {logp.shape} without its "
+        if x.shape.ndims is not None and not labels.shape.is_compatible_with(TensorShape(x.shape[:-1])):
+            raise ValueError(f"labels of shape {labels.shape} must have the shape of logits {x.shape} without its "
                              "last dim")
+        if x.shape.ndims == 2:
+            return apply("SparseSoftmaxCrossEntropyWithLogits", [x, labels], name=scope)[0]
+        logp = log_softmax(x)
         depth = logp.shape[-1]
         if depth is None:
             raise ValueError(f"logits '{logp.name}' need a static number of classes, got shape {logp.shape}")

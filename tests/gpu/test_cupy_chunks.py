@@ -44,3 +44,26 @@ def test_elementwise_kernels_on_cupy(fn):
     ref = df.lower(fn(x), feed_dict={x: xv}).compute()
     assert isinstance(out, cupy.ndarray)
     np.testing.assert_allclose(cupy.asnumpy(out), ref, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("chunks", [(8, 10), (4, 5)], ids=["classes_whole", "classes_split"])
+def test_fused_cross_entropies_on_cupy(chunks):
+    rng = np.random.default_rng(1)
+    xv = (rng.standard_normal((16, 10)) * 1e4).astype("f4")
+    labels = rng.integers(0, 10, 16)
+    soft = rng.uniform(0, 1, (16, 10)).astype("f4")
+    x = df.placeholder(df.float32, (16, 10))
+    lab = df.placeholder(df.int64, (16,))
+    y = df.placeholder(df.float32, (16, 10))
+    sparse = df.nn.sparse_softmax_cross_entropy_with_logits(labels=lab, logits=x)
+    dense = df.nn.softmax_cross_entropy_with_logits_v2(y, x)
+    fetches = [sparse, dense] + df.gradients(df.reduce_sum(sparse) + df.reduce_sum(dense), [x, y])
+    gpu = {x: _gpu_feed(xv, chunks), lab: _gpu_feed(labels, chunks[:1]), y: _gpu_feed(soft, chunks)}
+    got = da.compute(*df.lower(fetches, feed_dict=gpu))
+    ref = da.compute(*df.lower(fetches, feed_dict={x: xv, lab: labels, y: soft}))
+    for g, r in zip(got, ref):
+        assert isinstance(g, cupy.ndarray)
+        np.testing.assert_allclose(cupy.asnumpy(g), r, rtol=1e-5, atol=1e-2)
+    bad = {**gpu, lab: _gpu_feed(np.full(16, 10), chunks[:1])}
+    with pytest.raises(df.errors.InvalidArgumentError, match=r"label value of 10 .* range of \[0, 10\)"):
+        da.compute(df.lower(sparse, feed_dict=bad))

@@ -9,7 +9,7 @@ from hypothesis.extra import numpy as hnp
 import daskflow as df
 from daskflow.testing import GradCase, assert_op, rand, run_graph
 
-TESTED_OPS = {"Relu", "Relu6", "ReluGrad"}
+TESTED_OPS = {"Relu", "Relu6", "ReluGrad", "SparseSoftmaxCrossEntropyWithLogits", "SoftmaxCrossEntropyWithLogits"}
 
 SHAPES = [(), (5,), (7, 3), (1, 3), (4, 1, 3)]
 
@@ -149,10 +149,25 @@ GRAD_CASES = [
                                                                         _away_from_kinks(4, 5))]),
     GradCase((), lambda x: df.nn.softmax(x, axis=0), [(5, 3)]),
     GradCase((), lambda x: df.nn.log_softmax(x), [(4, 6)], order=2),
-    GradCase((), lambda x: df.nn.sparse_softmax_cross_entropy_with_logits(
-        labels=df.constant(np.array([0, 3, 1, 2])), logits=x), [(4, 5)]),
-    GradCase((), lambda lab, x: df.nn.softmax_cross_entropy_with_logits_v2(df.nn.softmax(lab), x), [(3, 4), (3, 4)]),
+    GradCase("SparseSoftmaxCrossEntropyWithLogits", lambda x: df.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=df.constant(np.array([0, 3, 1, 2])), logits=x), [(4, 5)], order=2),
+    GradCase("SoftmaxCrossEntropyWithLogits",
+             lambda lab, x: df.nn.softmax_cross_entropy_with_logits_v2(df.nn.softmax(lab), x), [(3, 4), (3, 4)],
+             order=2),
+    # both outputs, so the backprop output's own rule is checked at first order; labels not summing to 1
+    GradCase("SparseSoftmaxCrossEntropyWithLogits", lambda x: list(_xent_outputs(
+        df.nn.sparse_softmax_cross_entropy_with_logits(labels=np.array([4, 0, 0]), logits=x))), [(3, 5)], order=2),
+    GradCase("SoftmaxCrossEntropyWithLogits", lambda lab, x: list(_xent_outputs(
+        df.nn.softmax_cross_entropy_with_logits_v2(lab, x))), [(3, 4), (3, 4)], domain=(0.1, 2.0), order=2),
+    GradCase("SoftmaxCrossEntropyWithLogits",
+             lambda lab, x: df.nn.softmax_cross_entropy_with_logits_v2(lab * lab, x, axis=0), [(4, 3), (4, 3)]),
 ]
+
+
+def _xent_outputs(loss):
+    """The fused op's two outputs (loss, backprop) from the loss the public function returns."""
+    assert loss.op.type in ("SparseSoftmaxCrossEntropyWithLogits", "SoftmaxCrossEntropyWithLogits")
+    return loss.op.outputs
 
 
 def _log_softmax_ref(z):
@@ -175,6 +190,153 @@ def test_cross_entropies_are_stable_and_exact(scale):
     assert np.all(np.isfinite(got_sparse)) and np.all(np.isfinite(got_dense))
     np.testing.assert_allclose(got_sparse, ref_sparse, rtol=1e-5, atol=1e-3 * scale / 1e4 + 1e-5)
     np.testing.assert_allclose(got_dense, ref_dense, rtol=1e-5, atol=1e-3 * scale / 1e4 + 1e-5)
+
+
+def _xent_ref(x, labels):
+    """float64 loss and backprop of TF's SoftmaxCrossEntropyWithLogits (labels: one row per example)."""
+    logp = _log_softmax_ref(x)
+    y = labels.astype("f8")
+    return -(y * logp).sum(-1), np.exp(logp) * y.sum(-1, keepdims=True) - y
+
+
+# logits' chunks: one block; rows in uneven blocks; and the class axis in several blocks (dask's reductions)
+XENT_CHUNKS = [((7,), (5,)), ((3, 4), (5,)), ((1, 2, 3, 1), (5,)), ((3, 4), (2, 3)), ((7,), (1, 1, 1, 1, 1))]
+
+
+@pytest.mark.parametrize("chunks", XENT_CHUNKS, ids=str)
+@pytest.mark.parametrize("logits", sorted(LOGITS))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fused_cross_entropies_match_float64_reference(chunks, logits, dtype):
+    scale, offset = LOGITS[logits]
+    rng = np.random.default_rng(21)
+    x = (rng.standard_normal((7, 5)) * scale + offset).astype(dtype)
+    labels = rng.integers(0, 5, 7)
+    soft = (rng.uniform(0, 1, (7, 5)) * 1.5).astype(dtype)  # rows need not sum to 1
+
+    def build(t, lab, y):
+        sparse = df.nn.sparse_softmax_cross_entropy_with_logits(labels=lab, logits=t)
+        dense = df.nn.softmax_cross_entropy_with_logits_v2(y, t)
+        assert sparse.op.type == "SparseSoftmaxCrossEntropyWithLogits"
+        assert dense.op.type == "SoftmaxCrossEntropyWithLogits"
+        return [*sparse.op.outputs, *dense.op.outputs, df.gradients(df.reduce_sum(sparse * 3.0), t)[0]]
+
+    got = run_graph(build, x, labels, soft, chunks=[chunks, (2, 5), chunks])
+    ref_sparse = _xent_ref(x, np.eye(5)[labels])
+    ref_dense = _xent_ref(x, soft)
+    tol = dict(rtol=1e-5 if dtype == "float32" else 1e-12, atol=(1e-3 if dtype == "float32" else 1e-8) * scale)
+    for g, r in zip(got, [*ref_sparse, *ref_dense, 3.0 * ref_sparse[1]]):
+        assert np.all(np.isfinite(g))
+        np.testing.assert_allclose(g, r, **tol)
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int32", "int64"])
+def test_sparse_cross_entropy_takes_uint8_int32_and_int64_labels(dtype):
+    x = rand((6, 4), seed=22)
+    labels = np.array([3, 0, 1, 2, 2, 0], dtype)
+    for chunks in [None, [(2, 4)], [(3, 2)]]:
+        loss, grad = run_graph(lambda t: [df.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=t),
+                                          df.gradients(df.reduce_sum(
+                                              df.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=t)),
+                                              t)[0]], x, chunks=chunks)
+        ref_loss, ref_backprop = _xent_ref(x, np.eye(4)[labels])
+        np.testing.assert_allclose(loss, ref_loss, rtol=1e-12)
+        np.testing.assert_allclose(grad, ref_backprop, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("bad", [5, -1])
+@pytest.mark.parametrize("chunks", [(6, 5), (2, 5), (2, 2)], ids=str)
+def test_sparse_cross_entropy_rejects_labels_out_of_range_at_run_time(bad, chunks):
+    with df.Graph().as_default():
+        x = df.placeholder(df.float32, (None, 5))
+        lab = df.placeholder(df.int64, (None,))
+        loss = df.nn.sparse_softmax_cross_entropy_with_logits(labels=lab, logits=x, name="xent")
+        feeds = {x: da.from_array(np.zeros((6, 5), "f4"), chunks=chunks)}
+        with df.Session() as s:
+            np.testing.assert_allclose(s.run(loss, {**feeds, lab: np.arange(6) % 5}), np.log(5), rtol=1e-6)
+            msg = (rf"Received a label value of {bad} which is outside the valid range of \[0, 5\)\.  Label values: "
+                   rf".*{bad}.*op 'xent' \(type SparseSoftmaxCrossEntropyWithLogits\)")
+            with pytest.raises(df.errors.InvalidArgumentError, match=msg):
+                s.run(loss, {**feeds, lab: np.array([0, 1, 2, 3, 4, bad])})
+
+
+def test_fused_cross_entropy_ops_check_shapes_when_built():
+    from daskflow.ops.registry import apply
+    with df.Graph().as_default():
+        x = df.placeholder(df.float32, (4, 3))
+        with pytest.raises(df.errors.InvalidArgumentError, match="logits must be 2-D, but got shape"):
+            apply("SparseSoftmaxCrossEntropyWithLogits", [df.zeros((4, 3, 2)), df.constant(np.zeros(4, "i4"))])
+        with pytest.raises(df.errors.InvalidArgumentError, match="labels must be 1-D"):
+            apply("SparseSoftmaxCrossEntropyWithLogits", [x, df.constant(np.zeros((4, 3), "i4"))])
+        with pytest.raises(df.errors.InvalidArgumentError, match="same first dimension.*type SparseSoftmax"):
+            apply("SparseSoftmaxCrossEntropyWithLogits", [x, df.constant(np.zeros(5, "i4"))])
+        with pytest.raises(df.errors.InvalidArgumentError, match="must be integers"):
+            apply("SparseSoftmaxCrossEntropyWithLogits", [x, df.zeros((4,))])
+        with pytest.raises(df.errors.InvalidArgumentError, match="same shape.*type SoftmaxCrossEntropyWithLogits"):
+            apply("SoftmaxCrossEntropyWithLogits", [x, df.zeros((4, 2))])
+        with pytest.raises(df.errors.InvalidArgumentError, match="float64"):
+            apply("SoftmaxCrossEntropyWithLogits", [x, df.zeros((4, 3), df.float64)])
+        loss, backprop = apply("SoftmaxCrossEntropyWithLogits", [df.placeholder(df.float32, (None, 3)),
+                                                                  df.placeholder(df.float32, (4, None))])
+        assert loss.shape.as_list() == [4] and backprop.shape.as_list() == [4, 3]
+        # the public functions keep TF1's errors, and other ranks use log_softmax
+        with pytest.raises(ValueError, match="labels of shape .* must have the shape of logits"):
+            df.nn.sparse_softmax_cross_entropy_with_logits(labels=np.zeros(5, "i4"), logits=x)
+        assert df.nn.sparse_softmax_cross_entropy_with_logits(labels=np.zeros((2, 4), "i4"),
+                                                               logits=df.zeros((2, 4, 3))).op.type == "Neg"
+        # a run-time mismatch of unknown dims
+        ph, yph = df.placeholder(df.float32, (None, 3)), df.placeholder(df.float32, (None, 3))
+        dense = df.nn.softmax_cross_entropy_with_logits_v2(yph, ph)
+        with pytest.raises(df.errors.InvalidArgumentError, match=r"logits_size=\[4, 3\] labels_size=\[2, 3\]"):
+            df.Session().run(dense, {ph: np.zeros((4, 3), "f4"), yph: np.zeros((2, 3), "f4")})
+
+
+def test_fused_cross_entropy_gradient_reuses_the_backprop_output():
+    with df.Graph().as_default():
+        x = df.placeholder(df.float32, (None, 10))
+        loss = df.reduce_mean(df.nn.sparse_softmax_cross_entropy_with_logits(labels=np.arange(30) % 10, logits=x))
+        g, = df.gradients(loss, [x])
+        with df.Session() as s:
+            for chunks in [(30, 10), (10, 10)]:
+                types = [op.type for op, _ in s.plan([loss, g], {x: da.from_array(np.zeros((30, 10), "f4"),
+                                                                                   chunks=chunks)}).footprints]
+                assert types.count("SparseSoftmaxCrossEntropyWithLogits") == 1
+                assert not {"Exp", "Log", "OneHot", "Max", "Softmax"} & set(types)  # no softmax rebuilt
+
+
+def test_cross_entropy_hessian_vector_products_match_reference():
+    rng = np.random.default_rng(23)
+    x, v, soft = rng.standard_normal((5, 4)), rng.standard_normal((5, 4)), rng.uniform(0, 1, (5, 4))
+    labels = np.array([1, 0, 3, 3, 2])
+    p = _np_softmax(x, -1)
+    hvp = p * v - p * (p * v).sum(-1, keepdims=True)  # (diag(p) - p p^T) v, per row
+
+    def build(t):
+        sparse = df.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=t)
+        dense = df.nn.softmax_cross_entropy_with_logits(labels=soft, logits=t)
+        return [df.gradients(df.reduce_sum(df.gradients(df.reduce_sum(loss), t)[0] * v), t)[0]
+                for loss in (sparse, dense)]
+
+    for chunks in [None, [(2, 4)], [(2, 3)]]:
+        h_sparse, h_dense = run_graph(build, x, chunks=chunks)
+        np.testing.assert_allclose(h_sparse, hvp, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(h_dense, soft.sum(-1, keepdims=True) * hvp, rtol=1e-12, atol=1e-14)
+
+
+def test_dense_cross_entropy_along_axis_0_and_gradient_into_labels():
+    rng = np.random.default_rng(24)
+    x, y = rng.standard_normal((4, 3)), rng.uniform(0, 1, (4, 3))
+
+    def build(t, lab):
+        loss = df.nn.softmax_cross_entropy_with_logits_v2(lab, t, axis=0)
+        gt, gl = df.gradients(df.reduce_sum(loss * np.array([1.0, 2.0, 3.0])), [t, lab])
+        return [loss, gt, gl]
+
+    got = run_graph(build, x, y, chunks=[(2, 3), (4, 3)])
+    ref_loss, ref_backprop = _xent_ref(x.T, y.T)
+    w = np.array([1.0, 2.0, 3.0])[:, None]
+    np.testing.assert_allclose(got[0], ref_loss, rtol=1e-12)
+    np.testing.assert_allclose(got[1], (w * ref_backprop).T, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(got[2], (-w * _log_softmax_ref(x.T)).T, rtol=1e-12)
 
 
 def test_cross_entropy_labels_from_numpy_take_the_logits_dtype():
