@@ -182,9 +182,28 @@ def _whole(b):
     return b
 
 
+_GEMV_ROWS = 64
+
+
+def _sum(m, b, axis, keepdims, dtype):
+    """``m.sum`` of one block. A float sum over leading axes of a C-ordered block (a bias gradient: the rows of a
+    batch) is a product with a vector of ones, which BLAS does in one threaded pass, about twice numpy's speed on
+    axis 0 (numpy adds row after row there too, so the rounding is alike)."""
+    k = len(axis)
+    if (dtype == b.dtype and b.dtype.kind == "f" and b.dtype.itemsize >= 4 and 0 < k < b.ndim
+            and axis == tuple(range(k)) and b.flags.c_contiguous):
+        rows, cols = math.prod(b.shape[:k]), math.prod(b.shape[k:])
+        if rows >= _GEMV_ROWS and cols > 1:
+            r = m.ones(rows, b.dtype) @ b.reshape(rows, cols)
+            return r.reshape((1,) * k * keepdims + b.shape[k:])
+    return m.sum(b, axis=axis, keepdims=keepdims, dtype=dtype)
+
+
 def _reduce_block(b, fn, axis, keepdims, acc=None):
     b = _whole(b)
     m = xp(b)
+    if fn == "sum":
+        return m.asarray(_sum(m, b, axis, keepdims, acc if acc is not None else b.dtype))
     r = getattr(m, fn)(b, axis=axis, keepdims=keepdims, **({} if acc is None else {"dtype": acc}))
     return m.asarray(r)  # numpy gives a scalar when every axis is reduced
 
@@ -197,7 +216,7 @@ def _mean_block(b, axis, keepdims, out):
         s = m.sum(b, axis=axis, keepdims=keepdims, dtype=m.int64 if out.kind == "i" else m.uint64)
         r = m.where(s < 0, -(-s // n), s // n) if out.kind == "i" else s // n
     else:
-        r = m.sum(b, axis=axis, keepdims=keepdims, dtype=m.float32 if out == m.float16 else out) / n
+        r = _sum(m, b, axis, keepdims, m.dtype(m.float32 if out == m.float16 else out)) / n
     return m.asarray(r).astype(out, copy=False)
 
 

@@ -229,6 +229,23 @@ def test_fused_cross_entropies_match_float64_reference(chunks, logits, dtype):
         np.testing.assert_allclose(g, r, **tol)
 
 
+@pytest.mark.parametrize("shape", [(200, 10), (200, 1), (40, 10), (200, 70)], ids=str)
+@pytest.mark.parametrize("logits", sorted(LOGITS))
+def test_fused_cross_entropies_over_few_and_many_classes(shape, logits):
+    # few classes and many rows take the kernels' class-major layout; the results are the same either way
+    scale, offset = LOGITS[logits]
+    rng = np.random.default_rng(23)
+    x = (rng.standard_normal(shape) * scale + offset).astype("f4")
+    labels = rng.integers(0, shape[1], shape[0])
+    soft = rng.uniform(0, 1, shape).astype("f4")
+    got = run_graph(lambda t, lab, y: [
+        *df.nn.sparse_softmax_cross_entropy_with_logits(labels=lab, logits=t).op.outputs,
+        *df.nn.softmax_cross_entropy_with_logits_v2(y, t).op.outputs], x, labels, soft)
+    for g, r in zip(got, [*_xent_ref(x.astype("f8"), np.eye(shape[1])[labels]), *_xent_ref(x.astype("f8"), soft)]):
+        assert g.flags.c_contiguous and g.dtype == np.float32
+        np.testing.assert_allclose(g, r, rtol=1e-5, atol=1e-3 * scale)
+
+
 @pytest.mark.parametrize("dtype", ["uint8", "int32", "int64"])
 def test_sparse_cross_entropy_takes_uint8_int32_and_int64_labels(dtype):
     x = rand((6, 4), seed=22)

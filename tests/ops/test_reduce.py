@@ -110,6 +110,25 @@ def test_reductions_over_whole_and_split_axes(kind):
             np.testing.assert_allclose(g, e, **tol, err_msg=f"{a}, {k}")
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32"])
+def test_sums_and_means_over_many_leading_rows(dtype):
+    # float sums over the leading axes of a block with many rows (bias gradients) take a product with ones
+    x = rand((150, 3, 4), "float64", -100, 100, seed=8).astype(dtype)
+    if dtype != "int32":
+        x[7, 1, 2], x[9, 2, 3], x[11, 2, 3] = np.nan, np.inf, -np.inf  # nan and inf propagate as in numpy's sums
+    cases = [(a, k) for a in ([0], [0, 1], [1], [0, 2]) for k in (False, True)]
+    for chunks in [None, [(150, 3, (1, 3))], [((50, 100), 3, 4)]]:
+        with np.errstate(invalid="ignore"):  # inf - inf, as numpy's own sums say
+            got = run_graph(lambda t: [f(t, a, keepdims=k) for a, k in cases for f in (df.reduce_sum, df.reduce_mean)],
+                            x, chunks=chunks)
+            refs = [r(x, axis=tuple(a), keepdims=k) for a, k in cases
+                    for r in (lambda x, **kw: np.sum(x, dtype=x.dtype, **kw), _np_mean)]
+        for g, e in zip(got, refs):
+            assert g.dtype == e.dtype and g.shape == e.shape
+            tol = 1e-5 if dtype == "float32" else 1e-12
+            np.testing.assert_allclose(g, e, rtol=tol, atol=tol)
+
+
 @pytest.mark.parametrize("dtype", ["float32", "int32", "uint8", "float16", "complex64"])
 def test_whole_axis_mean_keeps_the_dtype_rules(dtype):
     x = rand((4, 6), "float64", 0 if dtype == "uint8" else -9, 200 if dtype == "uint8" else 9, seed=6).astype(dtype)
