@@ -117,7 +117,12 @@ class Lowering:
             return  # read lazily, only when a consumer needs the value (an Assign alone does not)
         skip_ref = opdef.assigns and not opdef.reads_ref
         xs = [None if skip_ref and i == 0 else self._stub(self.input_value(op, t)) for i, t in enumerate(op.inputs)]
-        res = opdef.lower(op, *xs)
+        try:
+            res = opdef.lower(op, *xs)
+        except ValueError as e:  # dask refusing the run-time shapes of the inputs: named, as TF's run-time errors
+            shapes = ", ".join(str(tuple(x.shape)) for x in xs if x is not None and hasattr(x, "shape"))
+            raise errors.InvalidArgumentError(None, op, f"{op.type} cannot run on inputs of shapes {shapes}: {e} "
+                                              f"[op '{op.name}' (type {op.type})]") from e
         res = [] if res is None else (list(res) if isinstance(res, (list, tuple)) else [res])
         if len(res) != len(op.outputs):
             raise errors.InternalError(None, op, f"lowering of {op.type} gave {len(res)} outputs, "

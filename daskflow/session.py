@@ -426,9 +426,13 @@ class Session:
             raise RuntimeError("Attempted to use a closed Session.")
         flat = [_as_fetch(self.graph, f) for f in _flatten(fetches, [])]
         uniq = list(dict.fromkeys(flat))
-        feeds = _host_feeds(self, uniq, self._feeds(feed_dict))
-        plan = self._plan(uniq, feeds)
-        _check_budget(plan)
+        feeds, ran = _host_feeds(self, uniq, self._feeds(feed_dict))
+        try:
+            plan = self._plan(uniq, feeds)
+            _check_budget(plan)
+        except BaseException:  # refused before anything ran: iterators keep the elements this run took
+            _host_undo(self, ran)
+            raise
         values = self._execute(plan, feeds)
         results = dict(zip([uniq[i] for i in plan.fetch_index], values))
         return _pack(fetches, iter([_to_user(results[f]) if isinstance(f, Tensor) else None for f in flat]))
@@ -439,9 +443,13 @@ class Session:
         the budget (``task_bytes``) a run must fit. The plan is cached for the run that follows."""
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
-        flat = [_as_fetch(self.graph, f) for f in _flatten(fetches, [])]
-        feeds = self._feeds(feed_dict)
-        return RunPlan(self._plan(list(dict.fromkeys(flat)), feeds), feeds)
+        uniq = list(dict.fromkeys(_as_fetch(self.graph, f) for f in _flatten(fetches, [])))
+        # the next elements of iterators the fetches read are looked at, and left for the run that follows
+        feeds, ran = _host_feeds(self, uniq, self._feeds(feed_dict), peek=True)
+        try:
+            return RunPlan(self._plan(uniq, feeds), feeds)
+        finally:
+            _host_undo(self, ran)
 
     def _feeds(self, feed_dict):
         feeds = {}
@@ -518,21 +526,39 @@ class Session:
         return values[:len(plan.fetch_index)]
 
 
-def _host_feeds(session, fetches, feeds):
+def _host_feeds(session, fetches, feeds, peek=False):
     """``feeds`` plus the values that ops run on the host before planning (``OpDef.host_run``: iterators) give
-    for their outputs; a tensor the user feeds is never replaced, and its op is not run for it."""
+    for their outputs; a tensor the user feeds is never replaced, and its op is not run for it. Also returns the
+    ``(op, values)`` of the ops run, for ``_host_undo``. With ``peek``, only ops that can be undone are run (an
+    iterator's initializer is not)."""
     key = (tuple(fetches), frozenset(feeds))
     ops = session._host_ops.get(key)
     if ops is None:
         ops = session._host_ops[key] = [op for op in closure(fetches, feeds) if OPS[op.type].host_run is not None]
     if not ops:
-        return feeds
-    feeds = dict(feeds)
-    for op in ops:
-        for t, v in OPS[op.type].host_run(op, session, feeds).items():
-            if t not in feeds:
-                feeds[t] = _normalize_feed(t, v)
-    return feeds
+        return feeds, []
+    feeds, ran = dict(feeds), []
+    try:
+        for op in ops:
+            if peek and OPS[op.type].host_undo is None:
+                continue
+            values = OPS[op.type].host_run(op, session, feeds)
+            ran.append((op, values))
+            for t, v in values.items():
+                if t not in feeds:
+                    feeds[t] = _normalize_feed(t, v)
+    except BaseException:
+        _host_undo(session, ran)
+        raise
+    return feeds, ran
+
+
+def _host_undo(session, ran):
+    """Give back what host ops took for a run that did not happen (iterators: their elements, served next)."""
+    for op, values in reversed(ran):
+        undo = OPS[op.type].host_undo
+        if undo is not None:
+            undo(op, session, values)
 
 
 _run_ids = itertools.count()

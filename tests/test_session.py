@@ -334,3 +334,20 @@ def test_concat_over_many_chunks_matches_numpy(scheduler):
     np.testing.assert_array_equal(j, np.concatenate([av, bv]))
     np.testing.assert_array_equal(c, np.concatenate([av[:5], bv], axis=1))
     np.testing.assert_allclose(t, np.concatenate([av, bv]).sum(0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("build, kind", [
+    (lambda a, b: df.matmul(a, b, name="prod"), "BatchMatMulV2"),
+    (lambda a, b: df.concat([a, b], 1, name="joined"), "ConcatV2"),
+    (lambda a, b: df.where(a > 0, a, df.identity(b), name="picked"), "Select"),
+    (lambda a, b: df.stack([a, b], name="stacked"), "Pack"),
+], ids=["matmul", "concat", "where", "stack"])
+def test_fed_shapes_an_op_cannot_take_raise_naming_it(build, kind):
+    # static shapes say nothing (all None): the mismatch shows when the fed values are lowered
+    with df.Graph().as_default():
+        a, b = df.placeholder(df.float32, (None, None)), df.placeholder(df.float32, (None, None))
+        out = build(a, b)
+        with df.Session() as s:
+            with pytest.raises(df.errors.InvalidArgumentError,
+                               match=rf"{kind} cannot run on inputs of shapes \(4, 3\).*\[op '{out.op.name}'"):
+                s.run(out, {a: np.ones((4, 3), "f4"), b: np.ones((2, 2), "f4")})

@@ -21,6 +21,7 @@ _ids = itertools.count()
 class _State:
     def __init__(self, elements):
         self.elements = elements  # generator of flat element lists; None once exhausted
+        self.returned = []  # elements given back by runs that did not happen, served first (last in, first out)
         self.lock = threading.Lock()
 
 
@@ -81,12 +82,21 @@ class IteratorGetNext:
                     f"element. [op '{op.name}' (type {op.type})]")
             state = _start(it, it._dataset, session, feeds)  # one-shot: starts on first use, with that run's feeds
         with state.lock:
-            elem = next(state.elements, None) if state.elements is not None else None
+            if state.returned:
+                elem = state.returned.pop()
+            else:
+                elem = next(state.elements, None) if state.elements is not None else None
             if elem is None:
                 state.elements = None
                 raise errors.OutOfRangeError(None, op, f"End of sequence of iterator '{it.name}' [op '{op.name}' "
                                              f"(type {op.type})]")
         return dict(zip(op.outputs, elem))
+
+    def host_undo(op, session, values):
+        state = _states(session).get(op.attrs["iterator"]._id)
+        if state is not None:
+            with state.lock:
+                state.returned.append([values[t] for t in op.outputs])
 
 
 class Iterator(nest.HasElementSpec):

@@ -42,6 +42,8 @@ class OpDef:
     - ``host_run(op, session, feeds) -> {tensor: value}``: optional; for ops with per-session state on the host
       (iterators). ``Session.run`` calls it, before planning, for each such op its fetches need; the values it
       returns are bound as feeds of those tensors for the run.
+    - ``host_undo(op, session, values)``: optional, with ``host_run``; puts back what ``host_run`` took when the run
+      is refused before anything runs (planning errors, ``task_bytes``), or after ``Session.plan`` looked ahead.
     """
 
     type = None
@@ -62,7 +64,8 @@ class OpDef:
 
 
 _DEFAULTS = {"grad": None, "stateful": False, "side_effect": False, "assigns": False, "is_variable": False,
-             "reads_ref": True, "host": None, "host_from_shapes": None, "footprint": None, "host_run": None}
+             "reads_ref": True, "host": None, "host_from_shapes": None, "footprint": None, "host_run": None,
+             "host_undo": None}
 
 
 def register(type_name):

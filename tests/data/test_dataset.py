@@ -507,6 +507,40 @@ def test_one_shot_iterator_until_out_of_range():
             sess.run(yb)
 
 
+def test_a_refused_run_leaves_its_iterator_elements_for_the_next_run():
+    x, y = rows(10)
+    it = df.data.make_one_shot_iterator(df.data.Dataset.from_tensor_slices((x, y)).batch(4))
+    other = df.data.make_one_shot_iterator(df.data.Dataset.from_tensor_slices(y).batch(3))
+    xb, yb = it.get_next()
+    ob = other.get_next()
+    p = df.placeholder(df.float32, (None, 2))
+    with df.Session() as sess:
+        with df.config.set(task_bytes=8), pytest.raises(df.errors.ResourceExhaustedError):
+            sess.run([yb, ob, df.reduce_sum(xb)])  # over budget: refused before anything runs
+        with pytest.raises(df.errors.InvalidArgumentError):
+            sess.run([yb, ob, xb + p], {p: np.zeros((3, 2), "float32")})  # 4 rows and 3 do not broadcast
+        got = sess.run([yb, ob, xb + p], {p: np.ones((4, 2), "float32")})
+        assert got[0].tolist() == [0, 1, 2, 3] and got[1].tolist() == [0, 1, 2]
+        np.testing.assert_array_equal(got[2], x[:4] + 1)
+        assert sess.run(yb).tolist() == [4, 5, 6, 7]
+
+
+def test_plan_looks_at_the_next_element_without_taking_it():
+    x, y = rows(10)
+    it = df.data.make_one_shot_iterator(df.data.Dataset.from_tensor_slices((x, y)).batch(4))
+    xb, yb = it.get_next()
+    total = df.reduce_sum(xb)
+    with df.Session() as sess:
+        p = sess.plan(total)
+        assert p.tasks >= 1 and p.fits
+        assert float(sess.run(total)) == x[:4].sum()
+        sess.plan([yb, total])
+        assert sess.run(yb).tolist() == [4, 5, 6, 7]
+        sess.run(total)
+        with pytest.raises(df.errors.OutOfRangeError, match="End of sequence"):
+            sess.plan(total)  # nothing left to plan for, as a run would say
+
+
 def test_components_of_one_get_next_come_from_one_element():
     x, y = rows(5)
     it = df.data.Dataset.from_tensor_slices({"x": x, "y": y}).make_one_shot_iterator()

@@ -577,6 +577,22 @@ def test_incompatible_shapes_name_both():
         df.multiply(zeros([2, 3]), zeros([4]))
 
 
+def test_shapes_that_disagree_only_when_fed_raise_at_run_time_naming_the_op():
+    with df.Graph().as_default():
+        a, b = df.placeholder(df.float32, (None, 2)), df.placeholder(df.float32, (None, 2))
+        out = df.add(a, b, name="total")
+        v = df.Variable(0.0)
+        with df.control_dependencies([df.assign_add(v, 1.0)]):
+            out = df.identity(out)
+        with df.Session() as s:
+            s.run(v.initializer)
+            with pytest.raises(df.errors.InvalidArgumentError,
+                               match=r"Incompatible shapes: \(4, 2\) vs. \(3, 2\).*'total' \(type AddV2\)"):
+                s.run(out, {a: np.zeros((4, 2), "f4"), b: np.zeros((3, 2), "f4")})
+            assert s.run(v) == 0.0  # refused before anything ran
+            np.testing.assert_array_equal(s.run(out, {a: np.ones((3, 2), "f4"), b: np.ones((3, 2), "f4")}), 2)
+
+
 @pytest.mark.parametrize("fn", [df.exp, df.log, df.sqrt, df.sigmoid, df.erf, df.floor, df.is_nan])
 def test_float_only_ops_reject_ints(fn):
     with pytest.raises(df.errors.InvalidArgumentError, match=r"int32"):
