@@ -4,13 +4,11 @@ Relu, Relu6, ReluGrad and TF's two fused cross entropies (loss and gradient from
 ops; everything else is a composite of math, reduction and indexing ops, so it gets its gradients from them: softmax
 and log_softmax are max-shifted (stable for any chunking of their axis), and the losses use TF's overflow-free forms.
 """
-import operator
-
 import dask.array as da
 import numpy as np
 from dask._task_spec import Task, TaskRef
 from dask.base import tokenize
-from dask.highlevelgraph import HighLevelGraph, MaterializedLayer
+from dask.highlevelgraph import HighLevelGraph
 
 from .. import backend, kernels
 
@@ -19,7 +17,7 @@ from .array import expand_dims, transpose
 from .hostvalue import as_tensor
 from .math import exp, log, subtract, truediv
 from .reduce import _float_input, _pick, reduce_max, reduce_sum
-from .registry import apply, apply1, convert_to_tensor, defop, fail, same_dtype, same_shape
+from .registry import apply, apply1, convert_to_tensor, defop, fail, same_dtype, same_shape, tuple_outputs
 from .state import stop_gradient
 
 __all__ = ["relu", "relu6", "softmax", "log_softmax", "softmax_cross_entropy_with_logits",
@@ -158,19 +156,14 @@ def _xent_label(op):
 
 def _xent_blocks(op, kernel, x, y, **kw):
     """One ``kernel`` task per block of rows of ``x`` (class axis whole) and the same rows of ``y``; the pair it
-    gives is split into the two outputs by ``getitem`` tasks, which take the arrays as they are."""
-    token = tokenize(op.type, x.name, y.name, kw)
-    pair, n = f"{op.type.lower()}-{token}", x.numblocks[0]
+    gives is split into the loss and the backprop (``tuple_outputs``)."""
+    pair = f"{op.type.lower()}-{tokenize(op.type, x.name, y.name, kw)}"
     lab = (lambda i: (y.name, i)) if y.ndim == 1 else (lambda i: (y.name, i, 0))
-    dsk = {(pair, i): Task((pair, i), kernel, TaskRef((x.name, i, 0)), TaskRef(lab(i)), **kw) for i in range(n)}
-    g = HighLevelGraph.from_collections(pair, dsk, dependencies=[x, y])
-    outs = []
-    for j, (name, chunks) in enumerate([(f"xent-loss-{token}", x.chunks[:1]), (f"xent-backprop-{token}", x.chunks)]):
-        keys = [(name, i) + (0,) * j for i in range(n)]  # the backprop's blocks are (i, 0)
-        layer = MaterializedLayer({k: Task(k, operator.getitem, TaskRef((pair, i)), j) for i, k in enumerate(keys)})
-        hlg = HighLevelGraph({**g.layers, name: layer}, {**g.dependencies, name: {pair}})
-        outs.append(da.Array(hlg, name, chunks, meta=backend.meta(x, x.dtype, len(chunks))))
-    return outs
+    dsk = {(pair, i): Task((pair, i), kernel, TaskRef((x.name, i, 0)), TaskRef(lab(i)), **kw)
+           for i in range(x.numblocks[0])}
+    packed = da.Array(HighLevelGraph.from_collections(pair, dsk, dependencies=[x, y]), pair, x.chunks[:1],
+                      meta=backend.meta(x, x.dtype, 1))
+    return tuple_outputs(packed, [x.chunks[:1], x.chunks], [backend.meta(x, x.dtype, n) for n in (1, 2)], "xent")
 
 
 def _softmax_parts(x):

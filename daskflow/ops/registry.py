@@ -2,7 +2,13 @@
 lowering to dask and its gradient rule. Graph building, autodiff, passes and lowering look ops up here by
 ``op.type``; nothing else names a specific op.
 """
+import operator
+
+import dask
+import dask.array as da
 import numpy as np
+from dask._task_spec import Task, TaskRef
+from dask.highlevelgraph import HighLevelGraph
 
 from .. import dtypes, errors
 from ..graph import Operation, Tensor, TensorShape, get_default_graph
@@ -244,3 +250,23 @@ def normalize_axis(op, axis, ndim, allow_none=False):
     if len(set(out)) != len(out):
         fail(op, f"axis {axis} has repeated entries")
     return tuple(sorted(out))
+
+
+# -- lowering helpers
+
+def tuple_outputs(packed, chunks, metas, prefix):
+    """The outputs of a kernel that returns a tuple of arrays per block: ``packed`` is the dask array of those
+    tuples, output ``j`` has ``chunks[j]`` (the packed blocks' keys, with 0 for any extra trailing axes) and
+    ``metas[j]``. One ``operator.getitem`` task per block hands on the kernel's own array, where slicing a stacked
+    array would copy each block (dask's getitem copies small slices)."""
+    keys = list(dask.core.flatten(packed.__dask_keys__()))
+    outs = []
+    for j, (ch, meta) in enumerate(zip(chunks, metas)):
+        name, pad = f"{prefix}-{j}-{packed.name}", (0,) * (len(ch) - packed.ndim)
+        dsk = {}
+        for k in keys:
+            out = (name,) + tuple(k[1:]) + pad
+            dsk[out] = Task(out, operator.getitem, TaskRef(k), j)
+        outs.append(da.Array(HighLevelGraph.from_collections(name, dsk, dependencies=[packed]), name, ch, meta=meta))
+    return outs
+

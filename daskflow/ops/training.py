@@ -1,17 +1,12 @@
 """Fused optimizer updates (TF's ``ApplyAdam`` family): the elementwise math of one variable's update in one
 kernel per block, instead of a dozen ops (and tasks) each making a temporary. The updates themselves stay ordinary
 assignments made by ``daskflow.train``."""
-import operator
-
-import dask
 import dask.array as da
-from dask._task_spec import Task, TaskRef
-from dask.highlevelgraph import HighLevelGraph
 
 from .. import backend
 from ..backend import xp
 from ..kernels import _quiet
-from .registry import NOT_DIFFERENTIABLE, apply, fail, register, same_dtype, same_shape
+from .registry import NOT_DIFFERENTIABLE, apply, fail, register, same_dtype, same_shape, tuple_outputs
 
 __all__ = ["adam_update"]
 
@@ -36,18 +31,6 @@ def _adam_block(var, m, v, beta1_power, beta2_power, lr, beta1, beta2, eps, g):
         var_t *= lr_t
         mod.subtract(var, var_t, out=var_t)
     return var_t, m_t, v_t
-
-
-def _unpack(packed, i, meta):
-    """Output ``i`` of the blocks of ``packed`` (each a tuple of arrays): one ``operator.getitem`` task per block,
-    which hands on the kernel's own array (slicing a stacked array would copy each block)."""
-    name = f"adam-{i}-{packed.name}"
-    dsk = {}
-    for key in dask.core.flatten(packed.__dask_keys__()):
-        out = (name,) + key[1:]
-        dsk[out] = Task(out, operator.getitem, TaskRef(key), i)
-    g = HighLevelGraph.from_collections(name, dsk, dependencies=[packed])
-    return da.Array(g, name, packed.chunks, meta=meta)
 
 
 @register("AdamUpdate")
@@ -79,7 +62,7 @@ class AdamUpdate:
         # one kernel task per block, returning its three new blocks as a tuple
         packed = da.blockwise(_adam_block, ind, var, ind, m, ind, v, ind, b1p, (), b2p, (), lr, (), beta1, (),
                               beta2, (), eps, (), g, ind, dtype=var.dtype, meta=meta)
-        return [_unpack(packed, i, meta) for i in range(3)]
+        return tuple_outputs(packed, [packed.chunks] * 3, [meta] * 3, "adam")
 
 
 def adam_update(var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad, name="AdamUpdate"):
