@@ -19,8 +19,15 @@ DEFAULTS = {"chunk_bytes": 128 * 2**20, "task_bytes": None, "reuse_memory": True
 
 
 def get(key):
-    """The value of setting ``key`` (e.g. ``"chunk_bytes"``)."""
-    return dask.config.get(f"daskflow.{key}", DEFAULTS[key])
+    """The value of setting ``key`` (e.g. ``"chunk_bytes"``). Read on every run, so straight from dask's config
+    dict (what ``dask.config.get`` reads, under either spelling of the name) rather than through its slower
+    general lookup."""
+    d = dask.config.config.get("daskflow")
+    if isinstance(d, dict):
+        for k in (key, key.replace("_", "-")):
+            if k in d:
+                return d[k]
+    return DEFAULTS[key]
 
 
 def set(**settings):

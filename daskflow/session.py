@@ -89,11 +89,19 @@ def _normalize_feed(t, value):
                 None, t.op, f"Cannot feed a value of dtype {arr.dtype} for Tensor '{t.name}', which has dtype "
                 f"{t.dtype.name}")
         arr = arr.astype(t.dtype)
-    if not t.shape.is_compatible_with(arr.shape):
+    if not _fits(t.shape, arr.shape):
         raise errors.InvalidArgumentError(
             None, t.op, f"Cannot feed value of shape {tuple(arr.shape)} for Tensor '{t.name}', which has shape "
             f"{t.shape}")
     return arr
+
+
+def _fits(static, shape):
+    """Whether a value of ``shape`` (ints, or nan for dask's unknown sizes) may feed a tensor of ``static`` shape
+    (``TensorShape.is_compatible_with`` without building a TensorShape on every run)."""
+    if static.ndims is None:
+        return True
+    return len(static) == len(shape) and all(a is None or a == b or b != b for a, b in zip(static, shape))
 
 
 def _feed_chunks(arr):
@@ -465,7 +473,8 @@ class Session:
 
     def _plan(self, fetches, feeds):
         chunks = {t: _feed_chunks(v) for t, v in feeds.items()}
-        key = (tuple(fetches), tuple(sorted(((t.name, str(v.dtype), chunks[t]) for t, v in feeds.items()))),
+        key = (tuple(fetches), tuple(sorted(((t.name, v.dtype, chunks[t]) for t, v in feeds.items()),
+                                            key=lambda e: e[0])),
                planner.chunk_bytes(), config.get("fusion"))
         plan = self._plans.get(key)
         if plan is not None and all(self._vars.get(op.name) is not None and self._vars[op.name].shape == shp

@@ -37,6 +37,18 @@ def test_settings_are_checked():
         assert planner.task_bytes() == 12345
 
 
+def test_settings_read_as_dask_config_reads_them():
+    import dask
+    assert df.config.get("chunk_bytes") == 128 * 2**20 and df.config.get("fusion") is True  # the defaults
+    with dask.config.set({"daskflow.chunk-bytes": 4096}):  # dask's other spelling of the name
+        assert df.config.get("chunk_bytes") == 4096 and planner.chunks_for((100, 8), "f8") == ((64, 36), (8,))
+    # what dask reads from DASK_DASKFLOW__TASK_BYTES in the environment
+    env = dask.config.collect_env({"DASK_DASKFLOW__TASK_BYTES": "777"})
+    with dask.config.set(env):
+        assert df.config.get("task_bytes") == 777 and planner.task_bytes() == 777
+    assert df.config.get("task_bytes") is None and df.config.get("chunk_bytes") == 128 * 2**20
+
+
 def _logreg(n=4000, d=16):
     x = df.placeholder(df.float64, (None, d))
     y = df.placeholder(df.float64, (None, 1))
