@@ -9,8 +9,7 @@ __all__ = ["xp", "meta", "is_gpu"]
 
 def xp(chunk):
     """The array module of ``chunk``: ``numpy`` for numpy arrays and scalars, ``cupy`` for cupy arrays."""
-    mod = type(chunk).__module__.split(".", 1)[0]
-    if mod == "cupy":
+    if type(chunk).__module__.startswith("cupy"):  # called per task: no string splitting
         return sys.modules["cupy"]
     return np
 

@@ -8,12 +8,16 @@ is ready, and then preferably a root that work already in memory is waiting for.
 runs before the next block is read, and a block is freed once everything that needs it is done.
 """
 import concurrent.futures as cf
+import contextlib
 import heapq
 import os
 import threading
 
 import dask
+import numpy as np
 from dask._task_spec import DataNode
+
+from . import kernels
 
 __all__ = ["get", "thread_count"]
 
@@ -39,8 +43,22 @@ def thread_count():
     return int(n) if n else _CPUS
 
 
+@contextlib.contextmanager
+def quiet_tasks():
+    """numpy's floating-point warnings off while tasks run in this thread: inf and nan are values, as in TF (each
+    kernel would otherwise turn them off for itself; see ``kernels._quiet``)."""
+    outer = getattr(kernels._state, "quiet", False)
+    with np.errstate(all="ignore"):
+        kernels._state.quiet = True
+        try:
+            yield
+        finally:
+            kernels._state.quiet = outer
+
+
 def _run(node, args):
-    return node(args)
+    with quiet_tasks():
+        return node(args)
 
 
 def _structure(dsk):

@@ -1,5 +1,6 @@
 """Pure per-chunk functions, generic over the chunk's array module (numpy or cupy): never ``numpy`` by name."""
 import contextlib
+import threading
 
 from . import errors
 from .backend import xp
@@ -8,9 +9,17 @@ __all__ = ["elementwise", "matmul", "sigmoid", "softplus", "rsqrt", "squared_dif
            "erfc", "check_numerics", "check_labels", "sparse_xent", "xent"]
 
 
+_NO_CHANGE = contextlib.nullcontext()
+_state = threading.local()  # quiet: warnings are off already
+
+
 def _quiet(m):
-    """numpy's floating-point warnings off: inf and nan are values, as in TF (cupy never warns)."""
-    return m.errstate(all="ignore") if hasattr(m, "errstate") else contextlib.nullcontext()
+    """numpy's floating-point warnings off: inf and nan are values, as in TF (cupy never warns). Nothing to do in
+    a thread whose ``_state.quiet`` is set: a Session's inline run turns them off once for all its tasks."""
+    if getattr(_state, "quiet", False) or not hasattr(m, "errstate"):
+        return _NO_CHANGE
+    return m.errstate(all="ignore")
+
 
 
 def elementwise(*xs, fn, dt, label):

@@ -703,12 +703,14 @@ def _compile(node):
 
 
 def _walk(plan, leaves):
-    """Run a cached plan inline: its tasks in a precomputed order, freeing each value after its last use."""
+    """Run a cached plan inline: its tasks in a precomputed order, freeing each value after its last use. numpy's
+    floating-point warnings are off once for the whole run (every kernel would turn them off for itself)."""
     cache = dict(leaves)
-    for key, run, frees in plan.sync_order(leaves.keys()):
-        cache[key] = run(cache)
-        for d in frees:
-            cache.pop(d, None)
+    with executor.quiet_tasks():
+        for key, run, frees in plan.sync_order(leaves.keys()):
+            cache[key] = run(cache)
+            for d in frees:
+                cache.pop(d, None)
     return [cache[k] for k in plan.out_keys]
 
 

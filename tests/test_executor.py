@@ -93,3 +93,19 @@ def test_dask_diagnostics_still_see_the_run():
         with df.Session(scheduler="threads") as s, Count(), ProgressBar(out=open("/dev/null", "w")):
             assert s.run(total, {x: feed}) == pytest.approx(400 * np.e)
         assert len(seen) > 10
+
+
+@pytest.mark.parametrize("scheduler", ["sync", "threads"])
+def test_inf_minus_inf_is_a_value_without_warnings_on_either_executor(scheduler):
+    # warnings are errors in this suite: any numpy RuntimeWarning from a task would fail the run
+    x = np.array([[np.inf, 1.0], [-np.inf, 2.0], [1.0, 0.0]])
+    with df.Graph().as_default():
+        t = df.placeholder(df.float64, (3, 2))
+        outs = [df.reduce_sum(t, 0), df.reduce_max(t, 1) - df.reduce_min(t, 1), t / 0.0, df.log(t - 1.0)]
+        with df.Session(scheduler=scheduler) as s:
+            feed = da.from_array(x, chunks=(1, 2)) if scheduler == "threads" else x
+            got = s.run(outs, {t: feed})
+    with np.errstate(all="ignore"):
+        ref = [x.sum(0), x.max(1) - x.min(1), x / 0.0, np.log(x - 1.0)]
+    for g, r in zip(got, ref):
+        np.testing.assert_array_equal(g, r)
