@@ -160,7 +160,18 @@ def get(dsk, keys, num_workers=None, cache=None):
                 k = st.next_root()
             else:
                 break
-            running[pool.submit(_run, dsk[k], {d: st.cache[d] for d in st.deps[k]})] = k
+            args = {d: st.cache[d] for d in st.deps[k]}
+            if running or st.ready or st.has_roots():
+                running[pool.submit(_run, dsk[k], args)] = k
+                continue
+            try:  # the only task that can run now (a chain): here, without a round trip through the pool
+                value = _run(dsk[k], args)
+            except BaseException as e:  # noqa: BLE001 - re-raised below
+                error = e
+                break
+            st.finish(k, value)
+        if not running:
+            continue
         done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
         for fut in done:
             k = running.pop(fut)

@@ -79,6 +79,37 @@ def test_results_and_errors_match_dask():
                      num_workers=2)
 
 
+def _where(log, i):
+    def f(*deps):
+        log.append((i, threading.current_thread().name))
+        return i + sum(deps)
+    return f
+
+
+def test_a_chain_runs_on_the_calling_thread_and_a_fan_out_on_the_pool():
+    from dask._task_spec import Task, TaskRef
+    log = []
+    chain = {("c", 0): Task(("c", 0), _where(log, 0))}
+    for i in range(1, 20):
+        chain[("c", i)] = Task(("c", i), _where(log, i), TaskRef(("c", i - 1)))
+    assert executor.get(chain, [("c", 19)], num_workers=2) == [sum(range(20))]
+    assert [i for i, _ in log] == list(range(20))  # one task at a time, in order
+    assert {name for _, name in log} == {threading.current_thread().name}  # no round trip through the pool
+
+    log.clear()
+    fan = {("f", i): Task(("f", i), _where(log, i)) for i in range(8)}
+    fan["total"] = Task("total", _where(log, 100), *[TaskRef(("f", i)) for i in range(8)])
+    with pytest.raises(ValueError, match="bad"):
+        executor.get({**chain, ("c", 5): Task(("c", 5), _boom, TaskRef(("c", 4)))}, [("c", 19)], num_workers=2)
+    log.clear()
+    assert executor.get(fan, ["total"], num_workers=2) == [100 + sum(range(8))]
+    assert any(name.startswith("daskflow") for _, name in log)  # independent tasks go to the pool
+
+
+def _boom(x):
+    raise ValueError("bad")
+
+
 def test_dask_diagnostics_still_see_the_run():
     from dask.diagnostics import ProgressBar
     with df.Graph().as_default():

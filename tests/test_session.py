@@ -351,3 +351,16 @@ def test_fed_shapes_an_op_cannot_take_raise_naming_it(build, kind):
             with pytest.raises(df.errors.InvalidArgumentError,
                                match=rf"{kind} cannot run on inputs of shapes \(4, 3\).*\[op '{out.op.name}'"):
                 s.run(out, {a: np.ones((4, 3), "f4"), b: np.ones((2, 2), "f4")})
+
+
+def test_a_default_run_does_not_import_distributed():
+    # scheduler=None looks for an active dask.distributed client only where one can exist (distributed imported)
+    import subprocess
+    import sys
+    code = ("import sys, numpy as np, daskflow as df\n"
+            "x = df.placeholder(df.float32, (None, 2))\n"
+            "with df.Session() as s:\n"
+            "    assert s.run(df.reduce_sum(x * 2.0), {x: np.ones((3, 2), 'f4')}) == 12.0\n"
+            "print('distributed' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
