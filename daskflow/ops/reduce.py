@@ -195,7 +195,7 @@ def _sum(m, b, axis, keepdims, dtype):
         rows, cols = math.prod(b.shape[:k]), math.prod(b.shape[k:])
         if rows >= _GEMV_ROWS and cols > 1:
             r = m.ones(rows, b.dtype) @ b.reshape(rows, cols)
-            return r.reshape((1,) * k * keepdims + b.shape[k:])
+            return r.reshape(((1,) * k if keepdims else ()) + b.shape[k:])
     return m.sum(b, axis=axis, keepdims=keepdims, dtype=dtype)
 
 
