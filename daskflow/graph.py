@@ -48,10 +48,14 @@ class TensorShape(tuple):
         return int(np.prod(self, dtype=np.int64)) if self.is_fully_defined() else None
 
     def is_compatible_with(self, other):
-        other = as_shape(other)
-        if self._unknown_rank or other._unknown_rank:
+        if self._unknown_rank:
             return True
-        return len(self) == len(other) and all(a is None or b is None or a == b for a, b in zip(self, other))
+        if type(other) is not tuple:  # a plain tuple (an array's shape, checked on every fed run) is used as is
+            other = as_shape(other)
+            if other._unknown_rank:
+                return True
+        # b != b: NaN, a dask array's unknown size
+        return len(self) == len(other) and all(a is None or b is None or b != b or a == b for a, b in zip(self, other))
 
     def merge_with(self, other):
         other = as_shape(other)

@@ -21,7 +21,6 @@ def _quiet(m):
     return m.errstate(all="ignore")
 
 
-
 def elementwise(*xs, fn, dt, label):
     """``fn`` (the name of an array-module function, or a kernel below) on broadcasting chunks ``xs``, as an
     array of dtype ``dt``. Division by zero, overflow and invalid values give inf/nan silently, as in TF;

@@ -9,7 +9,6 @@
 Arrays are cut along their leading axes first (rows are examples in ML data), trailing axes kept whole while they
 fit. Storage chunking is respected: blocks are whole multiples of the storage chunks where those fit the budget.
 """
-import functools
 import math
 
 import dask.array as da
@@ -44,11 +43,7 @@ def units_within(itemsize, unit_elems, limit=None):
 def split_chunks(shape, max_elems):
     """Chunks of ``shape`` with at most ``max_elems`` elements a block: whole trailing axes, the first axis
     (from the end) that does not fit split evenly, and the axes before it in blocks of 1."""
-    return _split_chunks(tuple(int(d) for d in shape), int(max_elems))
-
-
-@functools.lru_cache(maxsize=1024)  # asked on every run for each fed array: the same shapes over and over
-def _split_chunks(shape, max_elems):
+    shape = tuple(int(d) for d in shape)
     if math.prod(shape) <= max_elems:
         return tuple((d,) for d in shape)
     chunks, inner = [None] * len(shape), 1

@@ -90,19 +90,11 @@ def _normalize_feed(t, value):
                 None, t.op, f"Cannot feed a value of dtype {arr.dtype} for Tensor '{t.name}', which has dtype "
                 f"{t.dtype.name}")
         arr = arr.astype(t.dtype)
-    if not _fits(t.shape, arr.shape):
+    if not t.shape.is_compatible_with(arr.shape):
         raise errors.InvalidArgumentError(
             None, t.op, f"Cannot feed value of shape {tuple(arr.shape)} for Tensor '{t.name}', which has shape "
             f"{t.shape}")
     return arr
-
-
-def _fits(static, shape):
-    """Whether a value of ``shape`` (ints, or nan for dask's unknown sizes) may feed a tensor of ``static`` shape
-    (``TensorShape.is_compatible_with`` without building a TensorShape on every run)."""
-    if static.ndims is None:
-        return True
-    return len(static) == len(shape) and all(a is None or a == b or b != b for a, b in zip(static, shape))
 
 
 def _feed_chunks(arr):
@@ -473,15 +465,16 @@ class Session:
         return feeds
 
     def _plan(self, fetches, feeds):
-        chunks = {t: _feed_chunks(v) for t, v in feeds.items()}
-        key = (tuple(fetches), tuple(sorted(((t.name, v.dtype, chunks[t]) for t, v in feeds.items()),
-                                            key=lambda e: e[0])),
+        # a dask feed's chunks are its own; an in-memory feed's follow from its shape and dtype under chunk_bytes
+        # (in the key), so they are worked out only when a plan is built
+        key = (tuple(fetches), tuple(sorted(((t.name, v.dtype, v.chunks if isinstance(v, da.Array) else v.shape)
+                                             for t, v in feeds.items()), key=lambda e: e[0])),
                planner.chunk_bytes(), config.get("fusion"))
         plan = self._plans.get(key)
         if plan is not None and all(self._vars.get(op.name) is not None and self._vars[op.name].shape == shp
                                     for op, _, shp in plan.var_leaves):
             return plan
-        plan = _Plan(self, fetches, chunks)
+        plan = _Plan(self, fetches, {t: _feed_chunks(v) for t, v in feeds.items()})
         with self._lock:
             self._plans[key] = plan
         return plan
@@ -540,7 +533,7 @@ def _configured_scheduler():
     """What ``dask.base.get_scheduler()`` would choose, without its cost on every run where it cannot choose
     anything: a scheduler set in dask's config, or an active dask.distributed client (none can exist while
     distributed is not imported; dask's own check would import it)."""
-    if dask.config.get("scheduler", None) is None and "distributed" not in sys.modules:
+    if dask.config.config.get("scheduler") is None and "distributed" not in sys.modules:
         return None
     return dask.base.get_scheduler()
 

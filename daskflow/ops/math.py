@@ -3,7 +3,6 @@
 Simple ops are one table row each: ``unary(...)``/``binary(...)`` declare the op, its dask lowering and the
 public function. Gradient rules go in the ``grad=`` slot next to each declaration.
 """
-import math
 import operator
 import string
 
@@ -43,7 +42,7 @@ def _check_kind(op, t, kinds):
 def _elementwise(op, fn, dtype, *xs):
     """``kernels.elementwise`` over broadcasting dask arrays ``xs``: one blockwise task per output chunk."""
     if len(xs) > 1:  # shapes known only now (fed or computed): TF's run-time error, not dask's
-        broadcast_shapes(op, *(TensorShape([None if math.isnan(d) else d for d in x.shape]) for x in xs))
+        broadcast_shapes(op, *(TensorShape(x.shape) for x in xs))
     ndim = max(x.ndim for x in xs)
     args = [a for x in xs for a in (x, tuple(range(x.ndim))[::-1])]
     dtype = dtypes.as_dtype(dtype)

@@ -358,9 +358,9 @@ def count_nonzero(input_tensor=None, axis=None, keepdims=None, dtype=dtypes.int6
 
 # -- arg reductions
 
-def arg_reduction(type_name, lower, fn, public_name, doc):
+def arg_reduction(type_name, lower, public_name, doc):
     """Declare an index-of-extreme op along one axis (``attrs["axis"]``), ``output_type`` int32 or int64: dask's
-    ``lower``, or the array module's ``fn`` per block when that axis is one chunk."""
+    ``lower``, or the array module's function of the same name per block when that axis is one chunk."""
     def infer(op):
         x, axis, out = op.inputs[0], op.attrs["axis"], op.attrs["output_type"]
         _check_kind(op, x, "fiub")
@@ -382,7 +382,7 @@ def arg_reduction(type_name, lower, fn, public_name, doc):
         if any(math.isnan(c) for c in x.chunks[axis]):
             fail(op, f"{type_name} needs known chunk sizes along axis {axis}; the input's are unknown "
                      "(compute them first, e.g. with dask's compute_chunk_sizes())", cls=errors.UnimplementedError)
-        out = _per_block(x, (axis,), False, op.attrs["output_type"], _arg_block, fn=fn, axis=axis,
+        out = _per_block(x, (axis,), False, op.attrs["output_type"], _arg_block, fn=lower.__name__, axis=axis,
                          out=op.attrs["output_type"])
         return lower(x, axis=axis).astype(op.attrs["output_type"]) if out is None else out
 
@@ -416,8 +416,8 @@ def arg_reduction(type_name, lower, fn, public_name, doc):
     return public
 
 
-arg_reduction("ArgMax", da.argmax, "argmax", "argmax", "largest value")
-arg_reduction("ArgMin", da.argmin, "argmin", "argmin", "smallest value")
+arg_reduction("ArgMax", da.argmax, "argmax", "largest value")
+arg_reduction("ArgMin", da.argmin, "argmin", "smallest value")
 
 
 def arg_max(input, dimension, output_type=dtypes.int64, name=None):
