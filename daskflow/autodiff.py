@@ -85,7 +85,7 @@ def gradients(ys, xs, grad_ys=None, name="gradients", stop_gradients=None, coloc
                 continue
             for t, g in zip(op.inputs, _apply_rule(op, outs)):
                 if g is not None and _differentiable(t):
-                    grads.setdefault(t, []).append(_sum_to_shape(g, t))
+                    grads.setdefault(t, []).append(_sum_to_shape(g, t, op))
         result = []
         for x in xs:
             g = _total(grads.get(x), add_n)
@@ -122,9 +122,15 @@ def _apply_rule(op, dys):
     return res
 
 
-def _sum_to_shape(g, t):
-    """``g`` summed down to ``t``'s static shape: undoes numpy broadcasting (leading dims, and dims of size 1)."""
-    from .ops.reduce import reduce_sum
+def _sum_to_shape(g, t, op):
+    """``g`` summed down to ``t``'s shape: undoes numpy broadcasting (leading dims, and dims of size 1). For inputs
+    of an op that broadcasts (``OpDef.broadcasts``) whose shape is not known well enough when the graph is built,
+    the sum is decided from the run's shapes (``SumToShape``), as TF's ``BroadcastGradientArgs``."""
+    from .ops.generate import shape
+    from .ops.reduce import reduce_sum, sum_to_shape
+    core = OPS[op.type].broadcasts
+    if core is not None and _may_broadcast(g, t, op, core):
+        return sum_to_shape(g, shape(t))
     if t.shape.ndims is None or g.shape.ndims is None or tuple(g.shape) == tuple(t.shape):
         return g
     lead = g.shape.ndims - t.shape.ndims
@@ -132,6 +138,22 @@ def _sum_to_shape(g, t):
         g = reduce_sum(g, axis=list(range(lead)))
     ones = [i for i, d in enumerate(t.shape) if d == 1 and g.shape[i] != 1]
     return reduce_sum(g, axis=ones, keepdims=True) if ones else g
+
+
+def _may_broadcast(g, t, op, core):
+    """Whether gradient ``g`` of ``op``'s input ``t`` may have to be summed along a dim only the run knows: one of
+    ``t``'s broadcast dims (all but the last ``core``) is unknown while, at that dim, ``g`` is not 1 and some other
+    input of ``op`` may be bigger than 1 (with none, the output's dim is ``t``'s own)."""
+    others = [u.shape for u in op.inputs if u is not t]
+    if t.shape.ndims is None or g.shape.ndims is None or any(s.ndims is None for s in others):
+        return True
+    n = t.shape.ndims
+    for i, d in enumerate(list(t.shape)[:max(n - core, 0)]):
+        k = n - i  # the dim's place from the right, where broadcasting aligns shapes
+        if d is None and g.shape.ndims >= k and g.shape[-k] != 1 and any(
+                s.ndims >= k and s[-k] != 1 for s in others):
+            return True
+    return False
 
 
 def hessians(ys, xs, name="hessians"):

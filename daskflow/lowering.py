@@ -12,6 +12,7 @@ from dask.highlevelgraph import HighLevelGraph, MaterializedLayer
 
 from . import errors, fusion, planner
 from .graph import Tensor
+from .ops.hostvalue import is_partial
 from .ops.registry import OPS
 
 __all__ = ["closure", "Lowering", "current"]
@@ -27,9 +28,26 @@ def current():
     return ctx
 
 
+def shape_only(op, t):
+    """Whether ``op`` reads only the shape of its input ``t`` (``OpDef.host_from_shapes``: shape, size, rank,
+    zeros_like...) and what it reads is known when the graph is built (the whole shape, or enough of it for the
+    op's value): ``t`` itself is then not computed, nor fed, as TF folds such ops to constants."""
+    return OPS[op.type].host_from_shapes is not None and (t.shape.is_fully_defined() or _static_value(op) is not None)
+
+
+def _static_value(op):
+    """The output of a ``host_from_shapes`` op from its inputs' static shapes, or None when they do not decide it."""
+    shapes = [None if t.shape.ndims is None else tuple(t.shape) for t in op.inputs]
+    if None in shapes:
+        return None
+    v = OPS[op.type].host_from_shapes(op, *shapes)
+    return None if v is None or is_partial(v) else np.asarray(v, dtype=op.outputs[0].dtype)
+
+
 def closure(targets, fed=()):
-    """Ops needed to compute ``targets`` (tensors or ops), following inputs and control inputs and stopping at
-    fed tensors. Returned in creation order, which is a topological order of the append-only graph."""
+    """Ops needed to compute ``targets`` (tensors or ops), following inputs (but not those only whose static
+    shape is read, see ``shape_only``) and control inputs, and stopping at fed tensors. Returned in creation
+    order, which is a topological order of the append-only graph."""
     fed = set(fed)
     seen, stack = set(), []
     for t in targets:
@@ -43,7 +61,7 @@ def closure(targets, fed=()):
         if op in seen:
             continue
         seen.add(op)
-        stack.extend(t.op for t in op.inputs if t not in fed and t.op not in seen)
+        stack.extend(t.op for t in op.inputs if t not in fed and t.op not in seen and not shape_only(op, t))
         stack.extend(c for c in op.control_inputs if c not in seen)
     return sorted(seen, key=lambda o: o._id)
 
@@ -53,12 +71,14 @@ class Lowering:
 
     After ``run(targets)``: ``values`` maps tensors to dask arrays; ``updates`` maps each variable op to the
     dask array of its final assigned value; ``effects`` lists side-effect ops reached (forced at run time);
-    ``footprints`` maps each lowered op to the projected memory of one of its tasks.
+    ``footprints`` maps each lowered op to the projected memory of one of its tasks. ``known`` maps tensors whose
+    values ops need on the host (shape arguments that depend on run-time data) to their values for this run.
     """
 
-    def __init__(self, sources, fed=()):
+    def __init__(self, sources, fed=(), known=None):
         self.sources = sources
         self.fed = set(fed)
+        self.known = known or {}
         self.values = {}
         self.updates = {}
         self.effects = []
@@ -100,7 +120,7 @@ class Lowering:
             out = f.lower(self)
             if out is not None:
                 t = op.outputs[0]
-                _check(op, t, out)
+                _check(op, t, out, self.fed)
                 self.values[t] = self._adopt(out)
                 self.footprints[op] = f.footprint(self, out)
                 return
@@ -115,10 +135,16 @@ class Lowering:
         opdef = OPS[op.type]
         if opdef.is_variable:
             return  # read lazily, only when a consumer needs the value (an Assign alone does not)
+        folded = self._folded(op)
+        if folded is not None:
+            self.values[op.outputs[0]] = self._adopt(folded)
+            return
         skip_ref = opdef.assigns and not opdef.reads_ref
-        xs = [None if skip_ref and i == 0 else self._stub(self.input_value(op, t)) for i, t in enumerate(op.inputs)]
+        xs = [None if skip_ref and i == 0 else self._input(op, t) for i, t in enumerate(op.inputs)]
         try:
             res = opdef.lower(op, *xs)
+        except errors.OpError:  # raised by the op's own checks: already names it
+            raise
         except ValueError as e:  # dask refusing the run-time shapes of the inputs: named, as TF's run-time errors
             shapes = ", ".join(str(tuple(x.shape)) for x in xs if x is not None and hasattr(x, "shape"))
             raise errors.InvalidArgumentError(None, op, f"{op.type} cannot run on inputs of shapes {shapes}: {e} "
@@ -129,12 +155,24 @@ class Lowering:
                                        f"declared {len(op.outputs)} [op '{op.name}']")
         self.footprints[op] = _footprint(opdef, op, xs, res)
         for t, arr in zip(op.outputs, res):
-            _check(op, t, arr)
+            _check(op, t, arr, self.fed)
             arr = self._adopt(arr)
             if t not in self.fed:
                 self.values[t] = arr
         if opdef.side_effect:
             self.effects.append(op)
+
+    def _input(self, op, t):
+        if t not in self.values and shape_only(op, t):  # not lowered: only its static shape is needed
+            return _shape_stand_in(t)
+        return self._stub(self.input_value(op, t))
+
+    def _folded(self, op):
+        """The output of an op that reads only static shapes of inputs not lowered, as a constant (or None)."""
+        if OPS[op.type].host_from_shapes is None or any(t in self.values for t in op.inputs):
+            return None
+        v = _static_value(op)
+        return None if v is None else da.from_array(v, chunks=v.shape or (), name=f"folded-{op.name}")
 
     def input_value(self, op, t):
         """The array ``op`` sees for input ``t``: a variable read ordered after an assignment to that variable
@@ -212,6 +250,18 @@ class Lowering:
             self.updates[var_op] = self.values[_latest(self, assigns).outputs[0]]
 
 
+def _never_computed(block, name):
+    raise errors.InternalError(None, None, f"the value of '{name}' was computed where only its shape is read")
+
+
+def _shape_stand_in(t):
+    """A dask array of ``t``'s static shape (fully known) and dtype, chunked as the planner would, that is never
+    computed."""
+    shape = tuple(t.shape)
+    empty = da.empty(shape, dtype=t.dtype, chunks=planner.chunks_for(shape, t.dtype))
+    return empty.map_blocks(_never_computed, name=t.name, dtype=t.dtype, meta=empty._meta)
+
+
 def _footprint(opdef, op, xs, outs):
     if opdef.footprint is not None:
         return int(opdef.footprint(op, xs, outs))
@@ -228,8 +278,9 @@ def _latest(lowering, assigns):
     return max(assigns, key=lambda a: a._id)
 
 
-def _check(op, t, arr):
-    """``infer`` is the only source of shape and dtype: the lowered array must agree with it."""
+def _check(op, t, arr, fed=()):
+    """``infer`` is the only source of shape and dtype: the lowered array must agree with it. Where feeds are
+    bound, a fed value can contradict a value the graph was built with (a fed ``shape(x)`` of a known shape)."""
     if arr.dtype != t.dtype:
         raise errors.InternalError(None, op, f"lowering of '{op.name}' (type {op.type}) gave dtype {arr.dtype}, "
                                    f"inferred {t.dtype}")
@@ -237,6 +288,11 @@ def _check(op, t, arr):
         ok = len(arr.shape) == len(t.shape) and all(
             s is None or d is None or (isinstance(d, float) and np.isnan(d)) or s == d
             for s, d in zip(t.shape, arr.shape))
+        if not ok and fed:
+            raise errors.InvalidArgumentError(
+                None, op, f"'{op.name}' (type {op.type}) would have shape {arr.shape} in this run, but the graph "
+                f"was built for {t.shape}: a fed value contradicts a value known when the graph was built (feed "
+                f"{', '.join(sorted(repr(f.name) for f in fed))}); feed the tensors it is computed from instead")
         if not ok:
             raise errors.InternalError(None, op, f"lowering of '{op.name}' (type {op.type}) gave shape {arr.shape}, "
                                        f"inferred {t.shape}")

@@ -19,6 +19,7 @@ from dask.highlevelgraph import HighLevelGraph
 from . import config, errors, executor, memory, planner, storage
 from .graph import Operation, Tensor, get_default_graph
 from .lowering import Lowering, closure
+from .ops.hostvalue import NeedsValue
 from .ops.registry import OPS
 
 __all__ = ["Session", "InteractiveSession", "ConfigProto", "RunPlan", "get_default_session", "lower", "compute"]
@@ -142,9 +143,9 @@ class _PlanSources:
 class _Plan:
     """A lowered, optimised task graph for one fetch set and feed signature, with its leaf keys."""
 
-    def __init__(self, session, fetches, feed_chunks):
+    def __init__(self, session, fetches, feed_chunks, known=None):
         src = _PlanSources(session, feed_chunks)
-        low = Lowering(src, fed=feed_chunks.keys()).run(fetches)
+        low = Lowering(src, fed=feed_chunks.keys(), known=known).run(fetches)
         outs = [low.full(low.values[f]) for f in fetches if isinstance(f, Tensor)]
         self.fetch_index = [i for i, f in enumerate(fetches) if isinstance(f, Tensor)]
         self.update_vars = list(low.updates)
@@ -328,6 +329,7 @@ class Session:
         self._rng_counts = collections.Counter()
         self._plans = {}
         self._host_ops = {}  # per fetch set and fed tensors: the ops in its closure that run on the host
+        self._shape_args = {}  # per fetch set and fed tensors: shape arguments computed before planning
         self._host_state = {}  # state of host-run ops (iterators), per session
         self._lock = threading.RLock()
         self._closed = False
@@ -429,7 +431,7 @@ class Session:
         uniq = list(dict.fromkeys(flat))
         feeds, ran = _host_feeds(self, uniq, self._feeds(feed_dict))
         try:
-            plan = self._plan(uniq, feeds)
+            plan, feeds = self._planned(uniq, feeds)
             _check_budget(plan)
         except BaseException:  # refused before anything ran: iterators keep the elements this run took
             _host_undo(self, ran)
@@ -437,6 +439,20 @@ class Session:
         values = self._execute(plan, feeds)
         results = dict(zip([uniq[i] for i in plan.fetch_index], values))
         return _pack(fetches, iter([_to_user(results[f]) if isinstance(f, Tensor) else None for f in flat]))
+
+    def _planned(self, fetches, feeds):
+        """The plan of ``fetches`` and the feeds it runs with: ``feeds`` plus the values of shape arguments that
+        depend on run-time data (``range(n)`` with ``n`` fed, ``reshape`` by a computed shape), computed first."""
+        def build(run_feeds, known):
+            return self._plan(fetches, run_feeds, known), run_feeds
+        return _with_shape_args(self, fetches, feeds, build)
+
+    def _values(self, tensors, feeds):
+        """The values of ``tensors`` in a run with ``feeds``, applying no variable update: the shape arguments
+        of a run, computed before it is planned."""
+        plan, feeds = self._planned(tensors, feeds)
+        _check_budget(plan)
+        return self._execute(plan, feeds, apply_updates=False)
 
     def plan(self, fetches, feed_dict=None):
         """What a run of ``fetches`` would do, without running it: a ``RunPlan`` with the number of tasks, the
@@ -448,7 +464,8 @@ class Session:
         # the next elements of iterators the fetches read are looked at, and left for the run that follows
         feeds, ran = _host_feeds(self, uniq, self._feeds(feed_dict), peek=True)
         try:
-            return RunPlan(self._plan(uniq, feeds), feeds)
+            plan, feeds = self._planned(uniq, feeds)
+            return RunPlan(plan, feeds)
         finally:
             _host_undo(self, ran)
 
@@ -464,17 +481,19 @@ class Session:
             feeds[t] = _normalize_feed(t, v)
         return feeds
 
-    def _plan(self, fetches, feeds):
+    def _plan(self, fetches, feeds, known=None):
         # a dask feed's chunks are its own; an in-memory feed's follow from its shape and dtype under chunk_bytes
-        # (in the key), so they are worked out only when a plan is built
+        # (in the key), so they are worked out only when a plan is built; shape arguments known from run-time
+        # data are in the key by value
         key = (tuple(fetches), tuple(sorted(((t.name, v.dtype, v.chunks if isinstance(v, da.Array) else v.shape)
                                              for t, v in feeds.items()), key=lambda e: e[0])),
-               planner.chunk_bytes(), config.get("fusion"))
+               planner.chunk_bytes(), config.get("fusion"),
+               tuple((t.name, v.tobytes()) for t, v in known.items()) if known else ())
         plan = self._plans.get(key)
         if plan is not None and all(self._vars.get(op.name) is not None and self._vars[op.name].shape == shp
                                     for op, _, shp in plan.var_leaves):
             return plan
-        plan = _Plan(self, fetches, {t: _feed_chunks(v) for t, v in feeds.items()})
+        plan = _Plan(self, fetches, {t: _feed_chunks(v) for t, v in feeds.items()}, known)
         with self._lock:
             self._plans[key] = plan
         return plan
@@ -499,7 +518,7 @@ class Session:
                 self._rng_counts[op.name] += 1
         return vals
 
-    def _execute(self, plan, feeds):
+    def _execute(self, plan, feeds, apply_updates=True):
         leaves = self._leaf_values(plan, feeds)
         get = self._get(plan)
         if get is None and not any(isinstance(v, Alias) for v in leaves.values()):
@@ -522,7 +541,7 @@ class Session:
                 out = (get or dask.get)(dsk, keys)
         values = list(out)
         updates = dict(zip(plan.update_vars, values[len(plan.fetch_index):plan.n_values]))
-        if updates:
+        if updates and apply_updates:
             with self._lock:
                 for op, val in updates.items():
                     self._vars[op.name] = np.asarray(val)
@@ -563,6 +582,27 @@ def _host_feeds(session, fetches, feeds, peek=False):
         _host_undo(session, ran)
         raise
     return feeds, ran
+
+
+def _with_shape_args(session, fetches, feeds, build):
+    """``build(feeds, known)``, where ``known`` holds the values of the shape arguments that lowering ``fetches``
+    needs on the host and that depend on run-time data (``NeedsValue``); those not fed are computed first, in
+    one run, and fed to the run that follows (so what computes them runs once), which is planned for them. Which
+    tensors they are is learnt on the first run of a fetch set and fed tensors, and remembered."""
+    key = (tuple(fetches), frozenset(feeds))
+    needs = session._shape_args.setdefault(key, [])
+    while True:
+        known = {t: feeds[t] for t in needs if t in feeds and not isinstance(feeds[t], da.Array)}
+        todo = [t for t in needs if t not in known]
+        if todo:
+            known.update(zip(todo, (np.asarray(v) for v in session._values(todo, feeds))))
+        run_feeds = {**feeds, **{t: _normalize_feed(t, v) for t, v in known.items() if t not in feeds}}
+        try:
+            return build(run_feeds, {t: known[t] for t in needs})
+        except NeedsValue as e:
+            if e.tensor in needs:
+                raise
+            needs.append(e.tensor)
 
 
 def _host_undo(session, ran):
@@ -742,9 +782,9 @@ def lower(fetches, feed_dict=None, session=None):
     if sess is None:
         sess = Session(graph=graph)
     flat = [_as_fetch(graph, f) for f in _flatten(fetches, [])]
-    feeds = sess._feeds(feed_dict)
-    src = _LazySources(sess, feeds)
-    low = Lowering(src, fed=feeds.keys()).run(flat)
+    def build(feeds, known):
+        return Lowering(_LazySources(sess, feeds), fed=feeds.keys(), known=known).run(flat)
+    low = _with_shape_args(sess, flat, sess._feeds(feed_dict), build)
     return _pack(fetches, iter([low.full(low.values[f]) if isinstance(f, Tensor) else None for f in flat]))
 
 

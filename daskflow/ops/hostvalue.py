@@ -3,7 +3,9 @@ ops take as inputs, as in TF, and evaluate on the host.
 
 They are evaluated at build time from constants and static shapes (``get_static_value``), and at lowering time
 from the actual shapes of the dask arrays, so ``reshape(x, [shape(x)[0], -1])`` works when the batch size is only
-known at run time. A shape argument computed from run-time data raises ``UnimplementedError``.
+known at run time. A shape argument that depends on run-time data (a fed or computed value: ``range(n)`` with ``n``
+a placeholder) leaves the output's static shape unknown; its lowering raises ``NeedsValue``, and the Session
+computes that argument when it makes the plan, which it then keys by the value (``Lowering.known``).
 
 The evaluator is generic over the registry: an op takes part by declaring one of two optional hooks.
 
@@ -31,6 +33,15 @@ class Unknown(Exception):
     """Raised by a hook: part of the value is unknown here, so the result is unknown, shape included."""
 
 
+class NeedsValue(errors.UnimplementedError):
+    """Raised by lowering: ``tensor``, an input some op needs on the host (a shape argument), depends on run-time
+    data. The Session computes it first and plans again with its value known."""
+
+    def __init__(self, op, tensor, message):
+        super().__init__(None, op, message)
+        self.tensor = tensor
+
+
 class NotHost(Exception):
     """The tensor's value depends on run-time data, not only on constants and shapes."""
 
@@ -39,20 +50,26 @@ class NotHost(Exception):
         self.tensor, self.why = tensor, why
 
 
-def evaluate(t, shape_of, fed=()):
+def evaluate(t, shape_of, fed=(), known=None, data_unknown=False):
     """``t``'s value as a numpy array (object dtype with None where a dim is unknown), or None when even its
-    shape is unknown. ``shape_of(tensor)`` gives a tuple of dims (None unknown) or None for unknown rank."""
+    shape is unknown. ``shape_of(tensor)`` gives a tuple of dims (None unknown) or None for unknown rank;
+    ``known`` maps tensors to values already computed for the run (fed tensors not in it are not known here).
+    A value that depends on run-time data raises ``NotHost``, or with ``data_unknown`` is unknown (None entries),
+    so that ``stack([n, 3])`` with ``n`` fed is ``[None, 3]``."""
     memo = {}
 
     def value(u):
         if u in memo:
             return memo[u]
-        if u in fed:
-            raise NotHost(u, "is fed at run time")
+        if known and u in known:
+            return np.asarray(known[u])
         op, opdef = u.op, OPS.get(u.op.type)
         from_shapes, host = getattr(opdef, "host_from_shapes", None), getattr(opdef, "host", None)
-        if from_shapes is None and host is None:
-            raise NotHost(u, f"is computed by a {op.type} op from run-time data")
+        if u in fed or (from_shapes is None and host is None):
+            if data_unknown:
+                memo[u] = _unknown(u)
+                return memo[u]
+            raise NotHost(u, "is fed at run time" if u in fed else f"is computed by a {op.type} op from run-time data")
         args = [shape_of(x) for x in op.inputs] if from_shapes else [value(x) for x in op.inputs]
         v = None
         if all(a is not None for a in args):
@@ -62,14 +79,18 @@ def evaluate(t, shape_of, fed=()):
                 pass
             if v is not None and len(op.outputs) > 1:
                 v = v[u.value_index]
-        if v is not None:
-            v = np.asarray(v, dtype=object if is_partial(v) else u.dtype)
-        elif u.shape.is_fully_defined() and u.shape.num_elements() <= HOST_MAX_ELEMS:
-            v = np.full(tuple(u.shape), None, dtype=object)
+        v = _unknown(u) if v is None else np.asarray(v, dtype=object if is_partial(v) else u.dtype)
         memo[u] = v
         return v
 
     return value(t)
+
+
+def _unknown(t):
+    """A value of ``t`` with every entry unknown, or None when its shape is not fully known or is large."""
+    if t.shape.is_fully_defined() and t.shape.num_elements() <= HOST_MAX_ELEMS:
+        return np.full(tuple(t.shape), None, dtype=object)
+    return None
 
 
 def is_partial(v):
@@ -88,6 +109,8 @@ def known_dims(dask_shape):
 
 def lowered_shape_of(t):
     from ..lowering import current
+    if t.shape.is_fully_defined():
+        return tuple(t.shape)
     return known_dims(current().value(t).shape)
 
 
@@ -150,24 +173,23 @@ def host_elementwise(fn):
 # -- reading shape arguments inside ``infer`` and ``lower``
 
 def host_partial(op, i, what):
-    """Build time: input ``i`` of ``op`` evaluated on the host (None entries unknown; None if unknown shape)."""
-    t = op.inputs[i]
-    try:
-        return evaluate(t, static_shape_of)
-    except NotHost as e:
-        fail(op, f"{op.type} needs its {what} ('{t.name}') when the graph is compiled, but '{e.tensor.name}' "
-                 f"{e.why}; compute it from constants and tensor shapes", errors.UnimplementedError)
+    """Build time: input ``i`` of ``op`` evaluated on the host (None entries unknown; None if unknown shape). A
+    value that depends on run-time data is unknown here: all its entries are None."""
+    return evaluate(op.inputs[i], static_shape_of, data_unknown=True)
 
 
 def host_lowered(op, i, what):
-    """Lowering time: input ``i`` of ``op`` from constants and the actual shapes of the dask arrays."""
+    """Lowering time: input ``i`` of ``op`` from constants, the actual shapes of the dask arrays and the values
+    the run computed first (``Lowering.known``); raises ``NeedsValue`` for a value that depends on run-time data
+    and is not known yet."""
     from ..lowering import current
-    t = op.inputs[i]
+    t, low = op.inputs[i], current()
     try:
-        v = evaluate(t, lowered_shape_of, current().fed)
+        v = evaluate(t, lowered_shape_of, low.fed, low.known)
     except NotHost as e:
-        fail(op, f"{op.type} needs its {what} ('{t.name}') when the graph is compiled, but '{e.tensor.name}' "
-                 f"{e.why}", errors.UnimplementedError)
+        raise NeedsValue(op, t, f"{op.type} needs its {what} ('{t.name}') when the plan is made, but "
+                                f"'{e.tensor.name}' {e.why} [op '{op.name}' (type {op.type}) built at "
+                                f"{op.where()}]") from None
     if v is None or is_partial(v):
         fail(op, f"{op.type} needs its {what} ('{t.name}'), which depends on a dimension whose size is only "
                  "known after computing (unknown chunk sizes)", errors.UnimplementedError)

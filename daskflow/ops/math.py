@@ -186,7 +186,7 @@ def binary(type_name, fn, *names, kinds=_NUMERIC, out_dtype=None, grad=None, hos
     def lower(op, x, y):
         return _elementwise(op, fn, op.outputs[0].dtype, x, y)
 
-    defop(type_name, infer, lower, grad=grad, host=host and host_elementwise(host))
+    defop(type_name, infer, lower, grad=grad, host=host and host_elementwise(host), broadcasts=0)
 
     def public(x, y, name=None):
         return apply1(type_name, [x, y], name=name or type_name)
@@ -287,6 +287,8 @@ __all__ += ["cast", "to_float", "to_double", "to_int32", "to_int64"]
 
 @register("Select")
 class Select:
+    broadcasts = 0
+
     def infer(op):
         c, x, y = op.inputs
         if c.dtype != dtypes.bool:
@@ -399,6 +401,8 @@ __all__ += ["clip_by_value", "add_n"]
 
 @register("BatchMatMulV2")
 class MatMul:
+    broadcasts = 2  # batch dims broadcast; the matrix dims do not
+
     def infer(op):
         a, b = op.inputs
         dt = same_dtype(op, a, b)

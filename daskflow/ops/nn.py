@@ -444,9 +444,9 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
     keep_prob, rate : float or 0-d Tensor
         Exactly one of them (TF1's ``keep_prob``, or ``rate``); a tensor (e.g. a placeholder) sets it per run.
         With a python ``keep_prob`` of 1 (``rate`` 0) nothing is dropped and ``x`` itself is returned.
-    noise_shape : list of ints, optional
+    noise_shape : list of ints or int vector tensor, optional
         The shape of the random keep/drop mask, broadcast against ``x`` (e.g. ``[n, 1]`` drops whole rows).
-        Defaults to ``x``'s shape, which must then be fully known (random ops take static shapes).
+        Defaults to ``x``'s shape (as run, where it is known only then).
     seed : int, optional
         Op seed, combined with the graph seed as for ``df.random.uniform``. Each run draws a new mask.
 
@@ -465,12 +465,10 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
     keep = _keep_probability(keep_prob, rate)
     if isinstance(keep, float) and keep == 1:
         return x
-    if noise_shape is None and not x.shape.is_fully_defined():
-        raise ValueError(f"dropout needs a mask of static shape, but '{x.name}' has shape {x.shape}: pass a "
-                         "noise_shape of ints (random ops take static shapes)")
-    shape = list(x.shape) if noise_shape is None else noise_shape
+    if noise_shape is None:  # x's shape, as a tensor where only the run knows it
+        noise_shape = list(x.shape) if x.shape.is_fully_defined() else df.shape(x)
     with name_scope(name, "dropout") as scope:
-        u = df.random.uniform(shape, dtype=x.dtype, seed=seed)
+        u = df.random.uniform(noise_shape, dtype=x.dtype, seed=seed)
         if isinstance(keep, float):
             return df.multiply(x * (1.0 / keep), df.cast(u < keep, x.dtype), name=scope)
         keep = df.convert_to_tensor(keep, dtype=x.dtype)

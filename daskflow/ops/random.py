@@ -16,6 +16,7 @@ from .. import backend, dtypes, errors, planner
 from ..graph import TensorShape, get_default_graph, name_scope
 from ..lowering import current
 from .math import add, multiply, subtract
+from .hostvalue import _has_tensor, check_int_input, host_lowered, host_vector, int_arg, shape_str
 from .registry import NOT_DIFFERENTIABLE, apply1, convert_to_tensor, fail, register
 
 __all__ = ["normal", "uniform", "truncated_normal", "random_normal", "random_uniform"]
@@ -52,26 +53,23 @@ def get_seed(op_seed):
     return int(graph_seed), int(op_seed)
 
 
-def _static_shape(shape):
-    """A tuple of non-negative ints from a list/tuple/array/TensorShape/constant tensor ``shape``."""
-    if hasattr(shape, "_as_tensor") or hasattr(shape, "op"):
-        t = convert_to_tensor(shape)
-        if t.op.type != "Const":
-            raise ValueError(f"random ops need a static shape; got tensor '{t.name}' computed at run time")
-        shape = t.op.attrs["value"]
+def _shape_arg(shape):
+    """The output shape as an int vector tensor: python ints, lists, TensorShapes (fully known) and tensors (e.g.
+    ``df.shape(x)``, or a list holding tensors), whose values may be known only at run time."""
     if isinstance(shape, TensorShape):
-        if shape.ndims is None:
-            raise ValueError("random ops need a shape of known rank")
+        if not shape.is_fully_defined():
+            raise ValueError(f"random ops need a fully defined TensorShape, got {shape}; pass a shape tensor such "
+                             "as df.shape(x) for dims known only at run time")
         shape = list(shape)
-    dims = [shape] if np.ndim(shape) == 0 else list(np.ravel(np.asarray(shape, dtype=object)))
-    out = []
-    for d in dims:
-        if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
-            raise ValueError(f"random ops need a static shape of ints, got {shape!r}")
-        if d < 0:
-            raise ValueError(f"random op shape {tuple(shape)} has a negative dimension")
-        out.append(int(d))
-    return tuple(out)
+    if not _has_tensor(shape):
+        dims = [shape] if np.ndim(shape) == 0 else list(np.ravel(np.asarray(shape, dtype=object)))
+        for d in dims:
+            if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
+                raise ValueError(f"random ops need a shape of ints, got {shape!r}")
+            if d < 0:
+                raise ValueError(f"random op shape {tuple(dims)} has a negative dimension")
+        shape = [int(d) for d in dims]
+    return int_arg(shape, "shape")
 
 
 def _check_dtype(dtype, allowed, fn):
@@ -210,8 +208,7 @@ def _uniform_int_block(counter, minval, maxval, seed, seed2, out_dtype, where, b
 
 def _generate(op, kernel, *scalars, **kwargs):
     """The op's output as a dask array: ``kernel`` applied per block to the run counter (and ``scalars``)."""
-    t = op.outputs[0]
-    shape, dtype = tuple(t.shape), t.dtype
+    shape, dtype = tuple(_dims(op, host_lowered(op, 0, "shape").tolist())), op.outputs[0].dtype
     counter = current().sources.rng(op)
     chunks = planner.chunks_for(shape, dtype)
     meta = backend.meta(counter, dtype, ndim=len(shape))
@@ -219,12 +216,26 @@ def _generate(op, kernel, *scalars, **kwargs):
                          dtype=dtype, chunks=chunks, new_axis=list(range(len(shape))), meta=meta, **kwargs)
 
 
+def _dims(op, dims):
+    for d in dims:
+        if d is not None and d < 0:
+            fail(op, f"shape {shape_str(dims)} has a negative dimension")
+    return dims
+
+
+def _out_shape(op):
+    """The output's static shape from the shape input (input 0), partly or wholly unknown until run time."""
+    check_int_input(op, 0, "shape", 1)
+    dims = host_vector(op, 0, "shape")
+    return TensorShape(None) if dims is None else _dims(op, dims)
+
+
 def _infer(allowed):
     def infer(op):
         dtype = op.attrs["dtype"]
         if dtype not in allowed:
             fail(op, f"dtype {dtype.name} is not one of {', '.join(d.name for d in allowed)}")
-        return [(op.attrs["shape"], dtype)]
+        return [(_out_shape(op), dtype)]
     return infer
 
 
@@ -237,7 +248,7 @@ class _RandomOp:
 class RandomStandardNormal(_RandomOp):
     infer = staticmethod(_infer(_FLOATS))
 
-    def lower(op):
+    def lower(op, _):
         return _generate(op, _normal_block)
 
 
@@ -245,7 +256,7 @@ class RandomStandardNormal(_RandomOp):
 class TruncatedNormal(_RandomOp):
     infer = staticmethod(_infer(_FLOATS))
 
-    def lower(op):
+    def lower(op, _):
         return _generate(op, _truncated_block)
 
 
@@ -253,14 +264,14 @@ class TruncatedNormal(_RandomOp):
 class RandomUniform(_RandomOp):
     infer = staticmethod(_infer(_FLOATS))
 
-    def lower(op):
+    def lower(op, _):
         return _generate(op, _uniform_block)
 
 
 @register("RandomUniformInt")
 class RandomUniformInt(_RandomOp):
     def infer(op):
-        lo, hi = op.inputs
+        _, lo, hi = op.inputs
         dtype = op.attrs["dtype"]
         for t, what in ((lo, "minval"), (hi, "maxval")):
             if t.dtype != dtype:
@@ -273,9 +284,9 @@ class RandomUniformInt(_RandomOp):
             a, b = int(lo.op.attrs["value"]), int(hi.op.attrs["value"])
             if a >= b:
                 fail(op, f"Need minval < maxval: {a} >= {b}")
-        return [(op.attrs["shape"], dtype)]
+        return [(_out_shape(op), dtype)]
 
-    def lower(op, lo, hi):
+    def lower(op, _, lo, hi):
         where = f"{errors.describe(op)} built at {op.where()}"
         return _generate(op, _uniform_int_block, lo, hi, where=where)
 
@@ -284,8 +295,8 @@ class RandomUniformInt(_RandomOp):
 
 def _random_op(type_name, shape, dtype, seed, inputs=(), name=None):
     seed, seed2 = get_seed(seed)
-    attrs = {"shape": _static_shape(shape), "dtype": dtype, "seed": seed, "seed2": seed2}
-    return apply1(type_name, list(inputs), attrs, name=name or type_name)
+    attrs = {"dtype": dtype, "seed": seed, "seed2": seed2}
+    return apply1(type_name, [_shape_arg(shape), *inputs], attrs, name=name or type_name)
 
 
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):

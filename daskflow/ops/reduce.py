@@ -15,9 +15,9 @@ import daskflow as df
 from .. import backend, dtypes, errors
 from ..backend import xp
 from ..graph import Tensor, TensorShape, name_scope
-from .hostvalue import is_partial
+from .hostvalue import host_lowered, host_vector, int_arg, is_partial
 from .math import _conj, add, cast, equal, exp, is_finite, log, not_equal, subtract, where_v2
-from .registry import NOT_DIFFERENTIABLE, apply1, convert_to_tensor, defop, fail
+from .registry import NOT_DIFFERENTIABLE, OPS, apply1, convert_to_tensor, defop, fail, register
 from .state import stop_gradient
 
 __all__ = ["reduce_logsumexp", "argmax", "argmin", "arg_max", "arg_min", "count_nonzero"]
@@ -114,17 +114,19 @@ def reduction(type_name, lower, public_name, kinds="fciu", nonempty=False, doc="
             _check_nonempty(op, x, axes)
         return [([1 if i in axes else d for i, d in enumerate(x.shape) if keep or i not in axes], dt)]
 
-    def lower_op(op, x):
-        axes, keep = _axes(op, op.attrs["axis"], x.ndim), op.attrs["keepdims"]
+    def reduce(x, axes, keep):  # the dask array of the reduction of ``x`` over ``axes`` (non-negative ints)
         out = block(x, axes, keep) if block is not None else None
         return lower(x, axes, keep) if out is None else out
+
+    def lower_op(op, x):
+        return reduce(x, _axes(op, op.attrs["axis"], x.ndim), op.attrs["keepdims"])
 
     def host_op(op, v):
         if is_partial(v):
             return None
         return host(v, axis=_axes(op, op.attrs["axis"], v.ndim), keepdims=op.attrs["keepdims"])
 
-    defop(type_name, infer, lower_op, grad=grad, host=host and host_op)
+    defop(type_name, infer, lower_op, grad=grad, host=host and host_op, reduce=staticmethod(reduce))
 
     def public(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
         attrs = {"axis": _static_axis(_pick("axis", axis, "reduction_indices", reduction_indices)),
@@ -299,6 +301,44 @@ reduction("Any", lambda x, ax, k: da.any(x, axis=ax, keepdims=k), "reduce_any", 
           grad=NOT_DIFFERENTIABLE, block=_blocks("any"))
 reduction("All", lambda x, ax, k: da.all(x, axis=ax, keepdims=k), "reduce_all", kinds="b", doc="Logical and",
           grad=NOT_DIFFERENTIABLE, block=_blocks("all"))
+
+
+@register("SumToShape")
+class SumToShape:
+    """The gradient of a broadcast: ``g`` summed over its leading dims and over the dims where ``shape`` (the
+    shape of the input that was broadcast, as a tensor) is 1, as TF's ``BroadcastGradientArgs`` + ``Sum`` +
+    ``Reshape``. The axes are decided from the run's shapes when the plan is made; none gives ``g`` itself."""
+
+    def infer(op):
+        g = op.inputs[0]
+        dims = host_vector(op, 1, "shape")
+        if dims is not None and g.shape.ndims is not None and len(dims) > g.shape.ndims:
+            fail(op, f"cannot sum '{g.name}' of shape {g.shape} down to a shape of rank {len(dims)}")
+        return [(TensorShape(None) if dims is None else dims, g.dtype)]
+
+    def lower(op, g, _):
+        target = host_lowered(op, 1, "shape").tolist()
+        lead = g.ndim - len(target)
+        if lead < 0:
+            fail(op, f"cannot sum a gradient of shape {g.shape} down to shape {tuple(target)}")
+        dims = g.shape[lead:]
+        for d, n in zip(dims, target):
+            if n != 1 and not math.isnan(d) and d != n:
+                fail(op, f"Incompatible shapes: a gradient of shape {g.shape} cannot come from broadcasting "
+                         f"shape {tuple(target)}")
+        axes = tuple(range(lead)) + tuple(lead + i for i, (d, n) in enumerate(zip(dims, target)) if n == 1 and d != 1)
+        if not axes:
+            return g
+        out = OPS["Sum"].reduce(g, axes, True)
+        return out[(0,) * lead] if lead else out
+
+    def grad(op, dy):
+        return [df.broadcast_to(dy, df.shape(op.inputs[0])), None]
+
+
+def sum_to_shape(g, shape, name="SumToShape"):
+    """``g`` summed down to ``shape`` (an int vector tensor), undoing numpy broadcasting."""
+    return apply1("SumToShape", [g, int_arg(shape, "shape")], name=name)
 
 
 # -- composites

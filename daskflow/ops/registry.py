@@ -42,6 +42,10 @@ class OpDef:
       when the value cannot be known there (see ``hostvalue``).
     - ``host_from_shapes(op, *shapes)``: optional; the same from the inputs' shapes, for ops whose value depends
       only on shapes (Shape, ZerosLike).
+    - ``broadcasts``: None for ops whose gradient rules give each input a gradient of that input's shape; for ops
+      whose inputs broadcast against each other numpy-style, the number of trailing dims that take no part in it
+      (0 for elementwise ops, 2 for batched matmul). Autodiff then sums each gradient down to the shape its input
+      has in the run (TF's ``BroadcastGradientArgs``), which may be known only at run time.
     - ``footprint(op, xs, outs) -> bytes``: optional; the most memory one task of the lowered op holds, for ops
       whose tasks hold more than one block of each input and output (those that take axes whole). The default is
       the biggest block of every input plus the biggest block of every output (``planner.block_bytes``).
@@ -59,6 +63,7 @@ class OpDef:
     assigns = False      # input 0 is a variable whose value the output replaces when the run succeeds
     reads_ref = True     # for assigns: whether lowering reads the variable's current value (AssignAdd does)
     is_variable = False  # a variable read: its value comes from the Session's store
+    broadcasts = None    # see above: trailing dims of the inputs outside numpy broadcasting, or None
 
     @staticmethod
     def infer(op):
@@ -70,7 +75,7 @@ class OpDef:
 
 
 _DEFAULTS = {"grad": None, "stateful": False, "side_effect": False, "assigns": False, "is_variable": False,
-             "reads_ref": True, "host": None, "host_from_shapes": None, "footprint": None, "host_run": None,
+             "reads_ref": True, "broadcasts": None, "host": None, "host_from_shapes": None, "footprint": None, "host_run": None,
              "host_undo": None}
 
 

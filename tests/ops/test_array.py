@@ -78,11 +78,17 @@ def test_reshape_size_mismatch_at_run_time():
         unknown(lambda t: df.reshape(t, [5, -1]), rand((3, 4)))
 
 
-def test_reshape_needs_a_shape_known_when_compiled():
+def test_reshape_by_a_fed_shape():
     x = df.placeholder(df.float32, (2, 3))
     s = df.placeholder(df.int32, (2,))
-    with pytest.raises(df.errors.UnimplementedError, match="Placeholder"):
-        df.reshape(x, s)
+    y = df.reshape(x, s)
+    assert y.shape.as_list() == [None, None]
+    v = np.arange(6, dtype=np.float32).reshape(2, 3)
+    with df.Session() as sess:
+        np.testing.assert_array_equal(sess.run(y, {x: v, s: [3, 2]}), v.reshape(3, 2))
+        np.testing.assert_array_equal(sess.run(y, {x: v, s: [6, -1]}), v.reshape(6, 1))
+        with pytest.raises(Invalid, match=r"Cannot reshape a tensor of shape \[2, 3\] \(6 values\) into shape \[4, 2\]"):
+            sess.run(y, {x: v, s: [4, 2]})
     with pytest.raises(Invalid, match="int32 or int64"):
         df.reshape(x, df.constant([2.0, 3.0]))
 

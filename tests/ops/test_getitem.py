@@ -203,8 +203,11 @@ def test_invalid_index_types():
         x[[0, 1], [1, 2]]
 
 
-def test_slice_bound_from_data_is_unimplemented():
+def test_slice_bound_from_a_fed_value():
     x = df.placeholder(df.float32, (4, 3))
     n = df.placeholder(df.int32, ())
-    with pytest.raises(df.errors.UnimplementedError, match="StridedSlice needs its begin"):
-        x[n:]
+    v = np.arange(12, dtype=np.float32).reshape(4, 3)
+    with df.Session() as sess:
+        for k in (0, 1, 3):
+            np.testing.assert_array_equal(sess.run(x[n:], {x: v, n: k}), v[k:])
+        np.testing.assert_array_equal(sess.run(x[:, n], {x: v, n: 2}), v[:, 2])

@@ -69,14 +69,13 @@ def test_shape_arguments_from_run_time_shapes():
               a, feed_static_shape=False)
 
 
-def test_shape_arguments_from_data_are_unimplemented():
+def test_shape_arguments_from_data_leave_the_static_shape_unknown():
     x = df.placeholder(df.float32, (2, 3))
-    with pytest.raises(df.errors.UnimplementedError, match=r"Reshape needs its shape \('stack:0'\) when the graph "
-                                                           r"is compiled, but 'Placeholder:0' is computed by a "
-                                                           r"Placeholder op from run-time data"):
-        df.reshape(x, df.stack([df.cast(df.reduce_sum(x), df.int32), 3]))
-    s = df.shape(x)
-    z = df.zeros(s)
+    y = df.reshape(x, df.stack([df.cast(df.reduce_sum(x), df.int32), 3]))
+    assert y.shape.as_list() == [None, 3]
+    assert df.get_static_value(df.cast(df.reduce_sum(x), df.int32)) is None
     with df.Session() as sess:
-        with pytest.raises(df.errors.UnimplementedError, match="'Shape:0' is fed at run time"):
-            sess.run(z, {x: np.zeros((2, 3), np.float32), s: [4, 5]})
+        v = np.array([[1, 1, 0], [0, 0, 0]], np.float32)
+        np.testing.assert_array_equal(sess.run(y, {x: v}), v)
+        with pytest.raises(df.errors.InvalidArgumentError, match="into shape \\[1, 3\\]"):
+            sess.run(y, {x: v / 2})

@@ -290,10 +290,10 @@ def test_argument_errors():
         df.random_uniform([2], dtype=df.int64)
     with pytest.raises(ValueError, match="negative dimension"):
         df.random_normal([2, -1])
-    with pytest.raises(ValueError, match="static shape"):
-        df.random_normal(df.placeholder(df.int32, (2,)))
-    with pytest.raises(ValueError, match="static shape"):
+    with pytest.raises(ValueError, match="shape of ints"):
         df.random_normal([None, 2])
+    with pytest.raises(ValueError, match="fully defined TensorShape"):
+        df.random_normal(df.TensorShape([None, 2]))
 
 
 def test_int_bounds_checked_at_build_time():

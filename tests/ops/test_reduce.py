@@ -13,7 +13,7 @@ from daskflow.ops.registry import NOT_DIFFERENTIABLE, OPS
 from daskflow.autodiff import gradients
 from daskflow.testing import GradCase, assert_op, rand, run_graph
 
-TESTED_OPS = {"Sum", "Mean", "Max", "Min", "Prod", "Any", "All", "ArgMax", "ArgMin"}
+TESTED_OPS = {"Sum", "Mean", "Max", "Min", "Prod", "Any", "All", "ArgMax", "ArgMin", "SumToShape"}
 
 SHAPES = [(), (5,), (7, 3), (1, 3), (4, 1, 3)]
 
@@ -480,3 +480,33 @@ def test_mean_gradient_divides_by_the_count_known_at_run_time():
 
 def test_bool_reductions_are_not_differentiable():
     assert OPS["Any"].grad is NOT_DIFFERENTIABLE and OPS["All"].grad is NOT_DIFFERENTIABLE
+
+
+def _unbroadcast(g, target):
+    g = g.sum(axis=tuple(range(g.ndim - len(target))))
+    return g.sum(axis=tuple(i for i, n in enumerate(target) if n == 1), keepdims=True)
+
+
+@pytest.mark.parametrize("target", [(5, 3), (1, 3), (3,), (5, 1), (1, 1), (), (1,)])
+def test_sum_to_shape_undoes_broadcasting(target):
+    from daskflow.ops.reduce import sum_to_shape
+    g = rand((5, 3))
+    want = _unbroadcast(g, target)
+    assert want.shape == target and np.broadcast_to(want, g.shape).shape == g.shape
+    x = df.placeholder(df.float64, (None, None))
+    s = df.placeholder(df.int32, (len(target),))
+    with df.Session() as sess:
+        for chunks in ((5, 3), (2, 1)):
+            got = sess.run(sum_to_shape(x, s), {x: da.from_array(g, chunks=chunks), s: np.array(target, np.int32)})
+            assert got.shape == target
+            np.testing.assert_allclose(got, want)
+
+
+def test_sum_to_shape_refuses_shapes_that_do_not_broadcast():
+    from daskflow.ops.reduce import sum_to_shape
+    x = df.placeholder(df.float64, (None, None))
+    with df.Session() as sess:
+        with pytest.raises(df.errors.InvalidArgumentError, match="Incompatible shapes.*shape \\(4, 3\\)"):
+            sess.run(sum_to_shape(x, [4, 3]), {x: np.ones((5, 3))})
+    with pytest.raises(df.errors.InvalidArgumentError, match="rank 3"):
+        sum_to_shape(df.ones([2, 3]), [1, 2, 3])
