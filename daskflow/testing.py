@@ -172,13 +172,14 @@ def check_grads(build, arrays, order=1, eps=1e-6, rtol=1e-5, atol=1e-8, chunks=N
 
 
 def collect(paths, attr):
-    """The values of module attribute ``attr`` in each Python file of ``paths`` that defines it (files that never
-    mention ``attr`` are not imported): how registry-wide tests gather per-file tables such as ``GRAD_CASES``."""
+    """The values of module attribute ``attr`` in each Python file of ``paths`` that assigns it at top level (other
+    files are not imported): how registry-wide tests gather per-file tables such as ``GRAD_CASES``."""
     import importlib.util
     import pathlib
+    import re
     found = []
     for path in map(pathlib.Path, paths):
-        if attr not in path.read_text():
+        if not re.search(rf"^{re.escape(attr)}\s*=", path.read_text(), re.MULTILINE):
             continue
         spec = importlib.util.spec_from_file_location(f"_collected_{path.parent.name}_{path.stem}", path)
         mod = importlib.util.module_from_spec(spec)
@@ -193,9 +194,11 @@ def with_unknown_dims(build):
     give); its result is reshaped back to the static shape ``build`` gives on the inputs as they are. For
     checking that gradient rules work when shapes are only known at run time."""
     from .ops.array import reshape
+    from .ops.generate import shape as shape_of
     from .ops.state import placeholder_with_default
 
     def f(*xs):
-        static = build(*xs).shape  # built only for its static shape: not on the path to the loss
-        return reshape(build(*[placeholder_with_default(x, [None] * x.shape.ndims) for x in xs]), static)
+        static = build(*xs)  # built only for its shape: not on the path to the loss, never computed
+        shape = static.shape if static.shape.is_fully_defined() else shape_of(static)
+        return reshape(build(*[placeholder_with_default(x, [None] * x.shape.ndims) for x in xs]), shape)
     return f

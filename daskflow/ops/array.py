@@ -774,8 +774,12 @@ class BroadcastTo:
         target = ints(target)
         return None if math.prod(target) > HOST_MAX_ELEMS else np.broadcast_to(v, target).copy()
 
-    def grad(op, dy):  # autodiff sums dy down to x's shape
-        return [dy, None]
+    def grad(op, dy):  # dy summed down to x's shape: the run's, where only the run knows it
+        x = op.inputs[0]
+        if x.shape.is_fully_defined():
+            return [dy, None]  # autodiff sums it down to the static shape
+        from .reduce import sum_to_shape
+        return [sum_to_shape(dy, shape(x)), None]
 
 
 def broadcast_to(input, shape, name=None):

@@ -511,11 +511,11 @@ def _rows_of(params, ids, strategy):
     import daskflow as df
     if strategy == "div":
         return ids
-    sizes = [p.shape[0] for p in params]
-    if None in sizes:
-        raise ValueError("embedding_lookup with the 'mod' partition strategy needs shards of static size, got "
-                         f"{[tuple(p.shape) for p in params]}")
-    starts = df.constant(np.cumsum([0] + sizes[:-1]).astype(ids.dtype.name))
+    # each shard's first row in the concatenation; shard sizes known only at run time are read then
+    starts = [df.constant(0, ids.dtype)]
+    for p in params[:-1]:
+        starts.append(starts[-1] + df.cast(df.shape(p)[0], ids.dtype))
+    starts = df.stack(starts)
     n = len(params)
     return df.gather(starts, df.floormod(ids, n)) + df.floordiv(ids, n)
 

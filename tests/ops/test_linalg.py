@@ -194,8 +194,10 @@ def test_singular_matrix_has_zero_determinant():
 def _spd_of(a):
     """A symmetric positive-definite function of any square ``a``: Cholesky reads the lower triangle only, so
     its (symmetric, as TF's) gradient is checked through a symmetric input."""
-    n = a.shape[-1]
-    return df.matmul(a, a, transpose_b=True) + np.eye(n) * n
+    n = df.shape(a)[-1]  # known when built, or only when run
+    i = df.range(n)
+    eye = df.cast(df.equal(i[:, None], i[None, :]), a.dtype)
+    return df.matmul(a, a, transpose_b=True) + eye * df.cast(n, a.dtype)
 
 
 def uniform(shape, seed=0):

@@ -11,7 +11,7 @@ from hypothesis.extra import numpy as hnp
 import daskflow as df
 from daskflow.ops.registry import NOT_DIFFERENTIABLE, OPS
 from daskflow.autodiff import gradients
-from daskflow.testing import GradCase, assert_op, rand, run_graph
+from daskflow.testing import GradCase, assert_op, rand, run_graph, with_unknown_dims
 
 TESTED_OPS = {"Sum", "Mean", "Max", "Min", "Prod", "Any", "All", "ArgMax", "ArgMin", "SumToShape"}
 
@@ -417,14 +417,6 @@ def test_count_nonzero(dtype):
 def distinct(shape, seed=0):
     """``inputs=`` with no ties (for max and min): a shuffled range, scaled."""
     return lambda: [np.random.default_rng(seed).permutation(int(np.prod(shape))).reshape(shape) * 0.1 - 1.0]
-
-
-def with_unknown_dims(build):
-    """``build`` on its input seen through a placeholder of unknown dims; reshaped back to the static shape."""
-    def f(x):
-        static = build(x).shape  # built only for its static shape: not on the path to the loss
-        return df.reshape(build(df.placeholder_with_default(x, [None] * x.shape.ndims)), static)
-    return f
 
 
 def _reduce(fn, axis=None, keepdims=False):
