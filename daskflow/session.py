@@ -457,7 +457,8 @@ class Session:
     def plan(self, fetches, feed_dict=None):
         """What a run of ``fetches`` would do, without running it: a ``RunPlan`` with the number of tasks, the
         projected peak memory of one task (and the op that drives it), the bytes read from storage and fed, and
-        the budget (``task_bytes``) a run must fit. The plan is cached for the run that follows."""
+        the budget (``task_bytes``) a run must fit. The plan is cached for the run that follows. Shape arguments
+        computed from run-time data (``range(n)`` with ``n`` a sum of data) are computed, as the plan needs them."""
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
         uniq = list(dict.fromkeys(_as_fetch(self.graph, f) for f in _flatten(fetches, [])))
