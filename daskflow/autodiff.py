@@ -84,8 +84,8 @@ def gradients(ys, xs, grad_ys=None, name="gradients", stop_gradients=None, coloc
             if all(g is None for g in outs) or any(t in stops for t in op.outputs):
                 continue
             for t, g in zip(op.inputs, _apply_rule(op, outs)):
-                if g is not None and _differentiable(t):
-                    grads.setdefault(t, []).append(_sum_to_shape(g, t, op))
+                if g is not None:
+                    grads.setdefault(t, []).append(g)
         result = []
         for x in xs:
             g = _total(grads.get(x), add_n)
@@ -115,11 +115,12 @@ def _apply_rule(op, dys):
     dys = [d if d is not None else _zeros_for(t) for d, t in zip(dys, op.outputs)]
     with name_scope(f"{op.name}_grad"):
         res = rule(op, *dys)
-    res = list(res) if isinstance(res, (list, tuple)) else [res]
-    if len(res) != len(op.inputs):
-        raise errors.InternalError(None, op, f"gradient of {op.type} gave {len(res)} values for "
-                                   f"{len(op.inputs)} inputs [op '{op.name}']")
-    return res
+        res = list(res) if isinstance(res, (list, tuple)) else [res]
+        if len(res) != len(op.inputs):
+            raise errors.InternalError(None, op, f"gradient of {op.type} gave {len(res)} values for "
+                                       f"{len(op.inputs)} inputs [op '{op.name}']")
+        return [_sum_to_shape(g, t, op) if g is not None and _differentiable(t) else None
+                for g, t in zip(res, op.inputs)]
 
 
 def _sum_to_shape(g, t, op):
