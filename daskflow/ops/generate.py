@@ -1,5 +1,5 @@
-"""Generated tensors (fill, zeros, ones, zeros_like, ones_like, range, linspace) and shape queries (shape, rank,
-size). Generated tensors are chunked within ``config.chunk_bytes``, each chunk made on its own."""
+"""Generated tensors (fill, zeros, ones, zeros_like, ones_like, eye, range, linspace) and shape queries (shape,
+rank, size). Generated tensors are chunked within ``config.chunk_bytes``, each chunk made on its own."""
 import builtins
 import math
 
@@ -13,7 +13,7 @@ from .hostvalue import (HOST_MAX_ELEMS, as_tensor, check_dims, host_lowered, hos
 from .registry import NOT_DIFFERENTIABLE, apply1, convert_to_tensor, fail, register, same_dtype
 from .state import constant
 
-__all__ = ["zeros", "ones", "fill", "zeros_like", "ones_like", "range", "linspace", "lin_space", "shape", "rank",
+__all__ = ["zeros", "ones", "fill", "zeros_like", "ones_like", "eye", "range", "linspace", "lin_space", "shape", "rank",
            "size"]
 
 # this module defines public `range` (TF's name): internally always use this
@@ -132,6 +132,68 @@ def ones_like(tensor, dtype=None, name=None, optimize=True):
     """Ones with the shape of ``tensor``, of its dtype or ``dtype``."""
     x = convert_to_tensor(tensor)
     return apply1("OnesLike", [x], {"dtype": dtypes.as_dtype(dtype or x.dtype)}, name=name or "ones_like")
+
+
+def _eye_block(rows, cols, out_dtype):
+    return (rows[:, None] == cols[None, :]).astype(out_dtype)
+
+
+def _eye_dims(op, rows, cols, batch):
+    return check_dims(op, list(batch) + [rows, cols], "shape")
+
+
+@register("Eye")
+class Eye:
+    grad = NOT_DIFFERENTIABLE
+
+    def infer(op):
+        rows, cols = host_scalar(op, 0, "num_rows"), host_scalar(op, 1, "num_columns")
+        batch = host_vector(op, 2, "batch_shape")
+        return [(TensorShape(None) if batch is None else _eye_dims(op, rows, cols, batch), op.attrs["dtype"])]
+
+    def lower(op, *_):
+        dt = op.attrs["dtype"]
+        rows, cols = (int(host_lowered(op, i, w)) for i, w in ((0, "num_rows"), (1, "num_columns")))
+        dims = _eye_dims(op, rows, cols, host_lowered(op, 2, "batch_shape").tolist())
+        chunks = gen_chunks(dims, dt)
+        # each block compares its own row and column numbers: off-diagonal blocks are zeros, none is made whole
+        i = da.arange(rows, chunks=(chunks[-2],), dtype=np.int64)
+        j = da.arange(cols, chunks=(chunks[-1],), dtype=np.int64)
+        eye = da.blockwise(_eye_block, "ij", i, "i", j, "j", out_dtype=dt, dtype=dt, meta=backend.meta(i, dt, ndim=2))
+        if len(dims) == 2:
+            return eye
+        return da.broadcast_to(eye, tuple(dims), chunks=chunks).map_blocks(copy_block, dtype=dt,
+                                                                           meta=backend.meta(eye, dt, len(dims)))
+
+
+def eye(num_rows, num_columns=None, batch_shape=None, dtype=dtypes.float32, name=None):
+    """Identity matrices: ones on the main diagonal, zeros elsewhere.
+
+    Parameters
+    ----------
+    num_rows, num_columns : int or int scalar tensor
+        The matrices' size; ``num_columns`` defaults to ``num_rows`` (non-square when they differ).
+    batch_shape : list of ints or int vector tensor, optional
+        Leading dims: the result has shape ``batch_shape + [num_rows, num_columns]``.
+    dtype : dtype, optional
+        float32 by default.
+    name : str, optional
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import daskflow as df
+    >>> df.eye(2, 3, dtype=df.int32).compute()
+    array([[1, 0, 0],
+           [0, 1, 0]], dtype=int32)
+    """
+    rows = int_arg(num_rows, "num_rows")
+    cols = rows if num_columns is None else int_arg(num_columns, "num_columns")
+    batch = int_arg([] if batch_shape is None else batch_shape, "batch_shape")
+    return apply1("Eye", [rows, cols, batch], {"dtype": dtypes.as_dtype(dtype)}, name=name or "eye")
 
 
 def _range_size(op, start, limit, delta):
