@@ -1,16 +1,16 @@
-"""Elementwise math, comparisons, logic, casting and contractions (matmul, tensordot, einsum).
+"""Elementwise math, comparisons, logic, casting and contractions (matmul, tensordot; einsum is in
+``linalg``).
 
 Simple ops are one table row each: ``unary(...)``/``binary(...)`` declare the op, its dask lowering and the
 public function. Gradient rules go in the ``grad=`` slot next to each declaration.
 """
 import operator
-import string
 
 import dask.array as da
 import numpy as np
 
 import daskflow as df
-from .. import backend, dtypes, errors, kernels, planner
+from .. import backend, dtypes, kernels, planner
 from ..graph import TensorShape
 from .hostvalue import host_elementwise
 from .registry import (NOT_DIFFERENTIABLE, apply1, broadcast_shapes, convert_to_tensor, defop, fail,
@@ -574,122 +574,7 @@ def tensordot(a, b, axes, name=None):
     return apply1("Tensordot", [a, b], {"axes": axes}, name=name or "Tensordot")
 
 
-def _parse_einsum(op, equation, shapes):
-    eq = equation.replace(" ", "")
-    lhs, _, rhs = eq.partition("->")
-    terms = lhs.split(",")
-    if len(terms) != len(shapes):
-        fail(op, f"einsum equation '{equation}' names {len(terms)} inputs, got {len(shapes)}")
-    sizes, ell = {}, None
-    for term, shp in zip(terms, shapes):
-        if "..." in term:
-            pre, post = term.split("...")
-            n_ell = len(shp) - len(pre) - len(post)
-            e = shp[len(pre):len(shp) - len(post)] if n_ell >= 0 else None
-            if e is None:
-                fail(op, f"einsum term '{term}' does not fit shape {shp}")
-            ell = e if ell is None else tuple(broadcast_shapes(op, TensorShape(ell), TensorShape(e)))
-            letters = list(pre) + [None] * n_ell + list(post)
-        else:
-            letters = list(term)
-            if len(letters) != len(shp):
-                fail(op, f"einsum term '{term}' has {len(letters)} labels for an input of shape {shp}")
-        for ch, d in zip(letters, shp):
-            if ch is None:
-                continue
-            if ch not in string.ascii_letters:
-                fail(op, f"einsum equation '{equation}' has an invalid label '{ch}'")
-            if ch not in sizes:
-                sizes[ch] = d
-                continue
-            prev = sizes[ch]
-            if prev is not None and d is not None and prev != d and 1 not in (prev, d):
-                fail(op, f"einsum label '{ch}' has sizes {prev} and {d} in '{equation}' for shapes {shapes}")
-            if prev is None or prev == 1:
-                sizes[ch] = d if d is not None else prev
-    if not _:
-        counts = {}
-        for ch in lhs.replace(",", "").replace(".", ""):
-            counts[ch] = counts.get(ch, 0) + 1
-        rhs = ("..." if ell is not None else "") + "".join(sorted(c for c, n in counts.items() if n == 1))
-    labels = rhs.replace("...", "")
-    for c in labels:
-        if c not in sizes:
-            fail(op, f"einsum output label '{c}' does not appear in the inputs of '{equation}'")
-        if labels.count(c) > 1:
-            fail(op, f"einsum output label '{c}' appears more than once in '{equation}'")
-    pre, _, post = rhs.partition("...")
-    out = [sizes[c] for c in pre] + (list(ell or ()) if "..." in rhs else []) + [sizes[c] for c in post]
-    return lhs + "->" + rhs, out
-
-
-def _einsum_labels(op):
-    """The labels of each input and of the output of einsum ``op``, with '...' spelled out in unused letters."""
-    xs = op.inputs
-    lhs, rhs = _parse_einsum(op, op.attrs["equation"], [tuple(t.shape) for t in xs])[0].split("->")
-    terms = lhs.split(",")
-    spare = [c for c in string.ascii_letters if c not in lhs + rhs]
-    n_ell = [t.shape.ndims - len(term) + 3 if "..." in term else 0 for term, t in zip(terms, xs)]
-    ell = "".join(spare[:max(n_ell)])
-
-    def spell(term, n):  # ellipsis dims broadcast from the right
-        return term.replace("...", ell[len(ell) - n:])
-    return [spell(t, n) for t, n in zip(terms, n_ell)], spell(rhs, len(ell))
-
-
-def _einsum_grad(op, dz):
-    # why: input i's gradient is the einsum of dz with the other inputs, out to input i's labels. A label of input
-    # i found nowhere else (summed away), or of size 1 everywhere else (broadcast), also needs ones of its shape.
-    if any(t.shape.ndims is None for t in op.inputs):
-        fail(op, "the gradient of einsum needs inputs of known rank", errors.UnimplementedError)
-    terms, out = _einsum_labels(op)
-    operands = [(out, dz)] + [(t, _conj(x)) for t, x in zip(terms, op.inputs)]
-    grads = []
-    for i, (term, x) in enumerate(zip(terms, op.inputs)):
-        if len(set(term)) != len(term):
-            fail(op, f"no gradient for einsum '{op.attrs['equation']}': input {i} repeats a label (a trace or a "
-                     "diagonal); write it with matrix ops instead", errors.UnimplementedError)
-        rest = operands[:i + 1] + operands[i + 2:]
-        sizes = {}
-        for t, y in rest:
-            for c, d in zip(t, y.shape):
-                sizes.setdefault(c, []).append(d)
-        if any(c not in sizes or (d != 1 and all(e == 1 for e in sizes[c])) for c, d in zip(term, x.shape)):
-            rest = rest + [(term, df.ones_like(x))]
-        if len(rest) == 1 and rest[0][0] == term:
-            grads.append(rest[0][1])
-        else:
-            grads.append(einsum(",".join(t for t, _ in rest) + "->" + term, *[y for _, y in rest]))
-    return grads
-
-
-@register("Einsum")
-class Einsum:
-    grad = _einsum_grad
-
-    def infer(op):
-        dt = same_dtype(op, *op.inputs)
-        if any(t.shape.ndims is None for t in op.inputs):
-            return [(TensorShape(None), dt)]
-        eq, out = _parse_einsum(op, op.attrs["equation"], [tuple(t.shape) for t in op.inputs])
-        return [(out, dt)]
-
-    def lower(op, *xs):
-        eq = op.attrs["equation"]
-        if "->" not in eq:  # the implicit output depends only on labels and ranks: the lowered shapes do
-            eq = _parse_einsum(op, eq, [tuple(None if d != d else d for d in x.shape) for x in xs])[0]
-        return da.einsum(eq, *xs).astype(op.outputs[0].dtype, copy=False)
-
-
-def einsum(equation, *inputs, name=None, **kwargs):
-    """Einstein summation over ``inputs`` (numpy's ``einsum`` conventions, with ``...``)."""
-    if not inputs:
-        raise ValueError("einsum needs at least one input")
-    ts = [convert_to_tensor(x) for x in inputs]
-    return apply1("Einsum", ts, {"equation": equation}, name=name or "Einsum")
-
-
-__all__ += ["tensordot", "einsum"]
+__all__ += ["tensordot"]
 
 
 # -- numerics check
