@@ -4,13 +4,14 @@
 Simple ops are one table row each: ``unary(...)``/``binary(...)`` declare the op, its dask lowering and the
 public function. Gradient rules go in the ``grad=`` slot next to each declaration.
 """
+import math
 import operator
 
 import dask.array as da
 import numpy as np
 
 import daskflow as df
-from .. import backend, dtypes, kernels, planner
+from .. import backend, dtypes, errors, kernels, planner
 from ..graph import TensorShape
 from .hostvalue import host_elementwise
 from .registry import (NOT_DIFFERENTIABLE, apply1, broadcast_shapes, convert_to_tensor, defop, fail,
@@ -577,7 +578,7 @@ def tensordot(a, b, axes, name=None):
 __all__ += ["tensordot"]
 
 
-# -- numerics check
+# -- run-time checks
 
 @register("CheckNumerics")
 class CheckNumerics:
@@ -602,3 +603,99 @@ def check_numerics(tensor, message, name=None):
 
 
 __all__ += ["check_numerics"]
+
+
+@register("Assert")
+class Assert:
+    # why: TF's Assert has no outputs; this one gives its condition, which a run computes to check it
+    side_effect = True
+    grad = NOT_DIFFERENTIABLE
+
+    def infer(op):
+        cond = op.inputs[0]
+        if cond.dtype != dtypes.bool or cond.shape.ndims not in (None, 0):
+            fail(op, f"condition must be a bool scalar, got '{cond.name}' of dtype {cond.dtype.name} and shape "
+                     f"{cond.shape}")
+        return [((), dtypes.bool)]
+
+    def lower(op, cond, *data):
+        n = op.attrs["summarize"]
+        firsts = [da.ravel(d)[:n].rechunk(-1) for d in data]  # only what the message shows
+        args = [a for i, f in enumerate(firsts) for a in (f, (i,))]
+        sizes = [None if math.isnan(d.size) else int(d.size) for d in data]
+        return da.blockwise(kernels.check_assert, (), cond, (), *args, template=op.attrs["template"], sizes=sizes,
+                            label=f"op '{op.name}' (type Assert)", concatenate=True, dtype=bool,
+                            meta=_meta(cond, dtypes.bool, 0))
+
+
+def Assert(condition, data, summarize=None, name=None):
+    """An op that checks ``condition`` (a bool scalar) when run: False raises ``InvalidArgumentError`` whose
+    message shows ``data``.
+
+    Parameters
+    ----------
+    condition : Tensor or bool
+    data : list
+        Strings and tensors, shown in the message (the first ``summarize`` values of each tensor, default 3).
+    summarize : int, optional
+    name : str, optional
+
+    Returns
+    -------
+    Operation
+        Run it, or make other ops wait for it with ``control_dependencies``.
+    """
+    cond = convert_to_tensor(condition, dtype_hint=dtypes.bool)
+    tensors, template = [], []
+    for d in data:
+        if isinstance(d, str):
+            template.append(d)
+        else:
+            template.append(len(tensors))
+            tensors.append(convert_to_tensor(d))
+    attrs = {"template": template, "summarize": 3 if summarize is None else int(summarize)}
+    return apply1("Assert", [cond] + tensors, attrs, name=name or "Assert").op
+
+
+def assert_equal(x, y, data=None, summarize=None, message=None, name=None):
+    """An op raising ``InvalidArgumentError`` when run unless ``x == y`` everywhere (they broadcast); when both are
+    known at build time the check is made at once instead.
+
+    Parameters
+    ----------
+    x, y : Tensor or array-like
+    data : list, optional
+        Strings and tensors for the message; by default ``message``, ``x`` and ``y``.
+    summarize : int, optional
+        How many values of each tensor the message shows.
+    message : str, optional
+    name : str, optional
+
+    Returns
+    -------
+    Operation
+        As ``Assert``'s.
+    """
+    from .hostvalue import constant_value
+    from .reduce import reduce_all  # reduce.py imports this module
+    from .state import no_op
+    x = convert_to_tensor(x)
+    y = convert_to_tensor(y, dtype_hint=x.dtype)
+    vx, vy = constant_value(x), constant_value(y)
+    if vx is not None and vy is not None:
+        try:
+            ok = bool(np.all(np.equal(vx, vy)))
+        except ValueError:  # shapes that do not broadcast
+            ok = False
+        if not ok:
+            raise errors.InvalidArgumentError(None, None, f"{message or ''}\nCondition x == y did not hold.\n"
+                                              f"x ({x.name}) = {vx.tolist()}\ny ({y.name}) = {vy.tolist()}")
+        return no_op(name=name)
+    cond = reduce_all(equal(x, y))
+    if data is None:
+        data = [message or "", "Condition x == y did not hold element-wise:", f"x ({x.name}) = ", x,
+                f"y ({y.name}) = ", y]
+    return Assert(cond, data, summarize=summarize, name=name or "assert_equal")
+
+
+__all__ += ["Assert", "assert_equal"]

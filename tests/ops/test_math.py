@@ -21,7 +21,7 @@ TESTED_OPS = {
     "Erfc", "Floor", "Ceil", "Round", "Rint", "IsNan", "IsInf", "IsFinite", "LogicalNot", "Conj",
     "AddV2", "Sub", "Mul", "RealDiv", "FloorDiv", "FloorMod", "Pow", "Maximum", "Minimum", "SquaredDifference",
     "Atan2", "Less", "LessEqual", "Greater", "GreaterEqual", "Equal", "NotEqual", "LogicalAnd", "LogicalOr",
-    "LogicalXor", "Cast", "Select", "Where", "AddN", "BatchMatMulV2", "Tensordot", "CheckNumerics",
+    "LogicalXor", "Cast", "Select", "Where", "AddN", "BatchMatMulV2", "Tensordot", "CheckNumerics", "Assert",
 }
 
 SHAPES = [(), (5,), (7, 3), (1, 3), (4, 1, 3)]
@@ -511,6 +511,38 @@ def test_check_numerics_as_control_dependency():
 def test_check_numerics_needs_floats():
     with pytest.raises(df.errors.InvalidArgumentError, match="int32"):
         df.check_numerics(zeros([2], np.int32), "m")
+
+
+def test_assert_checks_its_condition_when_run():
+    x = df.placeholder(df.int32, [None])
+    check = df.Assert(df.reduce_all(x > 0), ["x must be positive:", x], summarize=2)
+    assert isinstance(check, df.Operation) and check.type == "Assert"
+    with df.control_dependencies([check]):
+        y = x * 2
+    with df.Session() as s:
+        np.testing.assert_array_equal(s.run(y, {x: [1, 2, 3]}), [2, 4, 6])
+        assert s.run(check, {x: [1]}) is None
+        with pytest.raises(df.errors.InvalidArgumentError, match=r"assertion failed: \[x must be positive:\] "
+                                                                  r"\[1 -2 \.\.\.\] \[op 'Assert' \(type Assert\)\]"):
+            s.run(y, {x: [1, -2, 3]})
+    with pytest.raises(df.errors.InvalidArgumentError, match="condition must be a bool scalar"):
+        df.Assert(x > 0, ["m"])
+
+
+def test_assert_equal():
+    x, y = df.placeholder(df.int32, [None]), df.placeholder(df.int32, [None])
+    check = df.debugging.assert_equal(x, y, message="sizes differ")
+    with df.Session() as s:
+        s.run(check, {x: [1, 2], y: [1, 2]})
+        with pytest.raises(df.errors.InvalidArgumentError, match=r"\[sizes differ\] \[Condition x == y did not hold "
+                                                                  r"element-wise:\] \[x \(Placeholder:0\) = \] \[1 2\]"):
+            s.run(check, {x: [1, 2], y: [1, 3]})
+        s.run(df.assert_equal(x, 4), {x: [4, 4, 4]})  # y broadcasts
+    assert df.assert_equal([1, 2], [1, 2]).type == "NoOp"  # known when built: checked at once
+    with pytest.raises(df.errors.InvalidArgumentError, match="Condition x == y did not hold"):
+        df.assert_equal([1, 2], [1, 3])
+    with pytest.raises(df.errors.InvalidArgumentError, match="Condition x == y did not hold"):
+        df.assert_equal([1, 2], [1, 2, 3])
 
 
 # -- build-time errors
