@@ -180,6 +180,9 @@ def sparse_xent(x, labels, label):
     """TF's SparseSoftmaxCrossEntropyWithLogits on one block of rows, the class axis whole: the pair
     ``(logsumexp(x) - x[label], softmax(x) - one_hot(label))`` per row, without overflow."""
     m = xp(x)
+    if x.shape[0] and not x.shape[1]:
+        raise errors.InvalidArgumentError(
+            None, None, f"Must have at least one class, but got logits shape [{x.shape[0]}, 0] [{label}]")
     labels = check_labels(labels.astype(m.int64, copy=False), x.shape[1], label)
     if x.size == 0:
         return m.zeros(x.shape[:1], x.dtype), m.zeros(x.shape, x.dtype)

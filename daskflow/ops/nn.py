@@ -12,10 +12,11 @@ from dask.highlevelgraph import HighLevelGraph
 
 from .. import backend, kernels
 
-from ..graph import Tensor, TensorShape, name_scope
-from .array import expand_dims, transpose
+from ..graph import Tensor, TensorShape, control_dependencies, name_scope
+from .array import expand_dims, reshape, transpose
+from .generate import dim_size, shape
 from .hostvalue import as_tensor
-from .math import exp, log, subtract, truediv
+from .math import assert_equal, exp, log, subtract, truediv
 from .reduce import _float_input, _pick, reduce_max, reduce_sum
 from .registry import apply, apply1, convert_to_tensor, defop, fail, same_dtype, same_shape, tuple_outputs
 from .state import stop_gradient
@@ -254,22 +255,30 @@ defop("SoftmaxCrossEntropyWithLogits", _xent_infer(False), _xent_lower, grad=_xe
 def softmax_cross_entropy_with_logits_v2(labels, logits, axis=-1, name=None, dim=None):
     """``-sum(labels * log_softmax(logits), axis)`` per example; gradients flow into ``labels`` too.
 
-    For 2-D logits and labels of the same shape this is one ``SoftmaxCrossEntropyWithLogits`` op (TF's), whose
-    second output is the gradient with respect to the logits; other ranks and broadcasting labels are built
-    from ``log_softmax``.
+    For logits and labels of one shape this is one ``SoftmaxCrossEntropyWithLogits`` op (TF's), whose second
+    output is the gradient with respect to the logits: as in TF, the class axis is moved last and other ranks are
+    reshaped to rows of classes and back (shapes known only at run time are checked then). Labels that broadcast
+    against the logits are handled by a composite of ``log_softmax``.
     """
     axis = _pick("axis", None if axis == -1 else axis, "dim", dim)
     axis = -1 if axis is None else axis
     with name_scope(name, "softmax_cross_entropy_with_logits") as scope:
         x = _float_input(logits, "softmax_cross_entropy_with_logits")
         labels = convert_to_tensor(labels, dtype_hint=x.dtype)  # python and numpy labels take the logits' dtype
-        if (x.shape.ndims == 2 and labels.shape.ndims == 2 and x.shape.is_compatible_with(labels.shape)
-                and axis in (-2, -1, 0, 1)):
-            if axis in (0, -2):  # classes along the rows: TF's op takes them last
-                x, labels = transpose(x), transpose(labels)
+        n = x.shape.ndims
+        if (n is None or n == 0 or labels.shape.ndims != n or not x.shape.is_compatible_with(labels.shape)
+                or not -n <= axis < n):
+            logp = log_softmax(x, axis=axis)
+            return -reduce_sum(labels * logp, axis=axis, name=scope)
+        if axis % n != n - 1:  # TF's op takes the classes last
+            perm = [i for i in range(n) if i != axis % n] + [axis % n]
+            x, labels = transpose(x, perm), transpose(labels, perm)
+        if n == 2:
             return apply("SoftmaxCrossEntropyWithLogits", [x, labels], name=scope)[0]
-        logp = log_softmax(x, axis=axis)
-        return -reduce_sum(labels * logp, axis=axis, name=scope)
+        with control_dependencies(_shape_checks(labels, x, False, "logits and labels must have the same shape")):
+            c = dim_size(x, -1)
+            loss = apply("SoftmaxCrossEntropyWithLogits", [reshape(x, [-1, c]), reshape(labels, [-1, c])])[0]
+        return reshape(loss, shape(x)[:-1], name=scope)
 
 
 def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, dim=-1, name=None, axis=None):
@@ -283,13 +292,13 @@ def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, 
 
 
 def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, name=None):
-    """``-log_softmax(logits)[i, labels[i]]`` per example, for int ``labels`` of shape ``logits.shape[:-1]``.
+    """``-log_softmax(logits)[..., labels]`` per example, for int ``labels`` of shape ``logits.shape[:-1]``.
 
-    For 2-D logits this is one ``SparseSoftmaxCrossEntropyWithLogits`` op (TF's), whose second output is the
-    gradient with respect to the logits; a label outside ``[0, classes)`` raises ``InvalidArgumentError`` at run
-    time. Other ranks are built from ``log_softmax`` and ``one_hot``.
+    This is one ``SparseSoftmaxCrossEntropyWithLogits`` op (TF's), whose second output is the gradient with
+    respect to the logits; as in TF, logits of rank other than 2 are reshaped to rows of classes and back (shapes
+    known only at run time are checked then). A label outside ``[0, classes)`` raises ``InvalidArgumentError``
+    when run.
     """
-    from .indexing import one_hot
     if _sentinel is not None:
         raise ValueError("sparse_softmax_cross_entropy_with_logits takes named arguments only")
     with name_scope(name, "SparseSoftmaxCrossEntropyWithLogits") as scope:
@@ -297,17 +306,28 @@ def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits
         labels = _t(labels)
         if labels.dtype.kind not in "iu":
             raise ValueError(f"labels must be int32 or int64, got '{labels.name}' of dtype {labels.dtype.name}")
+        if x.shape.ndims == 0:
+            raise ValueError(f"logits cannot be a scalar, got '{x.name}'")
         if x.shape.ndims is not None and not labels.shape.is_compatible_with(TensorShape(x.shape[:-1])):
             raise ValueError(f"labels of shape {labels.shape} must have the shape of logits {x.shape} without its "
                              "last dim")
         if x.shape.ndims == 2:
             return apply("SparseSoftmaxCrossEntropyWithLogits", [x, labels], name=scope)[0]
-        logp = log_softmax(x)
-        depth = logp.shape[-1]
-        if depth is None:
-            raise ValueError(f"logits '{logp.name}' need a static number of classes, got shape {logp.shape}")
-        picked = one_hot(labels, depth, dtype=logp.dtype)
-        return -reduce_sum(picked * logp, axis=-1, name=scope)
+        with control_dependencies(_shape_checks(labels, x, True, "labels must have the shape of logits without "
+                                                                 "its last dim")):
+            rows = reshape(x, [-1, dim_size(x, -1)])
+            loss = apply("SparseSoftmaxCrossEntropyWithLogits", [rows, reshape(labels, [-1])])[0]
+        return reshape(loss, shape(labels), name=scope)
+
+
+def _shape_checks(labels, x, drop_last, message):
+    """A run-time check that ``labels`` has the shape of ``x`` (without its last dim when ``drop_last``), when the
+    static shapes cannot tell: their rows are flattened, so a mismatch of the same size would go unseen."""
+    want = TensorShape(None) if x.shape.ndims is None else TensorShape(x.shape[:-1] if drop_last else x.shape)
+    if labels.shape.is_fully_defined() and want.is_fully_defined():
+        return []  # compared when built
+    dims = shape(x)
+    return [assert_equal(shape(labels), dims[:-1] if drop_last else dims, message=message)]
 
 
 # -- activations and losses built from other ops (their gradients come from those ops)
