@@ -15,7 +15,7 @@ from .. import backend, kernels
 from ..graph import Tensor, TensorShape, control_dependencies, name_scope
 from .array import expand_dims, reshape, transpose
 from .generate import dim_size, shape
-from .hostvalue import as_tensor
+from .hostvalue import as_tensor, shape_str
 from .math import assert_equal, exp, log, subtract, truediv
 from .reduce import _float_input, _pick, reduce_max, reduce_sum
 from .registry import apply, apply1, convert_to_tensor, defop, fail, same_dtype, same_shape, tuple_outputs
@@ -528,18 +528,34 @@ def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name
 
 
 def _rows_of(params, ids, strategy):
-    """``ids`` as row numbers of the concatenation of the shards ``params``: with "div", consecutive ids fill the
-    shards in order (so they are the rows themselves); with "mod", id ``i`` is row ``i // n`` of shard ``i % n``."""
+    """``ids`` as row numbers of the concatenation of the shards ``params``, as TF assigns ids to shards: with
+    "mod", id ``i`` is row ``i // n`` of shard ``i % n``; with "div", consecutive ids fill the shards in order, the
+    first ``total % n`` of them one id longer. An id past its shard's end (which would read the next shard) or
+    outside the table raises ``InvalidArgumentError`` when run, as TF's gather from that shard does."""
     import daskflow as df
-    if strategy == "div":
-        return ids
-    sizes = [p.shape[0] for p in params]
-    if None in sizes:
-        raise ValueError("embedding_lookup with the 'mod' partition strategy needs shards of static size, got "
-                         f"{[tuple(p.shape) for p in params]}")
-    starts = df.constant(np.cumsum([0] + sizes[:-1]).astype(ids.dtype.name))
     n = len(params)
-    return df.gather(starts, df.floormod(ids, n)) + df.floordiv(ids, n)
+    sizes = [dim_size(p, 0) for p in params]
+    sizes = [df.cast(d, ids.dtype) if isinstance(d, Tensor) else d for d in sizes]
+    starts = [sum(sizes[:k]) for k in range(n)]
+    if strategy == "mod":
+        shard, row = ids % n, ids // n
+    else:
+        per, extras = sum(sizes) // n, sum(sizes) % n
+        shard = df.maximum(ids // (per + 1), (ids - extras) // per)
+        row = df.where_v2(shard < extras, ids % (per + 1), (ids - extras) % per)
+    known = df.minimum(df.maximum(shard, 0), n - 1)
+    inside = (shard >= 0) & (shard < n) & (row >= 0) & (row < df.gather(_int_vector(sizes, ids.dtype), known))
+    shown = shape_str([d if isinstance(d, int) else None for d in sizes])
+    check = df.Assert(df.reduce_all(inside), [f"embedding_lookup: ids must lie in the shards, of sizes {shown}, as "
+                                              f"partition_strategy '{strategy}' assigns them; ids:", ids])
+    with control_dependencies([check]):
+        return df.where_v2(inside, df.gather(_int_vector(starts, ids.dtype), known) + row, 0)
+
+
+def _int_vector(values, dtype):
+    """A vector of python ints and int scalar tensors of ``dtype``."""
+    import daskflow as df
+    return df.stack([df.constant(v, dtype) if isinstance(v, int) else v for v in values])
 
 
 def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_indices=True, max_norm=None):

@@ -306,7 +306,8 @@ def test_fused_cross_entropy_ops_check_shapes_when_built():
         # the public functions keep TF1's errors, and other ranks are reshaped to rows and back
         with pytest.raises(ValueError, match="labels of shape .* must have the shape of logits"):
             df.nn.sparse_softmax_cross_entropy_with_logits(labels=np.zeros(5, "i4"), logits=x)
-        loss3 = df.nn.sparse_softmax_cross_entropy_with_logits(labels=np.zeros((2, 4), "i4"), logits=df.zeros((2, 4, 3)))
+        loss3 = df.nn.sparse_softmax_cross_entropy_with_logits(labels=np.zeros((2, 4), "i4"),
+                                                               logits=df.zeros((2, 4, 3)))
         assert loss3.op.type == "Reshape" and loss3.op.inputs[0].op.type == "SparseSoftmaxCrossEntropyWithLogits"
         # a run-time mismatch of unknown dims
         ph, yph = df.placeholder(df.float32, (None, 3)), df.placeholder(df.float32, (None, 3))
@@ -603,6 +604,27 @@ def test_embedding_lookup_shards_and_max_norm():
     np.testing.assert_allclose(got, table[ids] / np.maximum(norms, 1.0), rtol=1e-12)
     with pytest.raises(ValueError, match="partition_strategy"):
         df.nn.embedding_lookup(table, ids, partition_strategy="hash")
+
+
+@pytest.mark.parametrize("strategy", ["mod", "div"])
+@pytest.mark.parametrize("static", [True, False])
+def test_embedding_lookup_ids_outside_their_shard_raise(strategy, static):
+    # as TF (each shard gathers its own rows): an id past its shard's end must not read the next shard
+    table = rand((5, 2), seed=13)
+    shards = [table[:3], table[3:]]  # 5 ids in 2 shards: 3 and 2 rows for either strategy
+    good = np.array([4, 0, 3, 1, 2])
+    got = run_graph(lambda a, b: df.nn.embedding_lookup([a, b], good, partition_strategy=strategy), *shards,
+                    feed_static_shape=static)
+    rows = np.array([0, 3, 1, 4, 2]) if strategy == "mod" else np.arange(5)  # id i is in shard i % 2 for "mod"
+    np.testing.assert_array_equal(got, table[rows[good]])
+    for bad in (5, 6, 7, -1, -2):
+        with pytest.raises(df.errors.InvalidArgumentError, match=rf"ids must lie in the shards, of sizes "
+                                                                 rf"\[(3, 2|\?, \?)\], as partition_strategy "
+                                                                 rf"'{strategy}'.*\[0 {bad}\]"):
+            run_graph(lambda a, b: df.nn.embedding_lookup([a, b], np.array([0, bad]), partition_strategy=strategy),
+                      *shards, feed_static_shape=static)
+    with pytest.raises(df.errors.InvalidArgumentError, match=r"ids must lie in the shards, of sizes \[2, 3\]"):
+        df.Session().run(df.nn.embedding_lookup([table[:2], table[2:]], np.arange(5), partition_strategy=strategy))
 
 
 def test_sparse_cross_entropy_checks_labels():
