@@ -573,8 +573,16 @@ def _gather_axis(x, kinds, g):
 
 
 def _wrap_negative(idx, x, axis):
-    """Negative constant indices count from the end, as in numpy (gather itself rejects them, as TF)."""
+    """Negative indices in ``[-size, 0)`` count from the end, as in numpy and TF's scalar indices (gather itself
+    rejects them, as TF); indices known only at run time are wrapped then. Others are left for gather to reject."""
+    from .math import cast, logical_and, where_v2  # math.py may import this module
     v = constant_value(idx)
-    if v is None or not v.size or v.min() >= 0 or x.shape.ndims is None or x.shape[axis] is None:
+    if v is not None and (not v.size or v.min() >= 0):
         return idx
-    return constant(np.where(v < 0, v + x.shape[axis], v).astype(idx.dtype), name="indices")
+    n = x.shape[axis] if x.shape.ndims is not None else None
+    if v is not None and n is not None:
+        return constant(np.where((v < 0) & (v >= -n), v + n, v).astype(idx.dtype), name="indices")
+    n = dim_size(x, axis)
+    if isinstance(n, Tensor) and n.dtype != idx.dtype:
+        n = cast(n, idx.dtype)
+    return where_v2(logical_and(idx < 0, idx >= -n), idx + n, idx)
