@@ -360,12 +360,13 @@ class UnsortedSegmentSum:
 
     def lower(op, data, ids, _):
         n, k, dt = int(host_lowered(op, 2, "num_segments")), ids.ndim, data.dtype
-        if n == 0 or 0 in data.shape:
+        if 0 in data.shape:  # nothing to sum: TF checks no ids either
             return da.zeros_like(data, shape=(n,) + data.shape[k:], chunks=gen_chunks((n,) + data.shape[k:], dt))
-        # the segments are cut in blocks within chunk_bytes: a task holds one block of sums per data block
+        # the segments are cut in blocks within chunk_bytes: a task holds one block of sums per data block (with no
+        # segments, one empty block: the ids are checked all the same, as in TF)
         biggest = math.prod(max(c, default=1) for c in data.chunks[k:])
         per = planner.units_within(dt.itemsize, biggest) if not math.isnan(biggest) else n
-        segs = da.arange(n, chunks=min(per, n), dtype=np.int64)
+        segs = da.arange(n, chunks=max(1, min(per, n)), dtype=np.int64)
         lead, rest = string.ascii_lowercase[:k], string.ascii_lowercase[k:data.ndim]
         parts = da.blockwise(_segment_sum_block, lead + "Z" + rest, data, lead + rest, ids, lead, segs, "Z", k=k,
                              num=n, opname=op.name, adjust_chunks=dict.fromkeys(lead, 1), dtype=dt,

@@ -184,6 +184,13 @@ def test_unsorted_segment_sum_errors():
     with pytest.raises(Invalid, match=r"segment_ids = 5 is not in \[0, 3\)"):
         run_graph(lambda d, i: df.unsorted_segment_sum(d, i, 3), rand((4, 2)), np.array([0, 5, 1, 2], np.int32),
                   chunks=[None, (2, 2)])
+    # no segments: any id that is not dropped is out of range (as TF); empty data sums nothing and checks nothing
+    with pytest.raises(Invalid, match=r"segment_ids = 0 is not in \[0, 0\)"):
+        run_graph(lambda d, i: df.unsorted_segment_sum(d, i, 0), rand((4, 2)), np.array([0, -1, 0, 0], np.int32))
+    got = run_graph(lambda d, i: df.unsorted_segment_sum(d, i, 0), rand((4, 2)), np.full(4, -1, np.int32))
+    assert got.shape == (0, 2)
+    got = run_graph(lambda d, i: df.unsorted_segment_sum(d, i, 3), np.zeros((4, 0)), np.array([0, 5, 1, 2], np.int32))
+    assert got.shape == (3, 0)
 
 
 # -- gradients
