@@ -8,7 +8,7 @@ import dask.array as da
 import numpy as np
 
 from .. import backend, dtypes, errors, planner
-from ..graph import Tensor, TensorShape
+from ..graph import Tensor, TensorShape, control_dependencies
 from .array import concat, pad, reshape, stack, transpose
 from .generate import dim_size, gen_chunks, ones_like, shape
 from .hostvalue import (as_tensor, constant_value, host_lowered, host_scalar, host_vector, int_arg, ints,
@@ -318,13 +318,56 @@ class GatherV2:
 def gather(params, indices, validate_indices=None, name=None, axis=None, batch_dims=0):
     """Slices of ``params`` along ``axis`` at ``indices`` (an int tensor of any rank): the output shape is
     ``params.shape[:axis] + indices.shape + params.shape[axis + 1:]``. Indices out of range raise
-    ``InvalidArgumentError`` (at build time when they are constants)."""
-    if batch_dims:
-        raise errors.UnimplementedError(None, None, "gather: batch_dims other than 0 is not supported")
+    ``InvalidArgumentError`` (at build time when they are constants).
+
+    With ``batch_dims=b`` (negative counts from the rank of ``indices``), the first ``b`` dims of ``params`` and
+    ``indices`` are batch dims: each batch gathers with its own indices, along ``axis`` (default ``b``), and the
+    output shape is ``params.shape[:axis] + indices.shape[b:] + params.shape[axis + 1:]``, as TF's.
+    """
     p = convert_to_tensor(params)
     idx = convert_to_tensor(indices)
-    axis = 0 if axis is None else static_ints(axis, "axis", "gather")
-    return apply1("GatherV2", [p, idx], {"axis": axis}, name=name or "GatherV2")
+    b = static_ints(batch_dims, "batch_dims", "gather")
+    axis = b if axis is None else static_ints(axis, "axis", "gather")
+    if not b:
+        return apply1("GatherV2", [p, idx], {"axis": axis}, name=name or "GatherV2")
+    return _batch_gather(p, idx, axis, b, name)
+
+
+def _batch_gather(p, idx, axis, b, name):
+    # why: the params' batches laid end to end along the gathered axis make one gather, each batch's indices
+    # offset by its first row. Indices are checked against one batch's rows first: an offset would hide a bad one
+    from .generate import range as arange
+    from .math import Assert, assert_equal, cast, logical_and  # math.py may import this module
+    from .reduce import reduce_all
+    pr, ir = p.shape.ndims, idx.shape.ndims
+    if pr is None or ir is None:
+        raise errors.UnimplementedError(None, None, "gather with batch_dims needs params and indices of known rank")
+    b, axis = (b + ir if b < 0 else b), (axis + pr if axis < 0 else axis)
+    if not 0 <= b <= ir or not b <= axis < pr:
+        raise ValueError(f"gather: batch_dims must be in [-{ir}, {ir}] and axis in [batch_dims, {pr}), got "
+                         f"batch_dims {b} and axis {axis} for params of shape {p.shape}, indices of shape {idx.shape}")
+    lead_p, lead_i = TensorShape(p.shape[:b]), TensorShape(idx.shape[:b])
+    if not lead_p.is_compatible_with(lead_i):
+        raise ValueError(f"gather: params.shape[:{b}] = {lead_p} must equal indices.shape[:{b}] = {lead_i}")
+    n, batch = dim_size(p, axis), [dim_size(p, i) for i in _range(b)]
+    n_t = cast(n, idx.dtype) if isinstance(n, Tensor) else n
+    checks = [Assert(reduce_all(logical_and(idx >= 0, idx < n_t)),
+                     [f"gather: indices along axis {axis} (batch_dims {b}) must be in [0, n); n =", n_t,
+                      "indices =", idx])]
+    if not (lead_p.is_fully_defined() and lead_i.is_fully_defined()):
+        checks.append(assert_equal(shape(p)[:b], shape(idx)[:b], message="gather: params and indices must have the "
+                                                                          "same batch dims"))
+    with control_dependencies(checks):
+        rows = transpose(p, list(_range(b)) + [axis] + list(_range(b, axis)) + list(_range(axis + 1, pr)))
+        rows = reshape(rows, [-1] + [dim_size(rows, i) for i in _range(b + 1, pr)])
+        count = batch[0]
+        for d in batch[1:]:
+            count = count * d
+        starts = reshape(cast(arange(count), idx.dtype) * n_t, batch + [1] * (ir - b))
+        out = gather(rows, idx + starts)  # batch dims, then the indices' own, then the params' other dims
+    m = axis - b
+    perm = list(_range(b)) + list(_range(ir, ir + m)) + list(_range(b, ir)) + list(_range(ir + m, ir + pr - b - 1))
+    return transpose(out, perm, name=name or "GatherV2")
 
 
 def _segment_sum_block(data, ids, segs, k, num, opname):
