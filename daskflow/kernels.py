@@ -6,7 +6,7 @@ from . import errors
 from .backend import xp
 
 __all__ = ["elementwise", "matmul", "sigmoid", "softplus", "rsqrt", "squared_difference", "add_n", "floordiv", "floormod", "erf",
-           "erfc", "check_numerics", "check_labels", "sparse_xent", "xent"]
+           "erfc", "check_numerics", "check_assert", "check_labels", "sparse_xent", "xent"]
 
 
 _NO_CHANGE = contextlib.nullcontext()
@@ -125,6 +125,23 @@ def check_numerics(x, message, opname):
     return x
 
 
+def check_assert(cond, *data, template, sizes, label):
+    """``cond`` (a 0-d bool block) unchanged when it is true; otherwise TF's Assert error, whose message is made
+    of ``template``: strings, and ints standing for ``data[i]`` (the first values of a tensor; ``sizes[i]`` is how
+    many it has, None when unknown)."""
+    if bool(cond):
+        return cond
+    parts = []
+    for t in template:
+        if isinstance(t, str):
+            parts.append(t)
+            continue
+        shown = " ".join(str(v) for v in data[t].tolist())
+        parts.append(shown + (" ..." if sizes[t] is None or sizes[t] > data[t].size else ""))
+    raise errors.InvalidArgumentError(None, None, "assertion failed: " + " ".join(f"[{p}]" for p in parts)
+                                      + f" [{label}]")
+
+
 def check_labels(labels, depth, label):
     """``labels`` unchanged when every one lies in ``[0, depth)``; otherwise TF's run-time error."""
     m = xp(labels)
@@ -163,6 +180,9 @@ def sparse_xent(x, labels, label):
     """TF's SparseSoftmaxCrossEntropyWithLogits on one block of rows, the class axis whole: the pair
     ``(logsumexp(x) - x[label], softmax(x) - one_hot(label))`` per row, without overflow."""
     m = xp(x)
+    if x.shape[0] and not x.shape[1]:
+        raise errors.InvalidArgumentError(
+            None, None, f"Must have at least one class, but got logits shape [{x.shape[0]}, 0] [{label}]")
     labels = check_labels(labels.astype(m.int64, copy=False), x.shape[1], label)
     if x.size == 0:
         return m.zeros(x.shape[:1], x.dtype), m.zeros(x.shape, x.dtype)

@@ -11,7 +11,8 @@ from .graph import Graph
 from .ops.state import placeholder
 from .session import Session
 
-__all__ = ["chunkings", "run_graph", "assert_op", "raise_if_computes", "rand", "check_grads", "GradCase", "collect", "with_unknown_dims"]
+__all__ = ["chunkings", "run_graph", "assert_op", "raise_if_computes", "rand", "check_grads", "GradCase", "collect",
+           "with_unknown_dims", "with_unknown_rank"]
 
 
 def chunkings(shape):
@@ -189,10 +190,10 @@ def collect(paths, attr):
     return found
 
 
-def with_unknown_dims(build):
+def with_unknown_dims(build, rank=False):
     """``build`` applied to its inputs with every static dim made unknown (as placeholders of shape (None, ...)
-    give); its result is reshaped back to the static shape ``build`` gives on the inputs as they are. For
-    checking that gradient rules work when shapes are only known at run time."""
+    give), or with ``rank`` their rank too; its result is reshaped back to the shape ``build`` gives on the inputs
+    as they are. For checking that gradient rules work when shapes are only known at run time."""
     from .ops.array import reshape
     from .ops.generate import shape as shape_of
     from .ops.state import placeholder_with_default
@@ -200,5 +201,11 @@ def with_unknown_dims(build):
     def f(*xs):
         static = build(*xs)  # built only for its shape: not on the path to the loss, never computed
         shape = static.shape if static.shape.is_fully_defined() else shape_of(static)
-        return reshape(build(*[placeholder_with_default(x, [None] * x.shape.ndims) for x in xs]), shape)
+        return reshape(build(*[placeholder_with_default(x, None if rank else [None] * x.shape.ndims) for x in xs]),
+                       shape)
     return f
+
+
+def with_unknown_rank(build):
+    """``with_unknown_dims`` with the inputs' ranks unknown too."""
+    return with_unknown_dims(build, rank=True)

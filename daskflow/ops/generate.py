@@ -1,5 +1,5 @@
-"""Generated tensors (fill, zeros, ones, zeros_like, ones_like, range, linspace) and shape queries (shape, rank,
-size). Generated tensors are chunked within ``config.chunk_bytes``, each chunk made on its own."""
+"""Generated tensors (fill, zeros, ones, zeros_like, ones_like, eye, range, linspace) and shape queries (shape,
+rank, size). Generated tensors are chunked within ``config.chunk_bytes``, each chunk made on its own."""
 import builtins
 import math
 
@@ -13,8 +13,8 @@ from .hostvalue import (HOST_MAX_ELEMS, as_tensor, check_dims, host_lowered, hos
 from .registry import NOT_DIFFERENTIABLE, apply1, convert_to_tensor, fail, register, same_dtype
 from .state import constant
 
-__all__ = ["zeros", "ones", "fill", "zeros_like", "ones_like", "range", "linspace", "lin_space", "shape", "rank",
-           "size"]
+__all__ = ["zeros", "ones", "fill", "zeros_like", "ones_like", "eye", "range", "linspace", "lin_space", "shape", "rank",
+           "size", "broadcast_dynamic_shape", "broadcast_static_shape"]
 
 # this module defines public `range` (TF's name): internally always use this
 _range = builtins.range
@@ -132,6 +132,68 @@ def ones_like(tensor, dtype=None, name=None, optimize=True):
     """Ones with the shape of ``tensor``, of its dtype or ``dtype``."""
     x = convert_to_tensor(tensor)
     return apply1("OnesLike", [x], {"dtype": dtypes.as_dtype(dtype or x.dtype)}, name=name or "ones_like")
+
+
+def _eye_block(rows, cols, out_dtype):
+    return (rows[:, None] == cols[None, :]).astype(out_dtype)
+
+
+def _eye_dims(op, rows, cols, batch):
+    return check_dims(op, list(batch) + [rows, cols], "shape")
+
+
+@register("Eye")
+class Eye:
+    grad = NOT_DIFFERENTIABLE
+
+    def infer(op):
+        rows, cols = host_scalar(op, 0, "num_rows"), host_scalar(op, 1, "num_columns")
+        batch = host_vector(op, 2, "batch_shape")
+        return [(TensorShape(None) if batch is None else _eye_dims(op, rows, cols, batch), op.attrs["dtype"])]
+
+    def lower(op, *_):
+        dt = op.attrs["dtype"]
+        rows, cols = (int(host_lowered(op, i, w)) for i, w in ((0, "num_rows"), (1, "num_columns")))
+        dims = _eye_dims(op, rows, cols, host_lowered(op, 2, "batch_shape").tolist())
+        chunks = gen_chunks(dims, dt)
+        # each block compares its own row and column numbers: off-diagonal blocks are zeros, none is made whole
+        i = da.arange(rows, chunks=(chunks[-2],), dtype=np.int64)
+        j = da.arange(cols, chunks=(chunks[-1],), dtype=np.int64)
+        eye = da.blockwise(_eye_block, "ij", i, "i", j, "j", out_dtype=dt, dtype=dt, meta=backend.meta(i, dt, ndim=2))
+        if len(dims) == 2:
+            return eye
+        return da.broadcast_to(eye, tuple(dims), chunks=chunks).map_blocks(copy_block, dtype=dt,
+                                                                           meta=backend.meta(eye, dt, len(dims)))
+
+
+def eye(num_rows, num_columns=None, batch_shape=None, dtype=dtypes.float32, name=None):
+    """Identity matrices: ones on the main diagonal, zeros elsewhere.
+
+    Parameters
+    ----------
+    num_rows, num_columns : int or int scalar tensor
+        The matrices' size; ``num_columns`` defaults to ``num_rows`` (non-square when they differ).
+    batch_shape : list of ints or int vector tensor, optional
+        Leading dims: the result has shape ``batch_shape + [num_rows, num_columns]``.
+    dtype : dtype, optional
+        float32 by default.
+    name : str, optional
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import daskflow as df
+    >>> df.eye(2, 3, dtype=df.int32).compute()
+    array([[1, 0, 0],
+           [0, 1, 0]], dtype=int32)
+    """
+    rows = int_arg(num_rows, "num_rows")
+    cols = rows if num_columns is None else int_arg(num_columns, "num_columns")
+    batch = int_arg([] if batch_shape is None else batch_shape, "batch_shape")
+    return apply1("Eye", [rows, cols, batch], {"dtype": dtypes.as_dtype(dtype)}, name=name or "eye")
 
 
 def _range_size(op, start, limit, delta):
@@ -357,3 +419,68 @@ def size(input, name=None, out_type=dtypes.int32):
     x = convert_to_tensor(input)
     return apply1("Size", [x], {"out_type": dtypes.as_dtype(out_type)}, name=name or "Size")
 
+
+
+class _Incompatible(ValueError):
+    pass
+
+
+def _broadcast_dims(a, b):
+    """numpy broadcasting of two shapes given as lists of ints and None (unknown), aligned from the right."""
+    n = max(len(a), len(b))
+    a, b = [1] * (n - len(a)) + list(a), [1] * (n - len(b)) + list(b)
+    out = []
+    for i, (p, q) in enumerate(zip(a, b)):
+        if p is not None and q is not None and p != q and 1 not in (p, q):
+            raise _Incompatible(f"Incompatible shapes: {shape_str(a)} vs. {shape_str(b)} (dim {i}: {p} vs. {q})")
+        known = [d for d in (p, q) if d is not None and d != 1]
+        out.append(known[0] if known else (None if None in (p, q) else 1))
+    return out
+
+
+def _broadcast_args(op, a, b):
+    try:
+        return _broadcast_dims(a, b)
+    except _Incompatible as e:
+        what = op.attrs.get("message")
+        fail(op, f"{what}: {e}" if what else str(e))
+
+
+@register("BroadcastArgs")
+class BroadcastArgs:
+    grad = NOT_DIFFERENTIABLE
+
+    def infer(op):
+        dt = same_dtype(op, *op.inputs)
+        a, b = (host_vector(op, i, w) for i, w in enumerate(("s0", "s1")))
+        if a is None or b is None:
+            return [((None,), dt)]
+        return [((len(_broadcast_args(op, a, b)),), dt)]  # shapes known to disagree fail now
+
+    def lower(op, *_):
+        a, b = (host_lowered(op, i, w).tolist() for i, w in enumerate(("s0", "s1")))
+        v = np.array(_broadcast_args(op, a, b), dtype=op.outputs[0].dtype)
+        return _const_array(v, f"broadcast-args-{op.name}-{shape_str(v.tolist())}")
+
+    def host(op, a, b):
+        return np.array(_broadcast_args(op, a.tolist(), b.tolist()), dtype=object)
+
+
+def broadcast_dynamic_shape(shape_x, shape_y, message=None):
+    """The shape that shapes ``shape_x`` and ``shape_y`` (int vector tensors, e.g. ``df.shape(x)``) broadcast to,
+    as an int vector tensor (TF's ``broadcast_dynamic_shape``); known when built where both are. ``message``
+    prefixes the error for shapes that do not broadcast."""
+    x = int_arg(shape_x, "shape_x")
+    return apply1("BroadcastArgs", [x, int_arg(shape_y, "shape_y")], {"message": message}, name="BroadcastArgs")
+
+
+def broadcast_static_shape(shape_x, shape_y):
+    """The ``TensorShape`` that static shapes ``shape_x`` and ``shape_y`` broadcast to (TF's
+    ``broadcast_static_shape``); raises ``ValueError`` for shapes that do not broadcast."""
+    a, b = TensorShape(shape_x), TensorShape(shape_y)
+    if a.ndims is None or b.ndims is None:
+        return TensorShape(None)
+    try:
+        return TensorShape(_broadcast_dims(list(a), list(b)))
+    except _Incompatible:
+        raise ValueError(f"Incompatible shapes for broadcasting: {a} and {b}") from None

@@ -8,7 +8,7 @@ import dask.array as da
 import numpy as np
 
 from .. import backend, dtypes, errors, planner
-from ..graph import Tensor, TensorShape
+from ..graph import Tensor, TensorShape, control_dependencies
 from .array import concat, pad, reshape, stack, transpose
 from .generate import dim_size, gen_chunks, ones_like, shape
 from .hostvalue import (as_tensor, constant_value, host_lowered, host_scalar, host_vector, int_arg, ints,
@@ -318,13 +318,56 @@ class GatherV2:
 def gather(params, indices, validate_indices=None, name=None, axis=None, batch_dims=0):
     """Slices of ``params`` along ``axis`` at ``indices`` (an int tensor of any rank): the output shape is
     ``params.shape[:axis] + indices.shape + params.shape[axis + 1:]``. Indices out of range raise
-    ``InvalidArgumentError`` (at build time when they are constants)."""
-    if batch_dims:
-        raise errors.UnimplementedError(None, None, "gather: batch_dims other than 0 is not supported")
+    ``InvalidArgumentError`` (at build time when they are constants).
+
+    With ``batch_dims=b`` (negative counts from the rank of ``indices``), the first ``b`` dims of ``params`` and
+    ``indices`` are batch dims: each batch gathers with its own indices, along ``axis`` (default ``b``), and the
+    output shape is ``params.shape[:axis] + indices.shape[b:] + params.shape[axis + 1:]``, as TF's.
+    """
     p = convert_to_tensor(params)
     idx = convert_to_tensor(indices)
-    axis = 0 if axis is None else static_ints(axis, "axis", "gather")
-    return apply1("GatherV2", [p, idx], {"axis": axis}, name=name or "GatherV2")
+    b = static_ints(batch_dims, "batch_dims", "gather")
+    axis = b if axis is None else static_ints(axis, "axis", "gather")
+    if not b:
+        return apply1("GatherV2", [p, idx], {"axis": axis}, name=name or "GatherV2")
+    return _batch_gather(p, idx, axis, b, name)
+
+
+def _batch_gather(p, idx, axis, b, name):
+    # why: the params' batches laid end to end along the gathered axis make one gather, each batch's indices
+    # offset by its first row. Indices are checked against one batch's rows first: an offset would hide a bad one
+    from .generate import range as arange
+    from .math import Assert, assert_equal, cast, logical_and  # math.py may import this module
+    from .reduce import reduce_all
+    pr, ir = p.shape.ndims, idx.shape.ndims
+    if pr is None or ir is None:
+        raise errors.UnimplementedError(None, None, "gather with batch_dims needs params and indices of known rank")
+    b, axis = (b + ir if b < 0 else b), (axis + pr if axis < 0 else axis)
+    if not 0 <= b <= ir or not b <= axis < pr:
+        raise ValueError(f"gather: batch_dims must be in [-{ir}, {ir}] and axis in [batch_dims, {pr}), got "
+                         f"batch_dims {b} and axis {axis} for params of shape {p.shape}, indices of shape {idx.shape}")
+    lead_p, lead_i = TensorShape(p.shape[:b]), TensorShape(idx.shape[:b])
+    if not lead_p.is_compatible_with(lead_i):
+        raise ValueError(f"gather: params.shape[:{b}] = {lead_p} must equal indices.shape[:{b}] = {lead_i}")
+    n, batch = dim_size(p, axis), [dim_size(p, i) for i in _range(b)]
+    n_t = cast(n, idx.dtype) if isinstance(n, Tensor) else n
+    checks = [Assert(reduce_all(logical_and(idx >= 0, idx < n_t)),
+                     [f"gather: indices along axis {axis} (batch_dims {b}) must be in [0, n); n =", n_t,
+                      "indices =", idx])]
+    if not (lead_p.is_fully_defined() and lead_i.is_fully_defined()):
+        checks.append(assert_equal(shape(p)[:b], shape(idx)[:b], message="gather: params and indices must have the "
+                                                                          "same batch dims"))
+    with control_dependencies(checks):
+        rows = transpose(p, list(_range(b)) + [axis] + list(_range(b, axis)) + list(_range(axis + 1, pr)))
+        rows = reshape(rows, [-1] + [dim_size(rows, i) for i in _range(b + 1, pr)])
+        count = batch[0]
+        for d in batch[1:]:
+            count = count * d
+        starts = reshape(cast(arange(count), idx.dtype) * n_t, batch + [1] * (ir - b))
+        out = gather(rows, idx + starts)  # batch dims, then the indices' own, then the params' other dims
+    m = axis - b
+    perm = list(_range(b)) + list(_range(ir, ir + m)) + list(_range(b, ir)) + list(_range(ir + m, ir + pr - b - 1))
+    return transpose(out, perm, name=name or "GatherV2")
 
 
 def _segment_sum_block(data, ids, segs, k, num, opname):
@@ -360,12 +403,13 @@ class UnsortedSegmentSum:
 
     def lower(op, data, ids, _):
         n, k, dt = int(host_lowered(op, 2, "num_segments")), ids.ndim, data.dtype
-        if n == 0 or 0 in data.shape:
+        if 0 in data.shape:  # nothing to sum: TF checks no ids either
             return da.zeros_like(data, shape=(n,) + data.shape[k:], chunks=gen_chunks((n,) + data.shape[k:], dt))
-        # the segments are cut in blocks within chunk_bytes: a task holds one block of sums per data block
+        # the segments are cut in blocks within chunk_bytes: a task holds one block of sums per data block (with no
+        # segments, one empty block: the ids are checked all the same, as in TF)
         biggest = math.prod(max(c, default=1) for c in data.chunks[k:])
         per = planner.units_within(dt.itemsize, biggest) if not math.isnan(biggest) else n
-        segs = da.arange(n, chunks=min(per, n), dtype=np.int64)
+        segs = da.arange(n, chunks=max(1, min(per, n)), dtype=np.int64)
         lead, rest = string.ascii_lowercase[:k], string.ascii_lowercase[k:data.ndim]
         parts = da.blockwise(_segment_sum_block, lead + "Z" + rest, data, lead + rest, ids, lead, segs, "Z", k=k,
                              num=n, opname=op.name, adjust_chunks=dict.fromkeys(lead, 1), dtype=dt,
@@ -573,8 +617,16 @@ def _gather_axis(x, kinds, g):
 
 
 def _wrap_negative(idx, x, axis):
-    """Negative constant indices count from the end, as in numpy (gather itself rejects them, as TF)."""
+    """Negative indices in ``[-size, 0)`` count from the end, as in numpy and TF's scalar indices (gather itself
+    rejects them, as TF); indices known only at run time are wrapped then. Others are left for gather to reject."""
+    from .math import cast, logical_and, where_v2  # math.py may import this module
     v = constant_value(idx)
-    if v is None or not v.size or v.min() >= 0 or x.shape.ndims is None or x.shape[axis] is None:
+    if v is not None and (not v.size or v.min() >= 0):
         return idx
-    return constant(np.where(v < 0, v + x.shape[axis], v).astype(idx.dtype), name="indices")
+    n = x.shape[axis] if x.shape.ndims is not None else None
+    if v is not None and n is not None:
+        return constant(np.where((v < 0) & (v >= -n), v + n, v).astype(idx.dtype), name="indices")
+    n = dim_size(x, axis)
+    if isinstance(n, Tensor) and n.dtype != idx.dtype:
+        n = cast(n, idx.dtype)
+    return where_v2(logical_and(idx < 0, idx >= -n), idx + n, idx)

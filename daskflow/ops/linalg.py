@@ -1,22 +1,212 @@
-"""Linear algebra on batches of matrices: inverse, determinant, Cholesky factor and linear solves.
+"""Linear algebra: einsum, and inverse, determinant, Cholesky factor and linear solves of batches of matrices.
 
-Every op works on the last two axes and is batched over the leading ones. Lowering rechunks so each block holds
-whole matrices (batch chunks are kept), then applies a per-block kernel from the chunk's own array module.
+The matrix ops work on the last two axes and are batched over the leading ones. Lowering rechunks so each block
+holds whole matrices (batch chunks are kept), then applies a per-block kernel from the chunk's own array module.
 """
+import string
+
 import dask.array as da
 from numpy.linalg import LinAlgError  # the class numpy and cupy both raise
 
 import daskflow as df
 from .. import backend, dtypes, errors, planner
 from ..graph import TensorShape
+from .generate import dim_size
+from .hostvalue import known_dims
 from .math import _conj
-from .registry import apply1, convert_to_tensor, fail, register
+from .registry import apply1, broadcast_shapes, convert_to_tensor, fail, register, same_dtype
+from .reduce import sum_to_shape
 
 # ``inv`` at the top level is TF1's elementwise reciprocal, so only the TF1 matrix names are exported there;
 # ``inv``, ``det`` and ``solve`` live in the ``daskflow.linalg`` namespace, as ``tf.linalg``.
-__all__ = ["cholesky", "matrix_determinant", "matrix_inverse", "matrix_solve"]
+__all__ = ["cholesky", "einsum", "matrix_determinant", "matrix_inverse", "matrix_solve"]
 
 _KINDS = "fc"  # float and complex, as TF's kernels
+
+
+# -- einsum
+
+def _parse_einsum(op, equation, shapes):
+    """The equation with its output spelled out (``'lhs->rhs'``) and the output's dims, checked against the
+    inputs' ``shapes`` (tuples, None for unknown dims)."""
+    eq = equation.replace(" ", "")
+    lhs, _, rhs = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(shapes):
+        fail(op, f"einsum equation '{equation}' names {len(terms)} inputs, got {len(shapes)}")
+    sizes, ell = {}, None
+    for term, shp in zip(terms, shapes):
+        if "..." in term:
+            pre, post = term.split("...")
+            n_ell = len(shp) - len(pre) - len(post)
+            e = shp[len(pre):len(shp) - len(post)] if n_ell >= 0 else None
+            if e is None:
+                fail(op, f"einsum term '{term}' does not fit shape {shp}")
+            ell = e if ell is None else tuple(broadcast_shapes(op, TensorShape(ell), TensorShape(e)))
+            letters = list(pre) + [None] * n_ell + list(post)
+        else:
+            letters = list(term)
+            if len(letters) != len(shp):
+                fail(op, f"einsum term '{term}' has {len(letters)} labels for an input of shape {shp}")
+        own = {}
+        for ch, d in zip(letters, shp):
+            if ch is None:
+                continue
+            if ch not in string.ascii_letters:
+                fail(op, f"einsum equation '{equation}' has an invalid label '{ch}'")
+            if own.get(ch) is not None and d is not None and own[ch] != d:  # a diagonal: no broadcasting
+                fail(op, f"einsum label '{ch}' repeats in term '{term}' with sizes {own[ch]} and {d} (shape {shp})")
+            own[ch] = d if d is not None else own.get(ch)
+            if ch not in sizes:
+                sizes[ch] = d
+                continue
+            prev = sizes[ch]
+            if prev is not None and d is not None and prev != d and 1 not in (prev, d):
+                fail(op, f"einsum label '{ch}' has sizes {prev} and {d} in '{equation}' for shapes {shapes}")
+            if prev is None or prev == 1:
+                sizes[ch] = d if d is not None else prev
+    if not _:
+        counts = {}
+        for ch in lhs.replace(",", "").replace(".", ""):
+            counts[ch] = counts.get(ch, 0) + 1
+        rhs = ("..." if ell is not None else "") + "".join(sorted(c for c, n in counts.items() if n == 1))
+    labels = rhs.replace("...", "")
+    for c in labels:
+        if c not in sizes:
+            fail(op, f"einsum output label '{c}' does not appear in the inputs of '{equation}'")
+        if labels.count(c) > 1:
+            fail(op, f"einsum output label '{c}' appears more than once in '{equation}'")
+    pre, _, post = rhs.partition("...")
+    out = [sizes[c] for c in pre] + (list(ell or ()) if "..." in rhs else []) + [sizes[c] for c in post]
+    return lhs + "->" + rhs, out
+
+
+def _einsum_shapes(op):
+    """The inputs' static shapes; an input of unknown rank has one unknown dim per label of its term. None when
+    such an input's term has '...' (its rank, and so the output's, is unknown)."""
+    terms = op.attrs["equation"].replace(" ", "").partition("->")[0].split(",")
+    shapes = []
+    for i, t in enumerate(op.inputs):
+        if t.shape.ndims is not None:
+            shapes.append(tuple(t.shape))
+        elif i < len(terms) and "..." not in terms[i]:
+            shapes.append((None,) * len(terms[i]))
+        else:
+            return None
+    return shapes
+
+
+def _einsum_labels(op):
+    """The labels of each input and of the output of einsum ``op`` with '...' spelled out in unused letters, and
+    the letters still unused."""
+    shapes = _einsum_shapes(op)
+    if shapes is None:
+        fail(op, "the gradient of einsum needs inputs of known rank where their terms have '...'",
+             errors.UnimplementedError)
+    lhs, rhs = _parse_einsum(op, op.attrs["equation"], shapes)[0].split("->")
+    terms = lhs.split(",")
+    spare = [c for c in string.ascii_letters if c not in lhs + rhs]
+    n_ell = [len(shp) - len(term) + 3 if "..." in term else 0 for term, shp in zip(terms, shapes)]
+    ell = "".join(spare[:max(n_ell)])
+
+    def spell(term, n):  # ellipsis dims broadcast from the right
+        return term.replace("...", ell[len(ell) - n:])
+    return [spell(t, n) for t, n in zip(terms, n_ell)], spell(rhs, len(ell)), spare[len(ell):]
+
+
+def _dims(t, term):
+    return tuple(t.shape) if t.shape.ndims is not None else (None,) * len(term)
+
+
+def _onto_diagonals(g, once, term, x, spare):
+    """``g``, the gradient with respect to the labels ``once`` (each label of ``term`` once), placed on the
+    diagonals of ``x``, whose labels ``term`` repeat some, and zero elsewhere: each repetition gets a new label
+    tied to the first one by an identity matrix, ``einsum('i,ij->ij', g, eye(n))`` for ``'ii'``."""
+    letters, labels, eyes = iter(spare), "", []
+    for ax, c in enumerate(term):
+        if c in labels:
+            k = next(letters)
+            eyes.append((c + k, df.eye(dim_size(x, ax), dtype=g.dtype)))
+            c = k
+        labels += c
+    return einsum(",".join([once] + [t for t, _ in eyes]) + "->" + labels, g, *[e for _, e in eyes])
+
+
+def _einsum_grad(op, dz):
+    # why: input i's gradient is the einsum of dz with the other inputs, out to input i's labels. A label of input
+    # i found nowhere else (summed away), or of size 1 everywhere else (broadcast), also needs ones of its shape.
+    # A label that input i repeats (a diagonal or a trace) reads only the diagonal: the einsum goes out to each
+    # label once, and the result is placed back on the diagonal.
+    terms, out, spare = _einsum_labels(op)
+    operands = [(out, dz)] + [(t, _conj(x)) for t, x in zip(terms, op.inputs)]
+    grads = []
+    for i, (term, x) in enumerate(zip(terms, op.inputs)):
+        rest = operands[:i + 1] + operands[i + 2:]
+        sizes = {}
+        for t, y in rest:
+            for c, d in zip(t, _dims(y, t)):
+                sizes.setdefault(c, []).append(d)
+        if any(c not in sizes or (d != 1 and all(e == 1 for e in sizes[c])) for c, d in zip(term, _dims(x, term))):
+            rest = rest + [(term, df.ones_like(x))]
+        once = "".join(dict.fromkeys(term))
+        if len(rest) == 1 and rest[0][0] == once:
+            g = rest[0][1]
+        else:
+            g = einsum(",".join(t for t, _ in rest) + "->" + once, *[y for _, y in rest])
+        if once != term:
+            g = _onto_diagonals(g, once, term, x, spare)
+        elif not (g.shape.is_fully_defined() and x.shape.is_fully_defined()):
+            # sizes known only at run time: a label of size 1 on one side and not the other is summed down or
+            # broadcast up then (with static sizes, the ones above and autodiff's sum do it)
+            g = sum_to_shape(g, df.shape(x))
+        grads.append(g)
+    return grads
+
+
+@register("Einsum")
+class Einsum:
+    grad = _einsum_grad
+
+    def infer(op):
+        dt = same_dtype(op, *op.inputs)
+        shapes = _einsum_shapes(op)
+        if shapes is None:
+            return [(TensorShape(None), dt)]
+        return [(_parse_einsum(op, op.attrs["equation"], shapes)[1], dt)]
+
+    def lower(op, *xs):
+        # the run-time shapes checked as the static ones were; the implicit output depends only on labels and ranks
+        eq = _parse_einsum(op, op.attrs["equation"], [known_dims(x.shape) for x in xs])[0]
+        return da.einsum(eq, *xs).astype(op.outputs[0].dtype, copy=False)
+
+
+def einsum(equation, *inputs, name=None, **kwargs):
+    """Einstein summation over ``inputs``, with numpy's ``einsum`` conventions.
+
+    Parameters
+    ----------
+    equation : str
+        Comma-separated labels of each input, then optionally ``->`` and the output's labels (without it: the
+        labels that appear once, in alphabetical order); ``...`` stands for broadcasting dims. A label repeated
+        in one input takes its diagonal (``'ii->i'``), or its trace when not in the output (``'ii->'``).
+    *inputs : Tensor or array-like
+        Of one dtype.
+    name : str, optional
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import daskflow as df
+    >>> df.einsum("ii->", [[1.0, 2.0], [3.0, 4.0]]).compute()
+    np.float32(5.0)
+    """
+    if not inputs:
+        raise ValueError("einsum needs at least one input")
+    ts = [convert_to_tensor(x) for x in inputs]
+    return apply1("Einsum", ts, {"equation": equation}, name=name or "Einsum")
 
 
 # -- build-time checks

@@ -1,10 +1,11 @@
-"""Elementwise math, comparisons, logic, casting and contractions (matmul, tensordot, einsum).
+"""Elementwise math, comparisons, logic, casting and contractions (matmul, tensordot; einsum is in
+``linalg``).
 
 Simple ops are one table row each: ``unary(...)``/``binary(...)`` declare the op, its dask lowering and the
 public function. Gradient rules go in the ``grad=`` slot next to each declaration.
 """
+import math
 import operator
-import string
 
 import dask.array as da
 import numpy as np
@@ -578,125 +579,10 @@ def tensordot(a, b, axes, name=None):
     return apply1("Tensordot", [a, b], {"axes": axes}, name=name or "Tensordot")
 
 
-def _parse_einsum(op, equation, shapes):
-    eq = equation.replace(" ", "")
-    lhs, _, rhs = eq.partition("->")
-    terms = lhs.split(",")
-    if len(terms) != len(shapes):
-        fail(op, f"einsum equation '{equation}' names {len(terms)} inputs, got {len(shapes)}")
-    sizes, ell = {}, None
-    for term, shp in zip(terms, shapes):
-        if "..." in term:
-            pre, post = term.split("...")
-            n_ell = len(shp) - len(pre) - len(post)
-            e = shp[len(pre):len(shp) - len(post)] if n_ell >= 0 else None
-            if e is None:
-                fail(op, f"einsum term '{term}' does not fit shape {shp}")
-            ell = e if ell is None else tuple(broadcast_shapes(op, TensorShape(ell), TensorShape(e)))
-            letters = list(pre) + [None] * n_ell + list(post)
-        else:
-            letters = list(term)
-            if len(letters) != len(shp):
-                fail(op, f"einsum term '{term}' has {len(letters)} labels for an input of shape {shp}")
-        for ch, d in zip(letters, shp):
-            if ch is None:
-                continue
-            if ch not in string.ascii_letters:
-                fail(op, f"einsum equation '{equation}' has an invalid label '{ch}'")
-            if ch not in sizes:
-                sizes[ch] = d
-                continue
-            prev = sizes[ch]
-            if prev is not None and d is not None and prev != d and 1 not in (prev, d):
-                fail(op, f"einsum label '{ch}' has sizes {prev} and {d} in '{equation}' for shapes {shapes}")
-            if prev is None or prev == 1:
-                sizes[ch] = d if d is not None else prev
-    if not _:
-        counts = {}
-        for ch in lhs.replace(",", "").replace(".", ""):
-            counts[ch] = counts.get(ch, 0) + 1
-        rhs = ("..." if ell is not None else "") + "".join(sorted(c for c, n in counts.items() if n == 1))
-    labels = rhs.replace("...", "")
-    for c in labels:
-        if c not in sizes:
-            fail(op, f"einsum output label '{c}' does not appear in the inputs of '{equation}'")
-        if labels.count(c) > 1:
-            fail(op, f"einsum output label '{c}' appears more than once in '{equation}'")
-    pre, _, post = rhs.partition("...")
-    out = [sizes[c] for c in pre] + (list(ell or ()) if "..." in rhs else []) + [sizes[c] for c in post]
-    return lhs + "->" + rhs, out
+__all__ += ["tensordot"]
 
 
-def _einsum_labels(op):
-    """The labels of each input and of the output of einsum ``op``, with '...' spelled out in unused letters."""
-    xs = op.inputs
-    lhs, rhs = _parse_einsum(op, op.attrs["equation"], [tuple(t.shape) for t in xs])[0].split("->")
-    terms = lhs.split(",")
-    spare = [c for c in string.ascii_letters if c not in lhs + rhs]
-    n_ell = [t.shape.ndims - len(term) + 3 if "..." in term else 0 for term, t in zip(terms, xs)]
-    ell = "".join(spare[:max(n_ell)])
-
-    def spell(term, n):  # ellipsis dims broadcast from the right
-        return term.replace("...", ell[len(ell) - n:])
-    return [spell(t, n) for t, n in zip(terms, n_ell)], spell(rhs, len(ell))
-
-
-def _einsum_grad(op, dz):
-    # why: input i's gradient is the einsum of dz with the other inputs, out to input i's labels. A label of input
-    # i found nowhere else (summed away), or of size 1 everywhere else (broadcast), also needs ones of its shape.
-    if any(t.shape.ndims is None for t in op.inputs):
-        fail(op, "the gradient of einsum needs inputs of known rank", errors.UnimplementedError)
-    terms, out = _einsum_labels(op)
-    operands = [(out, dz)] + [(t, _conj(x)) for t, x in zip(terms, op.inputs)]
-    grads = []
-    for i, (term, x) in enumerate(zip(terms, op.inputs)):
-        if len(set(term)) != len(term):
-            fail(op, f"no gradient for einsum '{op.attrs['equation']}': input {i} repeats a label (a trace or a "
-                     "diagonal); write it with matrix ops instead", errors.UnimplementedError)
-        rest = operands[:i + 1] + operands[i + 2:]
-        sizes = {}
-        for t, y in rest:
-            for c, d in zip(t, y.shape):
-                sizes.setdefault(c, []).append(d)
-        if any(c not in sizes or (d != 1 and all(e == 1 for e in sizes[c])) for c, d in zip(term, x.shape)):
-            rest = rest + [(term, df.ones_like(x))]
-        if len(rest) == 1 and rest[0][0] == term:
-            grads.append(rest[0][1])
-        else:
-            grads.append(einsum(",".join(t for t, _ in rest) + "->" + term, *[y for _, y in rest]))
-    return grads
-
-
-@register("Einsum")
-class Einsum:
-    grad = _einsum_grad
-
-    def infer(op):
-        dt = same_dtype(op, *op.inputs)
-        if any(t.shape.ndims is None for t in op.inputs):
-            return [(TensorShape(None), dt)]
-        eq, out = _parse_einsum(op, op.attrs["equation"], [tuple(t.shape) for t in op.inputs])
-        return [(out, dt)]
-
-    def lower(op, *xs):
-        eq = op.attrs["equation"]
-        if "->" not in eq:  # the implicit output depends only on labels and ranks: the lowered shapes do
-            eq = _parse_einsum(op, eq, [tuple(None if d != d else d for d in x.shape) for x in xs])[0]
-        return da.einsum(eq, *xs).astype(op.outputs[0].dtype, copy=False)
-
-
-def einsum(equation, *inputs, name=None, **kwargs):
-    """Einstein summation over ``inputs`` (numpy's ``einsum`` conventions, with ``...``)."""
-    if not inputs:
-        raise ValueError("einsum needs at least one input")
-    ts = [convert_to_tensor(x) for x in inputs]
-    return apply1("Einsum", ts, {"equation": equation}, name=name or "Einsum")
-
-
-__all__ += ["tensordot", "einsum"]
-
-
-# -- numerics check
+# -- run-time checks
 
 @register("CheckNumerics")
 class CheckNumerics:
@@ -721,3 +607,99 @@ def check_numerics(tensor, message, name=None):
 
 
 __all__ += ["check_numerics"]
+
+
+@register("Assert")
+class Assert:
+    # why: TF's Assert has no outputs; this one gives its condition, which a run computes to check it
+    side_effect = True
+    grad = NOT_DIFFERENTIABLE
+
+    def infer(op):
+        cond = op.inputs[0]
+        if cond.dtype != dtypes.bool or cond.shape.ndims not in (None, 0):
+            fail(op, f"condition must be a bool scalar, got '{cond.name}' of dtype {cond.dtype.name} and shape "
+                     f"{cond.shape}")
+        return [((), dtypes.bool)]
+
+    def lower(op, cond, *data):
+        n = op.attrs["summarize"]
+        firsts = [da.ravel(d)[:n].rechunk(-1) for d in data]  # only what the message shows
+        args = [a for i, f in enumerate(firsts) for a in (f, (i,))]
+        sizes = [None if math.isnan(d.size) else int(d.size) for d in data]
+        return da.blockwise(kernels.check_assert, (), cond, (), *args, template=op.attrs["template"], sizes=sizes,
+                            label=f"op '{op.name}' (type Assert)", concatenate=True, dtype=bool,
+                            meta=_meta(cond, dtypes.bool, 0))
+
+
+def Assert(condition, data, summarize=None, name=None):
+    """An op that checks ``condition`` (a bool scalar) when run: False raises ``InvalidArgumentError`` whose
+    message shows ``data``.
+
+    Parameters
+    ----------
+    condition : Tensor or bool
+    data : list
+        Strings and tensors, shown in the message (the first ``summarize`` values of each tensor, default 3).
+    summarize : int, optional
+    name : str, optional
+
+    Returns
+    -------
+    Operation
+        Run it, or make other ops wait for it with ``control_dependencies``.
+    """
+    cond = convert_to_tensor(condition, dtype_hint=dtypes.bool)
+    tensors, template = [], []
+    for d in data:
+        if isinstance(d, str):
+            template.append(d)
+        else:
+            template.append(len(tensors))
+            tensors.append(convert_to_tensor(d))
+    attrs = {"template": template, "summarize": 3 if summarize is None else int(summarize)}
+    return apply1("Assert", [cond] + tensors, attrs, name=name or "Assert").op
+
+
+def assert_equal(x, y, data=None, summarize=None, message=None, name=None):
+    """An op raising ``InvalidArgumentError`` when run unless ``x == y`` everywhere (they broadcast); when both are
+    known at build time the check is made at once instead.
+
+    Parameters
+    ----------
+    x, y : Tensor or array-like
+    data : list, optional
+        Strings and tensors for the message; by default ``message``, ``x`` and ``y``.
+    summarize : int, optional
+        How many values of each tensor the message shows.
+    message : str, optional
+    name : str, optional
+
+    Returns
+    -------
+    Operation
+        As ``Assert``'s.
+    """
+    from .hostvalue import constant_value
+    from .reduce import reduce_all  # reduce.py imports this module
+    from .state import no_op
+    x = convert_to_tensor(x)
+    y = convert_to_tensor(y, dtype_hint=x.dtype)
+    vx, vy = constant_value(x), constant_value(y)
+    if vx is not None and vy is not None:
+        try:
+            ok = bool(np.all(np.equal(vx, vy)))
+        except ValueError:  # shapes that do not broadcast
+            ok = False
+        if not ok:
+            raise errors.InvalidArgumentError(None, None, f"{message or ''}\nCondition x == y did not hold.\n"
+                                              f"x ({x.name}) = {vx.tolist()}\ny ({y.name}) = {vy.tolist()}")
+        return no_op(name=name)
+    cond = reduce_all(equal(x, y))
+    if data is None:
+        data = [message or "", "Condition x == y did not hold element-wise:", f"x ({x.name}) = ", x,
+                f"y ({y.name}) = ", y]
+    return Assert(cond, data, summarize=summarize, name=name or "assert_equal")
+
+
+__all__ += ["Assert", "assert_equal"]

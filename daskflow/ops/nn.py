@@ -10,12 +10,13 @@ from dask._task_spec import Task, TaskRef
 from dask.base import tokenize
 from dask.highlevelgraph import HighLevelGraph
 
-from .. import backend, kernels
+from .. import backend, errors, kernels
 
-from ..graph import Tensor, TensorShape, name_scope
-from .array import expand_dims, transpose
-from .hostvalue import as_tensor
-from .math import exp, log, subtract, truediv
+from ..graph import Tensor, TensorShape, control_dependencies, name_scope
+from .array import expand_dims, reshape, transpose
+from .generate import dim_size, shape
+from .hostvalue import as_tensor, shape_str
+from .math import assert_equal, exp, log, subtract, truediv
 from .reduce import _float_input, _pick, reduce_max, reduce_sum
 from .registry import apply, apply1, convert_to_tensor, defop, fail, same_dtype, same_shape, tuple_outputs
 from .state import stop_gradient
@@ -254,22 +255,48 @@ defop("SoftmaxCrossEntropyWithLogits", _xent_infer(False), _xent_lower, grad=_xe
 def softmax_cross_entropy_with_logits_v2(labels, logits, axis=-1, name=None, dim=None):
     """``-sum(labels * log_softmax(logits), axis)`` per example; gradients flow into ``labels`` too.
 
-    For 2-D logits and labels of the same shape this is one ``SoftmaxCrossEntropyWithLogits`` op (TF's), whose
-    second output is the gradient with respect to the logits; other ranks and broadcasting labels are built
-    from ``log_softmax``.
+    This is one ``SoftmaxCrossEntropyWithLogits`` op (TF's), whose second output is the gradient with respect to
+    the logits: as in TF, logits and labels are broadcast against each other first (where their shapes may
+    differ, also when that is known only at run time), the class axis is moved last and other ranks are reshaped
+    to rows of classes and back. Inputs of unknown rank are handled by a composite of ``log_softmax``.
     """
     axis = _pick("axis", None if axis == -1 else axis, "dim", dim)
     axis = -1 if axis is None else axis
     with name_scope(name, "softmax_cross_entropy_with_logits") as scope:
         x = _float_input(logits, "softmax_cross_entropy_with_logits")
         labels = convert_to_tensor(labels, dtype_hint=x.dtype)  # python and numpy labels take the logits' dtype
-        if (x.shape.ndims == 2 and labels.shape.ndims == 2 and x.shape.is_compatible_with(labels.shape)
-                and axis in (-2, -1, 0, 1)):
-            if axis in (0, -2):  # classes along the rows: TF's op takes them last
-                x, labels = transpose(x), transpose(labels)
+        x, labels = _broadcast_pair(x, labels)
+        n = x.shape.ndims
+        if (n is None or n == 0 or labels.shape.ndims != n or not x.shape.is_compatible_with(labels.shape)
+                or not -n <= axis < n):
+            logp = log_softmax(x, axis=axis)
+            return -reduce_sum(labels * logp, axis=axis, name=scope)
+        if axis % n != n - 1:  # TF's op takes the classes last
+            perm = [i for i in range(n) if i != axis % n] + [axis % n]
+            x, labels = transpose(x, perm), transpose(labels, perm)
+        if n == 2:
             return apply("SoftmaxCrossEntropyWithLogits", [x, labels], name=scope)[0]
-        logp = log_softmax(x, axis=axis)
-        return -reduce_sum(labels * logp, axis=axis, name=scope)
+        c = dim_size(x, -1)  # labels have x's shape: broadcast above
+        loss = apply("SoftmaxCrossEntropyWithLogits", [reshape(x, [-1, c]), reshape(labels, [-1, c])])[0]
+        return reshape(loss, shape(x)[:-1], name=scope)
+
+
+def _broadcast_pair(x, y):
+    """``x`` and ``y`` broadcast to their common shape, where their shapes may differ (TF's kernel broadcasts
+    logits and labels); inputs of unknown rank are left as they are."""
+    import daskflow as df
+    if x.shape.ndims is None or y.shape.ndims is None or (x.shape.is_fully_defined() and x.shape == y.shape):
+        return x, y
+    if x.shape.is_fully_defined() and y.shape.is_fully_defined():
+        try:
+            target = list(df.broadcast_static_shape(x.shape, y.shape))
+        except ValueError as e:
+            raise errors.InvalidArgumentError(None, None, f"logits and labels must be broadcastable: logits_size="
+                                              f"{x.shape} labels_size={y.shape}") from e
+    else:
+        target = df.broadcast_dynamic_shape(shape(x), shape(y), "logits and labels must be broadcastable")
+    return tuple(t if t.shape.is_fully_defined() and list(t.shape) == target else df.broadcast_to(t, target)
+                 for t in (x, y))
 
 
 def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, dim=-1, name=None, axis=None):
@@ -283,13 +310,13 @@ def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, 
 
 
 def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, name=None):
-    """``-log_softmax(logits)[i, labels[i]]`` per example, for int ``labels`` of shape ``logits.shape[:-1]``.
+    """``-log_softmax(logits)[..., labels]`` per example, for int ``labels`` of shape ``logits.shape[:-1]``.
 
-    For 2-D logits this is one ``SparseSoftmaxCrossEntropyWithLogits`` op (TF's), whose second output is the
-    gradient with respect to the logits; a label outside ``[0, classes)`` raises ``InvalidArgumentError`` at run
-    time. Other ranks are built from ``log_softmax`` and ``one_hot``.
+    This is one ``SparseSoftmaxCrossEntropyWithLogits`` op (TF's), whose second output is the gradient with
+    respect to the logits; as in TF, logits of rank other than 2 are reshaped to rows of classes and back (shapes
+    known only at run time are checked then). A label outside ``[0, classes)`` raises ``InvalidArgumentError``
+    when run.
     """
-    from .indexing import one_hot
     if _sentinel is not None:
         raise ValueError("sparse_softmax_cross_entropy_with_logits takes named arguments only")
     with name_scope(name, "SparseSoftmaxCrossEntropyWithLogits") as scope:
@@ -297,17 +324,27 @@ def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits
         labels = _t(labels)
         if labels.dtype.kind not in "iu":
             raise ValueError(f"labels must be int32 or int64, got '{labels.name}' of dtype {labels.dtype.name}")
+        if x.shape.ndims == 0:
+            raise ValueError(f"logits cannot be a scalar, got '{x.name}'")
         if x.shape.ndims is not None and not labels.shape.is_compatible_with(TensorShape(x.shape[:-1])):
             raise ValueError(f"labels of shape {labels.shape} must have the shape of logits {x.shape} without its "
                              "last dim")
         if x.shape.ndims == 2:
             return apply("SparseSoftmaxCrossEntropyWithLogits", [x, labels], name=scope)[0]
-        logp = log_softmax(x)
-        depth = logp.shape[-1]
-        if depth is None:
-            raise ValueError(f"logits '{logp.name}' need a static number of classes, got shape {logp.shape}")
-        picked = one_hot(labels, depth, dtype=logp.dtype)
-        return -reduce_sum(picked * logp, axis=-1, name=scope)
+        with control_dependencies(_shape_checks(labels, x, "labels must have the shape of logits without its last "
+                                                           "dim")):
+            rows = reshape(x, [-1, dim_size(x, -1)])
+            loss = apply("SparseSoftmaxCrossEntropyWithLogits", [rows, reshape(labels, [-1])])[0]
+        return reshape(loss, shape(labels), name=scope)
+
+
+def _shape_checks(labels, x, message):
+    """A run-time check that ``labels`` has the shape of ``x`` without its last dim, when the static shapes cannot
+    tell: their rows are flattened, so a mismatch of the same size would go unseen."""
+    want = TensorShape(None) if x.shape.ndims is None else TensorShape(x.shape[:-1])
+    if labels.shape.is_fully_defined() and want.is_fully_defined():
+        return []  # compared when built
+    return [assert_equal(shape(labels), shape(x)[:-1], message=message)]
 
 
 # -- activations and losses built from other ops (their gradients come from those ops)
@@ -506,18 +543,34 @@ def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name
 
 
 def _rows_of(params, ids, strategy):
-    """``ids`` as row numbers of the concatenation of the shards ``params``: with "div", consecutive ids fill the
-    shards in order (so they are the rows themselves); with "mod", id ``i`` is row ``i // n`` of shard ``i % n``."""
+    """``ids`` as row numbers of the concatenation of the shards ``params``, as TF assigns ids to shards: with
+    "mod", id ``i`` is row ``i // n`` of shard ``i % n``; with "div", consecutive ids fill the shards in order, the
+    first ``total % n`` of them one id longer. An id past its shard's end (which would read the next shard) or
+    outside the table raises ``InvalidArgumentError`` when run, as TF's gather from that shard does."""
     import daskflow as df
-    if strategy == "div":
-        return ids
-    # each shard's first row in the concatenation; shard sizes known only at run time are read then
-    starts = [df.constant(0, ids.dtype)]
-    for p in params[:-1]:
-        starts.append(starts[-1] + df.cast(df.shape(p)[0], ids.dtype))
-    starts = df.stack(starts)
     n = len(params)
-    return df.gather(starts, df.floormod(ids, n)) + df.floordiv(ids, n)
+    sizes = [dim_size(p, 0) for p in params]
+    sizes = [df.cast(d, ids.dtype) if isinstance(d, Tensor) else d for d in sizes]
+    starts = [sum(sizes[:k]) for k in range(n)]
+    if strategy == "mod":
+        shard, row = ids % n, ids // n
+    else:
+        per, extras = sum(sizes) // n, sum(sizes) % n
+        shard = df.maximum(ids // (per + 1), (ids - extras) // per)
+        row = df.where_v2(shard < extras, ids % (per + 1), (ids - extras) % per)
+    known = df.minimum(df.maximum(shard, 0), n - 1)
+    inside = (shard >= 0) & (shard < n) & (row >= 0) & (row < df.gather(_int_vector(sizes, ids.dtype), known))
+    shown = shape_str([d if isinstance(d, int) else None for d in sizes])
+    check = df.Assert(df.reduce_all(inside), [f"embedding_lookup: ids must lie in the shards, of sizes {shown}, as "
+                                              f"partition_strategy '{strategy}' assigns them; ids:", ids])
+    with control_dependencies([check]):
+        return df.where_v2(inside, df.gather(_int_vector(starts, ids.dtype), known) + row, 0)
+
+
+def _int_vector(values, dtype):
+    """A vector of python ints and int scalar tensors of ``dtype``."""
+    import daskflow as df
+    return df.stack([df.constant(v, dtype) if isinstance(v, int) else v for v in values])
 
 
 def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_indices=True, max_norm=None):

@@ -12,7 +12,7 @@ import dask.array as da
 import numpy as np
 
 import daskflow as df
-from .. import backend, dtypes, errors
+from .. import backend, dtypes, errors, planner
 from ..backend import xp
 from ..graph import Tensor, TensorShape, name_scope
 from .hostvalue import host_lowered, host_vector, int_arg, is_partial
@@ -53,15 +53,19 @@ def _static_axis(axis):
 
 
 def _axes(op, axis, ndim):
-    """Sorted non-negative reduction axes; repeated axes count once, as in TF."""
+    """Sorted non-negative reduction axes; an axis given twice is an error, as in TF."""
     if axis is None:
         return tuple(range(ndim))
     axis = (axis,) if isinstance(axis, int) else axis
+    seen = set()
     for a in axis:
         if not -ndim <= a < ndim:
             fail(op, f"Invalid reduction dimension {a} for input with {ndim} dimension(s) "
                      f"(axis={list(axis)}, input shape {op.inputs[0].shape})")
-    return tuple(sorted({a % ndim for a in axis}))
+        if a % ndim in seen:
+            fail(op, f"Invalid reduction arguments: Axes contains duplicate dimension: {a % ndim} (axis={list(axis)})")
+        seen.add(a % ndim)
+    return tuple(sorted(seen))
 
 
 def _check_kind(op, x, kinds):
@@ -96,10 +100,11 @@ _DOC = """{what} of ``input_tensor`` over ``axis`` (op type ``{type}``).
     """
 
 
-def reduction(type_name, lower, public_name, kinds="fciu", nonempty=False, doc="", host=None, grad=None,
+def reduction(type_name, lower, public_name, kinds="fciu", identity=None, doc="", host=None, grad=None,
               block=None):
     """Declare a reduction op: input 0 reduced over ``attrs["axis"]`` by ``lower(x, axes, keepdims)``, or by
-    ``block(x, axes, keepdims)`` (one task per block) where that does not give None; ``host`` (a numpy reduction)
+    ``block(x, axes, keepdims)`` (one task per block) where that does not give None; ``identity(dtype)`` is the
+    value of a reduction over an empty axis where dask's is not right (max, min); ``host`` (a numpy reduction)
     evaluates small int shape arithmetic on the host, e.g. ``reduce_prod(shape(x))``; ``grad`` is the gradient
     rule."""
     def infer(op):
@@ -110,11 +115,12 @@ def reduction(type_name, lower, public_name, kinds="fciu", nonempty=False, doc="
         if x.shape.ndims is None:
             return [(TensorShape(()) if axis is None and not keep else TensorShape(None), dt)]
         axes = _axes(op, axis, x.shape.ndims)
-        if nonempty:
-            _check_nonempty(op, x, axes)
         return [([1 if i in axes else d for i, d in enumerate(x.shape) if keep or i not in axes], dt)]
 
     def reduce(x, axes, keep):  # the dask array of the reduction of ``x`` over ``axes`` (non-negative ints)
+        if identity is not None and any(x.shape[a] == 0 for a in axes):
+            dims = tuple(1 if i in axes else d for i, d in enumerate(x.shape) if keep or i not in axes)
+            return da.full_like(x, identity(x.dtype), shape=dims, chunks=planner.chunks_for(dims, x.dtype))
         out = block(x, axes, keep) if block is not None else None
         return lower(x, axes, keep) if out is None else out
 
@@ -248,10 +254,22 @@ def _with_reduced_dims(op, t):
     if op.attrs["keepdims"] or t.shape.ndims == 0:
         return t
     if x.shape.ndims is None:
-        fail(op, "the gradient of a reduction over some axes needs an input of known rank", errors.UnimplementedError)
+        return df.reshape(t, _reduced_shape(x, op.attrs["axis"]))
     for a in _axes(op, op.attrs["axis"], x.shape.ndims):
         t = df.expand_dims(t, a)
     return t
+
+
+def _reduced_shape(x, axis):
+    """``shape(x)`` with 1 at the reduced ``axis`` (ints, maybe negative), for ``x`` of a rank known only when the
+    graph is lowered (TF's ``reduced_shape``): arithmetic the host evaluates from the lowered shapes."""
+    dims, rank = df.shape(x), df.rank(x)
+    i = df.range(rank)
+    hit = 0
+    for a in (axis,) if isinstance(axis, int) else axis:
+        d = i - df.floormod(a, rank)
+        hit = hit + (1 - df.minimum(d * d, 1))  # 1 where i is axis a, else 0
+    return dims - (dims - 1) * hit
 
 
 def _sum_grad(op, dy):
@@ -293,10 +311,14 @@ reduction("Mean", _mean, "reduce_mean", doc="Mean (integers truncate toward zero
           block=_mean_blocks)
 reduction("Prod", lambda x, ax, k: da.prod(x, axis=ax, keepdims=k, dtype=x.dtype), "reduce_prod", doc="Product",
           host=np.prod, grad=_prod_grad, block=_blocks("prod", typed=True))
-reduction("Max", lambda x, ax, k: da.max(x, axis=ax, keepdims=k), "reduce_max", kinds="fiu", nonempty=True,
-          doc="Maximum", grad=_extreme_grad, block=_blocks("max"))
-reduction("Min", lambda x, ax, k: da.min(x, axis=ax, keepdims=k), "reduce_min", kinds="fiu", nonempty=True,
-          doc="Minimum", grad=_extreme_grad, block=_blocks("min"))
+reduction("Max", lambda x, ax, k: da.max(x, axis=ax, keepdims=k), "reduce_max", kinds="fiu",
+          identity=lambda dt: -np.inf if dt.kind == "f" else np.iinfo(dt).min,
+          doc="Maximum (over an empty axis: the dtype's lowest value, -inf for floats, as TF)", grad=_extreme_grad,
+          block=_blocks("max"))
+reduction("Min", lambda x, ax, k: da.min(x, axis=ax, keepdims=k), "reduce_min", kinds="fiu",
+          identity=lambda dt: np.inf if dt.kind == "f" else np.iinfo(dt).max,
+          doc="Minimum (over an empty axis: the dtype's highest value, inf for floats, as TF)", grad=_extreme_grad,
+          block=_blocks("min"))
 reduction("Any", lambda x, ax, k: da.any(x, axis=ax, keepdims=k), "reduce_any", kinds="b", doc="Logical or",
           grad=NOT_DIFFERENTIABLE, block=_blocks("any"))
 reduction("All", lambda x, ax, k: da.all(x, axis=ax, keepdims=k), "reduce_all", kinds="b", doc="Logical and",
@@ -307,37 +329,43 @@ reduction("All", lambda x, ax, k: da.all(x, axis=ax, keepdims=k), "reduce_all", 
 class SumToShape:
     """The gradient of a broadcast: ``g`` summed over its leading dims and over the dims where ``shape`` (the
     shape of the input that was broadcast, as a tensor) is 1, as TF's ``BroadcastGradientArgs`` + ``Sum`` +
-    ``Reshape``. The axes are decided from the run's shapes when the plan is made; none gives ``g`` itself."""
+    ``Reshape``; dims where ``g`` is 1 and ``shape`` is not (an einsum label of size 1 in the other operands) are
+    broadcast up. What to do is decided from the run's shapes when the plan is made; nothing gives ``g`` itself."""
 
     def infer(op):
-        g = op.inputs[0]
         dims = host_vector(op, 1, "shape")
-        if dims is not None and g.shape.ndims is not None and len(dims) > g.shape.ndims:
-            fail(op, f"cannot sum '{g.name}' of shape {g.shape} down to a shape of rank {len(dims)}")
-        return [(TensorShape(None) if dims is None else dims, g.dtype)]
+        return [(TensorShape(None) if dims is None else dims, op.inputs[0].dtype)]
 
     def lower(op, g, _):
         target = host_lowered(op, 1, "shape").tolist()
+        if len(target) > g.ndim:
+            g = g[(None,) * (len(target) - g.ndim)]
         lead = g.ndim - len(target)
-        if lead < 0:
-            fail(op, f"cannot sum a gradient of shape {g.shape} down to shape {tuple(target)}")
         dims = g.shape[lead:]
-        for d, n in zip(dims, target):
-            if n != 1 and not math.isnan(d) and d != n:
-                fail(op, f"Incompatible shapes: a gradient of shape {g.shape} cannot come from broadcasting "
-                         f"shape {tuple(target)}")
+        if any(d == d and d != n and 1 not in (d, n) for d, n in zip(dims, target)):  # d != d: unknown (nan)
+            fail(op, f"Incompatible shapes: a gradient of shape {g.shape} cannot come from broadcasting shape "
+                     f"{tuple(target)}")
         axes = tuple(range(lead)) + tuple(lead + i for i, (d, n) in enumerate(zip(dims, target)) if n == 1 and d != 1)
-        if not axes:
-            return g
-        out = OPS["Sum"].reduce(g, axes, True)
-        return out[(0,) * lead] if lead else out
+        out = OPS["Sum"].reduce(g, axes, True)[(0,) * lead] if axes else g
+        up = [i for i, (d, n) in enumerate(zip(dims, target)) if d == 1 and n != 1]
+        if not up:
+            return out
+        spread = planner.chunks_for(tuple(target), out.dtype)
+        chunks = tuple(spread[i] if i in up else c for i, c in enumerate(out.chunks))
+        b = da.broadcast_to(out, tuple(target), chunks=chunks)
+        return b.map_blocks(_copy, dtype=out.dtype, meta=out._meta)
 
-    def grad(op, dy):
-        return [df.broadcast_to(dy, df.shape(op.inputs[0])), None]
+    def grad(op, dy):  # summing down and broadcasting up are each other's adjoints
+        return [sum_to_shape(dy, df.shape(op.inputs[0])), None]
+
+
+def _copy(b):
+    return b.copy()  # a writable block, not a view of a broadcast
 
 
 def sum_to_shape(g, shape, name="SumToShape"):
-    """``g`` summed down to ``shape`` (an int vector tensor), undoing numpy broadcasting."""
+    """``g`` summed down (or, for its dims of size 1, broadcast up) to ``shape`` (an int vector tensor): the
+    gradient of a numpy broadcast."""
     return apply1("SumToShape", [g, int_arg(shape, "shape")], name=name)
 
 

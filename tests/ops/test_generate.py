@@ -1,4 +1,4 @@
-"""Generated tensors (zeros, ones, fill, zeros_like, ones_like, range, linspace) and shape queries (shape, rank,
+"""Generated tensors (zeros, ones, fill, zeros_like, ones_like, eye, range, linspace) and shape queries (shape, rank,
 size) against numpy, on run-time shapes and within chunk_bytes; fill's gradient (``GRAD_CASES``)."""
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import pytest
 import daskflow as df
 from daskflow.testing import GradCase, assert_op, rand, run_graph
 
-TESTED_OPS = {"Fill", "ZerosLike", "OnesLike", "Range", "LinSpace", "Shape", "Rank", "Size"}
+TESTED_OPS = {"Fill", "Eye", "ZerosLike", "OnesLike", "Range", "LinSpace", "Shape", "Rank", "Size", "BroadcastArgs"}
 
 SHAPES = [(), (5,), (7, 3), (1, 3), (4, 1, 3)]
 Invalid = df.errors.InvalidArgumentError
@@ -47,6 +47,50 @@ def test_generated_tensors_respect_chunk_bytes():
             assert arr.npartitions > 1
             assert np.prod([max(c) for c in arr.chunks]) * itemsize <= 80
     np.testing.assert_array_equal(arr.compute(), np.tile([1.0, 2.0], (40, 1)))
+
+
+@pytest.mark.parametrize("rows,cols,batch", [(3, None, None), (2, 4, None), (4, 2, None), (3, None, [2]),
+                                             (2, 3, [2, 1]), (0, None, None), (2, 0, [3]), (1, None, [])])
+def test_eye(rows, cols, batch):
+    ref = np.broadcast_to(np.eye(rows, cols, dtype=np.float32), tuple(batch or ()) + np.eye(rows, cols).shape)
+    assert df.eye(rows, cols, batch).shape == ref.shape
+    assert_op(lambda t: df.eye(rows, cols, batch), lambda a: ref, rand((1,)))
+    assert_op(lambda t: df.linalg.eye(rows, cols, batch, dtype=df.int64), lambda a: ref.astype(np.int64), rand((1,)))
+
+
+def test_eye_dtypes_names_and_run_time_sizes():
+    np.testing.assert_array_equal(df.eye(2, dtype=df.bool).compute(), np.eye(2, dtype=bool))
+    np.testing.assert_array_equal(df.eye(2, dtype=df.complex64).compute(), np.eye(2, dtype=np.complex64))
+    assert df.eye(2).dtype == np.float32 and df.eye(2, name="ident").name == "ident:0"
+    x = rand((3, 5))
+    got = run_graph(lambda t: [df.eye(df.shape(t)[0], df.shape(t)[1]), df.eye(2, batch_shape=df.shape(t))], x,
+                    feed_static_shape=False)
+    np.testing.assert_array_equal(got[0], np.eye(3, 5))
+    np.testing.assert_array_equal(got[1], np.broadcast_to(np.eye(2), (3, 5, 2, 2)))
+    ph = df.placeholder(df.float32, (None, 4))
+    assert df.eye(df.shape(ph)[0]).shape.as_list() == [None, None]
+    assert df.eye(df.shape(ph)[0], 3).shape.as_list() == [None, 3]
+
+
+def test_eye_errors():
+    with pytest.raises(Invalid, match="non-negative, got -1"):
+        df.eye(-1)
+    with pytest.raises(Invalid, match="non-negative, got -2"):
+        df.eye(2, batch_shape=[-2])
+    with pytest.raises(Invalid, match="num_rows must be a scalar"):
+        df.eye([2])
+    with pytest.raises(TypeError, match="num_rows must hold integers"):
+        df.eye(2.5)
+
+
+@pytest.mark.parametrize("rows,cols,batch", [(7, None, None), (5, 9, None), (9, 5, [3]), (4, 6, [2, 3])])
+def test_eye_is_made_in_blocks_within_chunk_bytes(rows, cols, batch):
+    with df.config.set(chunk_bytes=40):
+        arr = lowered(df.eye(rows, cols, batch, dtype=df.float64))
+    assert arr.npartitions > 1
+    assert np.prod([max(c) for c in arr.chunks]) * 8 <= 40
+    ref = np.broadcast_to(np.eye(rows, cols), tuple(batch or ()) + np.eye(rows, cols).shape)
+    np.testing.assert_array_equal(arr.compute(), ref)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -140,3 +184,26 @@ def test_zeros_and_ones_take_an_int_shape():
     import daskflow as df
     np.testing.assert_array_equal(df.ones(2).compute(), np.ones(2, "f4"))
     assert df.zeros(3, df.int32).compute().tolist() == [0, 0, 0]
+
+
+def test_broadcast_dynamic_and_static_shapes():
+    a, b = df.placeholder(df.int32, (None,)), df.placeholder(df.int32, (None,))
+    bd = df.broadcast_dynamic_shape(a, b)
+    assert bd.shape.as_list() == [None]
+    x = df.placeholder(df.float32, (None, 1, 4))
+    partial = df.broadcast_dynamic_shape(df.shape(x), [3, 1])
+    assert df.get_static_value(partial, partial=True).tolist() == [None, 3, 4]  # known when built where it can be
+    assert df.get_static_value(df.broadcast_dynamic_shape([2, 1], [5])).tolist() == [2, 5]
+    with df.Session() as s:
+        for p, q in [([3, 1, 4], [2, 1]), ([1], [5, 6]), ([], [2]), ([0, 1], [1, 3])]:
+            np.testing.assert_array_equal(s.run(bd, {a: np.array(p, np.int32), b: np.array(q, np.int32)}),
+                                          np.broadcast_shapes(tuple(p), tuple(q)))
+        np.testing.assert_array_equal(s.run(partial, {x: np.zeros((2, 1, 4), np.float32)}), [2, 3, 4])
+        with pytest.raises(df.errors.InvalidArgumentError, match=r"Incompatible shapes: \[3\] vs. \[2\]"):
+            s.run(bd, {a: [3], b: [2]})
+    assert df.broadcast_static_shape(df.TensorShape([None, 1]), df.TensorShape([3])).as_list() == [None, 3]
+    assert df.broadcast_static_shape(df.TensorShape(None), df.TensorShape([3])).ndims is None
+    with pytest.raises(ValueError, match="Incompatible shapes"):
+        df.broadcast_static_shape(df.TensorShape([2]), df.TensorShape([3]))
+    with pytest.raises(df.errors.InvalidArgumentError, match="Incompatible shapes"):
+        df.broadcast_dynamic_shape([2], [3])

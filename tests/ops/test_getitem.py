@@ -166,6 +166,22 @@ def test_gathered_index_out_of_range_at_run_time():
         run_graph(lambda s, i: s[i], rand((5, 3)), np.array([0, 5], np.int32))
 
 
+@pytest.mark.parametrize("static", [True, False])
+def test_negative_tensor_index_known_at_run_time_counts_from_the_end(static):
+    # as a TF1 scalar index and numpy: [-size, size) is valid, whether the index is known when built or not
+    a = rand((5, 3))
+    for i in (-1, -5, 4):
+        np.testing.assert_array_equal(run_graph(lambda s, t: s[t], a, np.array(i, np.int32),
+                                                feed_static_shape=static), a[i])
+    idx = np.array([[-1, 0], [-5, 2]], np.int64)
+    np.testing.assert_array_equal(run_graph(lambda s, t: s[:, t], a.T, idx, feed_static_shape=static), a.T[:, idx])
+    for bad in (-6, 5):
+        with pytest.raises(Invalid, match=rf"indices = {bad} is not in \[0, 5\)"):
+            run_graph(lambda s, t: s[t], a, np.array([0, bad], np.int32), feed_static_shape=static)
+    with pytest.raises(Invalid, match=r"indices = -6 is not in \[0, 5\)"):
+        run_graph(lambda s: s[[0, -6]], a, feed_static_shape=static)
+
+
 # -- errors
 
 def test_index_out_of_range_at_build_time():

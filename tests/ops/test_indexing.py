@@ -92,6 +92,46 @@ def test_gather_with_constant_indices_and_unknown_params():
     assert df.gather(df.placeholder(df.float32, (None, 3)), [4, 1]).shape == (2, 3)
 
 
+def _batch_take(p, idx, axis, b):
+    """numpy reference of TF's gather with batch_dims ``b``: each batch takes with its own indices."""
+    if b == 0:
+        return np.take(p, idx, axis=axis)
+    return np.stack([_batch_take(p[i], idx[i], axis - 1, b - 1) for i in range(p.shape[0])])
+
+
+@pytest.mark.parametrize("pshape, ishape, axis, b", [
+    ((3, 4), (3, 2), None, 1), ((3, 4), (3, 2), 1, -1), ((2, 3, 4), (2, 5), 2, 1), ((2, 3, 4, 2), (2, 3, 2), 3, 2),
+    ((2, 3, 4), (2, 3, 2, 2), 2, 2), ((2, 5, 3), (2, 4), 1, 1), ((1, 3, 4), (1,), 2, 1)], ids=str)
+def test_gather_with_batch_dims(pshape, ishape, axis, b):
+    ax = (b % len(ishape) if b < 0 else b) if axis is None else axis
+    p = rand(pshape)
+    idx = np.random.default_rng(2).integers(0, pshape[ax], size=ishape).astype(np.int32)
+    ref = _batch_take(p, idx, ax, b % len(ishape) if b < 0 else b)
+    assert_op(lambda a, i: df.gather(a, i, axis=axis, batch_dims=b), lambda a, i: ref, p, idx)
+    assert_op(lambda a, i: df.gather(a, i, axis=axis, batch_dims=b), lambda a, i: ref, p, idx.astype(np.int64),
+              feed_static_shape=False)
+    assert df.gather(df.constant(p), idx, axis=axis, batch_dims=b).shape == ref.shape
+
+
+def test_gather_with_batch_dims_checks_each_batch():
+    p = np.arange(12.0).reshape(3, 4)
+    np.testing.assert_array_equal(df.gather(p, [[0, 1], [2, 3], [1, 1]], batch_dims=1).compute(),
+                                  [[0, 1], [6, 7], [9, 9]])  # TF's values
+    for bad in (4, -1):  # an offset index would read the next batch's row
+        with pytest.raises(Invalid, match=rf"gather: indices along axis 1 \(batch_dims 1\) must be in \[0, n\); "
+                                          rf"n =\] \[4\] \[indices =\] \[0 {bad} 2 \.\.\.\]"):
+            run_graph(lambda a, i: df.gather(a, i, batch_dims=1), p, np.array([[0, bad], [2, 3], [1, 1]]),
+                      feed_static_shape=False)
+    with pytest.raises(Invalid, match="same batch dims"):  # shapes known only at run time
+        run_graph(lambda a, i: df.gather(a, i, batch_dims=1), p, np.zeros((1, 2), np.int32), feed_static_shape=False)
+    with pytest.raises(Invalid):
+        run_graph(lambda a, i: df.gather(a, i, batch_dims=1), p, np.zeros((2, 2), np.int32), feed_static_shape=False)
+    with pytest.raises(ValueError, match=r"params.shape\[:1\] = \(3,\) must equal indices.shape\[:1\] = \(2,\)"):
+        df.gather(p, np.zeros((2, 2), np.int32), batch_dims=1)
+    with pytest.raises(ValueError, match="batch_dims must be in"):
+        df.gather(p, np.zeros((3, 2), np.int32), axis=0, batch_dims=1)
+
+
 def test_gather_errors():
     p = df.placeholder(df.float32, (5, 3))
     with pytest.raises(Invalid, match="indices must be int32 or int64, got .* float32"):
@@ -184,6 +224,13 @@ def test_unsorted_segment_sum_errors():
     with pytest.raises(Invalid, match=r"segment_ids = 5 is not in \[0, 3\)"):
         run_graph(lambda d, i: df.unsorted_segment_sum(d, i, 3), rand((4, 2)), np.array([0, 5, 1, 2], np.int32),
                   chunks=[None, (2, 2)])
+    # no segments: any id that is not dropped is out of range (as TF); empty data sums nothing and checks nothing
+    with pytest.raises(Invalid, match=r"segment_ids = 0 is not in \[0, 0\)"):
+        run_graph(lambda d, i: df.unsorted_segment_sum(d, i, 0), rand((4, 2)), np.array([0, -1, 0, 0], np.int32))
+    got = run_graph(lambda d, i: df.unsorted_segment_sum(d, i, 0), rand((4, 2)), np.full(4, -1, np.int32))
+    assert got.shape == (0, 2)
+    got = run_graph(lambda d, i: df.unsorted_segment_sum(d, i, 3), np.zeros((4, 0)), np.array([0, 5, 1, 2], np.int32))
+    assert got.shape == (3, 0)
 
 
 # -- gradients
@@ -201,6 +248,8 @@ GRAD_CASES = [
     GradCase({"GatherV2", "UnsortedSegmentSum"}, lambda x: df.gather(x, [[2, 0], [1, 1]], axis=1), [(2, 3, 4)],
              order=2),
     GradCase("GatherV2", with_unknown_dims(lambda x: df.gather(x, [3, 3, 0], axis=-1)), [(2, 4)]),
+    GradCase({"GatherV2", "UnsortedSegmentSum"}, lambda x: df.gather(x, [[[1, 0], [2, 2]], [[0, 0], [1, 2]]], axis=2,
+                                                                      batch_dims=1), [(2, 2, 3)], order=2),
     GradCase({"UnsortedSegmentSum", "GatherV2"}, lambda x: df.unsorted_segment_sum(x, [1, -1, 1, 0], 3), [(4, 2)],
              order=2),
     GradCase("UnsortedSegmentSum", lambda x: df.unsorted_segment_sum(x, [[0, 2], [2, 2]], 4), [(2, 2, 3)]),

@@ -5,9 +5,9 @@ from hypothesis import strategies as st
 
 import daskflow as df
 from daskflow.autodiff import gradients
-from daskflow.testing import GradCase, assert_op, run_graph
+from daskflow.testing import GradCase, assert_op, rand, run_graph
 
-TESTED_OPS = {"MatrixInverse", "MatrixDeterminant", "Cholesky", "MatrixSolve"}
+TESTED_OPS = {"Einsum", "MatrixInverse", "MatrixDeterminant", "Cholesky", "MatrixSolve"}
 
 # batch shape + matrix size: a single matrix, 1x1 matrices, batches of one and several leading dims
 SHAPES = [(3, 3), (1, 1), (5, 3, 3), (1, 4, 4), (4, 1, 3, 3), (2, 3, 5, 5)]
@@ -189,6 +189,98 @@ def test_singular_matrix_has_zero_determinant():
 
 
 
+# -- einsum
+
+EINSUM = [
+    ("ij,jk->ik", [(7, 3), (3, 4)]), ("ij,jk", [(7, 3), (3, 4)]), ("ba,ac", [(2, 3), (3, 4)]),
+    ("Ba,aC", [(2, 3), (3, 4)]), ("bij,bjk->bik", [(2, 4, 3), (2, 3, 5)]),
+    ("...ij,...jk->...ik", [(4, 1, 2, 3), (5, 3, 2)]), ("...ij,...jk", [(2, 2, 3), (2, 3, 4)]),
+    ("i,i->", [(5,), (5,)]), ("i,j->ij", [(5,), (3,)]), ("ij->ji", [(7, 3)]), ("ij->", [(7, 3)]),
+    ("ijk->kij", [(4, 1, 3)]), ("ij,ij->ij", [(1, 3), (7, 3)]), ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 5)]),
+    ("i...->...", [(3, 2, 4)]),
+    # a label repeated in one input: its diagonal, summed when it is not in the output (a trace)
+    ("ii->i", [(3, 3)]), ("ii", [(3, 3)]), ("ii->", [(4, 4)]), ("iij->j", [(3, 3, 2)]), ("iij->ij", [(3, 3, 2)]),
+    ("iji->j", [(3, 2, 3)]), ("iii->i", [(3, 3, 3)]), ("iijj->ij", [(2, 2, 3, 3)]), ("ij,jj->i", [(2, 3), (3, 3)]),
+    ("ii,ii->i", [(3, 3), (3, 3)]), ("ij,ii->j", [(3, 2), (3, 3)]), ("...ii->...i", [(2, 3, 3)]),
+    ("bii->b", [(2, 3, 3)]),
+]
+
+
+@pytest.mark.parametrize("eq, shapes", EINSUM, ids=[e for e, _ in EINSUM])
+def test_einsum(eq, shapes):
+    xs = [rand(s, seed=i) for i, s in enumerate(shapes)]
+    out = assert_op(lambda *ts: df.einsum(eq, *ts), lambda *vs: np.einsum(eq, *vs), *xs, rtol=1e-12)
+    assert df.einsum(eq, *[df.placeholder(df.float64, s) for s in shapes]).shape == np.shape(out)
+
+
+def test_einsum_int_and_float32():
+    assert_op(lambda a, b: df.einsum("ij,jk->ik", a, b), lambda a, b: a @ b, rand((7, 3), "int32", -9, 9),
+              rand((3, 2), "int32", -9, 9, seed=1))
+    assert_op(lambda a, b: df.einsum("ij,jk->ik", a, b), lambda a, b: a @ b, rand((7, 3), "float32"),
+              rand((3, 2), "float32", seed=1), rtol=1e-5)
+    assert df.einsum("ii->", np.eye(3, dtype=np.int32)).compute() == 3
+    assert df.linalg.einsum is df.einsum
+
+
+def test_einsum_errors():
+    a, b = df.zeros([2, 3]), df.zeros([4, 5])
+    with pytest.raises(df.errors.InvalidArgumentError, match=r"label 'j' has sizes 3 and 4"):
+        df.einsum("ij,jk->ik", a, b)
+    with pytest.raises(df.errors.InvalidArgumentError, match="names 2 inputs, got 1"):
+        df.einsum("ij,jk->ik", a)
+    with pytest.raises(df.errors.InvalidArgumentError, match="3 labels for an input of shape"):
+        df.einsum("ijk->i", a)
+    with pytest.raises(df.errors.InvalidArgumentError, match="output label 'z'"):
+        df.einsum("ij->z", a)
+    with pytest.raises(df.errors.InvalidArgumentError, match="output label 'i' appears more than once"):
+        df.einsum("ij->ii", a)
+    with pytest.raises(ValueError):
+        df.einsum("->")
+
+
+@pytest.mark.parametrize("shape", [(1, 3), (3, 1), (2, 3)])
+def test_einsum_diagonal_needs_equal_sizes(shape):
+    # numpy and TF refuse these: a size-1 dim does not broadcast against its own diagonal
+    with pytest.raises(df.errors.InvalidArgumentError, match=r"label 'i' repeats in term 'ii' with sizes"):
+        df.einsum("ii->i", df.zeros(shape))
+    with pytest.raises(df.errors.InvalidArgumentError, match=r"label 'i' repeats in term 'ii' with sizes"):
+        run_graph(lambda t: df.einsum("ii->i", t), np.zeros(shape), feed_static_shape=False)
+
+
+def test_einsum_unknown_shapes():
+    t = df.einsum("ij,jk", df.placeholder(df.float64, [None, 3]), df.placeholder(df.float64, None))
+    assert t.shape.as_list() == [None, None]  # ranks come from the labels, as in TF
+    assert df.einsum("...ij,jk", df.placeholder(df.float64, None), df.placeholder(df.float64, [3, 2])).shape.ndims \
+        is None
+    assert_op(lambda a, b: df.einsum("...ij,jk", a, b), lambda a, b: np.einsum("...ij,jk", a, b),
+              rand((2, 4, 3)), rand((3, 5)), feed_static_shape=False)
+
+
+def test_einsum_gradients_of_diagonals_and_traces():
+    a, w = rand((3, 3)), rand((3,), seed=1)
+    got = run_graph(lambda x: gradients(df.reduce_sum(df.einsum("ii->i", x) * w), [x])[0], a)
+    np.testing.assert_allclose(got, np.diag(w))
+    got = run_graph(lambda x: gradients(df.einsum("ii", x), [x])[0], a, feed_static_shape=False)
+    np.testing.assert_allclose(got, np.eye(3))
+    b = rand((2, 3), seed=2)
+    ga, gb = run_graph(lambda x, y: gradients(df.reduce_sum(df.einsum("ij,jj->i", x, y)), [x, y]), b, a)
+    np.testing.assert_allclose(ga, np.tile(np.diag(a), (2, 1)))
+    np.testing.assert_allclose(gb, np.diag(b.sum(0)))
+
+
+def test_einsum_gradient_with_inputs_of_unknown_rank():
+    x = df.placeholder(df.float64)  # the rank comes from the equation
+    g = gradients(df.reduce_sum(df.einsum("iij->j", x) ** 2), [x])[0]
+    v = rand((3, 3, 2))
+    with df.Session() as s:
+        got = s.run(g, {x: v})
+    ref = np.zeros_like(v)
+    ref[np.arange(3), np.arange(3)] = 2 * np.einsum("iij->j", v)
+    np.testing.assert_allclose(got, ref)
+    with pytest.raises(df.errors.UnimplementedError, match="known rank where their terms have '...'"):
+        gradients(df.einsum("...ii->...i", x), [x])
+
+
 # -- gradients: GRAD_CASES rows are checked against finite differences by tests/autodiff/test_op_grads.py
 
 def _spd_of(a):
@@ -198,6 +290,10 @@ def _spd_of(a):
     i = df.range(n)
     eye = df.cast(df.equal(i[:, None], i[None, :]), a.dtype)
     return df.matmul(a, a, transpose_b=True) + eye * df.cast(n, a.dtype)
+
+
+def _einsum(eq):
+    return lambda *xs: df.einsum(eq, *xs)
 
 
 def uniform(shape, seed=0):
@@ -220,6 +316,29 @@ GRAD_CASES = [
              inputs=lambda: [general((2, 3, 3), seed=4), uniform((2, 3, 1), seed=5)]),
     GradCase("MatrixSolve", lambda a, b: df.matrix_solve(a, b, adjoint=True), [(3, 3), (3, 4)],
              inputs=lambda: [general((3, 3), seed=6), uniform((3, 4), seed=7)]),
+    GradCase("Einsum", _einsum("ij,jk->ik"), [(3, 4), (4, 5)], order=2),
+    GradCase("Einsum", _einsum("ij,jk"), [(3, 4), (4, 5)]),  # implicit output
+    GradCase("Einsum", _einsum("bij,bjk->bik"), [(2, 3, 4), (2, 4, 5)]),
+    GradCase("Einsum", _einsum("...ij,...jk->...ik"), [(2, 1, 3, 4), (5, 4, 6)], order=2),
+    GradCase("Einsum", _einsum("ij->"), [(3, 4)], order=2),
+    GradCase("Einsum", _einsum("ij->ji"), [(3, 4)]),
+    GradCase("Einsum", _einsum("ij,j->i"), [(3, 4), (1,)]),  # j broadcast from size 1
+    GradCase("Einsum", _einsum("ij,k->ik"), [(3, 4), (2,)]),  # j summed in the first input only
+    GradCase("Einsum", _einsum("i,j->ij"), [(3,), (4,)]),
+    GradCase("Einsum", _einsum("ij,jk,kl->il"), [(2, 3), (3, 4), (4, 2)], order=2),
+    # repeated labels: diagonals, traces, and both mixed with other inputs
+    GradCase("Einsum", _einsum("ii->i"), [(3, 3)], order=2),
+    GradCase("Einsum", _einsum("ii->"), [(4, 4)], order=2),
+    GradCase("Einsum", _einsum("ii"), [(3, 3)]),
+    GradCase("Einsum", _einsum("iij->j"), [(3, 3, 2)]),
+    GradCase("Einsum", _einsum("iij->ij"), [(3, 3, 2)]),
+    GradCase("Einsum", _einsum("iji->ij"), [(3, 2, 3)]),
+    GradCase("Einsum", _einsum("iii->i"), [(3, 3, 3)]),
+    GradCase("Einsum", _einsum("ij,jj->i"), [(2, 3), (3, 3)], order=2),
+    GradCase("Einsum", _einsum("ii,ii->i"), [(3, 3), (3, 3)], order=2),
+    GradCase("Einsum", _einsum("ii,i->"), [(3, 3), (3,)], order=2),
+    GradCase("Einsum", _einsum("...ii->...i"), [(2, 3, 3)]),
+    GradCase("Einsum", lambda x: df.einsum("ii->i", x * x), [(3, 3)], order=2),
 ]
 
 

@@ -1,4 +1,4 @@
-"""Elementwise math, comparisons, logic, casting, selection and contractions against numpy."""
+"""Elementwise math, comparisons, logic, casting, selection and contractions (matmul, tensordot) against numpy."""
 import inspect
 import re
 
@@ -21,7 +21,7 @@ TESTED_OPS = {
     "Erfc", "Floor", "Ceil", "Round", "Rint", "IsNan", "IsInf", "IsFinite", "LogicalNot", "Conj",
     "AddV2", "Sub", "Mul", "RealDiv", "FloorDiv", "FloorMod", "Pow", "Maximum", "Minimum", "SquaredDifference",
     "Atan2", "Less", "LessEqual", "Greater", "GreaterEqual", "Equal", "NotEqual", "LogicalAnd", "LogicalOr",
-    "LogicalXor", "Cast", "Select", "Where", "AddN", "BatchMatMulV2", "Tensordot", "Einsum", "CheckNumerics",
+    "LogicalXor", "Cast", "Select", "Where", "AddN", "BatchMatMulV2", "Tensordot", "CheckNumerics", "Assert",
 }
 
 SHAPES = [(), (5,), (7, 3), (1, 3), (4, 1, 3)]
@@ -474,55 +474,6 @@ def test_tensordot_errors():
         df.tensordot(a, b, [[0, 1], [0]])
 
 
-EINSUM = [
-    ("ij,jk->ik", [(7, 3), (3, 4)]), ("ij,jk", [(7, 3), (3, 4)]), ("ba,ac", [(2, 3), (3, 4)]),
-    ("Ba,aC", [(2, 3), (3, 4)]), ("bij,bjk->bik", [(2, 4, 3), (2, 3, 5)]),
-    ("...ij,...jk->...ik", [(4, 1, 2, 3), (5, 3, 2)]), ("...ij,...jk", [(2, 2, 3), (2, 3, 4)]),
-    ("i,i->", [(5,), (5,)]), ("i,j->ij", [(5,), (3,)]), ("ij->ji", [(7, 3)]), ("ij->", [(7, 3)]),
-    ("ijk->kij", [(4, 1, 3)]), ("ij,ij->ij", [(1, 3), (7, 3)]), ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 5)]),
-    ("ii->i", [(3, 3)]), ("ii", [(3, 3)]), ("i...->...", [(3, 2, 4)]),
-]
-
-
-@pytest.mark.parametrize("eq, shapes", EINSUM, ids=[e for e, _ in EINSUM])
-def test_einsum(eq, shapes):
-    xs = [rand(s, seed=i) for i, s in enumerate(shapes)]
-    out = assert_op(lambda *ts: df.einsum(eq, *ts), lambda *vs: np.einsum(eq, *vs), *xs, rtol=1e-12)
-    assert df.einsum(eq, *[df.placeholder(df.float64, s) for s in shapes]).shape == np.shape(out)
-
-
-def test_einsum_int_and_float32():
-    assert_op(lambda a, b: df.einsum("ij,jk->ik", a, b), lambda a, b: a @ b, rand((7, 3), "int32", -9, 9),
-              rand((3, 2), "int32", -9, 9, seed=1))
-    assert_op(lambda a, b: df.einsum("ij,jk->ik", a, b), lambda a, b: a @ b, rand((7, 3), "float32"),
-              rand((3, 2), "float32", seed=1), rtol=1e-5)
-
-
-def test_einsum_errors():
-    a, b = zeros([2, 3]), zeros([4, 5])
-    with pytest.raises(df.errors.InvalidArgumentError, match=r"label 'j' has sizes 3 and 4"):
-        df.einsum("ij,jk->ik", a, b)
-    with pytest.raises(df.errors.InvalidArgumentError, match="names 2 inputs, got 1"):
-        df.einsum("ij,jk->ik", a)
-    with pytest.raises(df.errors.InvalidArgumentError, match="3 labels for an input of shape"):
-        df.einsum("ijk->i", a)
-    with pytest.raises(df.errors.InvalidArgumentError, match="output label 'z'"):
-        df.einsum("ij->z", a)
-    with pytest.raises(df.errors.InvalidArgumentError, match="output label 'i' appears more than once"):
-        df.einsum("ij->ii", a)
-    with pytest.raises(ValueError):
-        df.einsum("->")
-
-
-def test_einsum_unknown_shapes():
-    t = df.einsum("ij,jk", df.placeholder(df.float64, [None, 3]), df.placeholder(df.float64, None))
-    assert t.shape.ndims is None
-    assert df.einsum("ij,jk", df.placeholder(df.float64, [None, 3]),
-                     df.placeholder(df.float64, [3, None])).shape.as_list() == [None, None]
-    assert_op(lambda a, b: df.einsum("...ij,jk", a, b), lambda a, b: np.einsum("...ij,jk", a, b),
-              rand((2, 4, 3)), rand((3, 5)), feed_static_shape=False)
-
-
 # -- numerics check
 
 def test_check_numerics_passes_clean_input_through():
@@ -560,6 +511,38 @@ def test_check_numerics_as_control_dependency():
 def test_check_numerics_needs_floats():
     with pytest.raises(df.errors.InvalidArgumentError, match="int32"):
         df.check_numerics(zeros([2], np.int32), "m")
+
+
+def test_assert_checks_its_condition_when_run():
+    x = df.placeholder(df.int32, [None])
+    check = df.Assert(df.reduce_all(x > 0), ["x must be positive:", x], summarize=2)
+    assert isinstance(check, df.Operation) and check.type == "Assert"
+    with df.control_dependencies([check]):
+        y = x * 2
+    with df.Session() as s:
+        np.testing.assert_array_equal(s.run(y, {x: [1, 2, 3]}), [2, 4, 6])
+        assert s.run(check, {x: [1]}) is None
+        with pytest.raises(df.errors.InvalidArgumentError, match=r"assertion failed: \[x must be positive:\] "
+                                                                  r"\[1 -2 \.\.\.\] \[op 'Assert' \(type Assert\)\]"):
+            s.run(y, {x: [1, -2, 3]})
+    with pytest.raises(df.errors.InvalidArgumentError, match="condition must be a bool scalar"):
+        df.Assert(x > 0, ["m"])
+
+
+def test_assert_equal():
+    x, y = df.placeholder(df.int32, [None]), df.placeholder(df.int32, [None])
+    check = df.debugging.assert_equal(x, y, message="sizes differ")
+    with df.Session() as s:
+        s.run(check, {x: [1, 2], y: [1, 2]})
+        msg = rf"\[sizes differ\] \[Condition x == y did not hold element-wise:\] \[x \({x.name}\) = \] \[1 2\]"
+        with pytest.raises(df.errors.InvalidArgumentError, match=msg):
+            s.run(check, {x: [1, 2], y: [1, 3]})
+        s.run(df.assert_equal(x, 4), {x: [4, 4, 4]})  # y broadcasts
+    assert df.assert_equal([1, 2], [1, 2]).type == "NoOp"  # known when built: checked at once
+    with pytest.raises(df.errors.InvalidArgumentError, match="Condition x == y did not hold"):
+        df.assert_equal([1, 2], [1, 3])
+    with pytest.raises(df.errors.InvalidArgumentError, match="Condition x == y did not hold"):
+        df.assert_equal([1, 2], [1, 2, 3])
 
 
 # -- build-time errors
@@ -659,10 +642,6 @@ def _matmul(**kw):
     return lambda a, b: df.matmul(a, b, **kw)
 
 
-def _einsum(eq):
-    return lambda *xs: df.einsum(eq, *xs)
-
-
 GRAD_CASES = [GradCase(t, fn, [(3, 4)], domain=dom, order=order) for t, fn, dom, order in UNARY_GRADS] + [
     GradCase(t, fn, [sx, sy], inputs=draw((sx, *dx), (sy, *dy), seed=i), order=order if sx == (3, 1) else 1)
     for t, fn, dx, dy, order in BINARY_GRADS for i, (sx, sy) in enumerate(BINARY_SHAPES)
@@ -686,16 +665,6 @@ GRAD_CASES = [GradCase(t, fn, [(3, 4)], domain=dom, order=order) for t, fn, dom,
     GradCase("Tensordot", lambda a, b: df.tensordot(a, b, 1), [(3, 4), (4, 5)], order=2),
     GradCase("Tensordot", lambda a, b: df.tensordot(a, b, ([2, 0], [0, 1])), [(3, 4, 2), (2, 3, 5)], order=2),
     GradCase("Tensordot", lambda a, b: df.tensordot(a, b, 0), [(2, 3), (4,)]),
-    GradCase("Einsum", _einsum("ij,jk->ik"), [(3, 4), (4, 5)], order=2),
-    GradCase("Einsum", _einsum("ij,jk"), [(3, 4), (4, 5)]),  # implicit output
-    GradCase("Einsum", _einsum("bij,bjk->bik"), [(2, 3, 4), (2, 4, 5)]),
-    GradCase("Einsum", _einsum("...ij,...jk->...ik"), [(2, 1, 3, 4), (5, 4, 6)], order=2),
-    GradCase("Einsum", _einsum("ij->"), [(3, 4)], order=2),
-    GradCase("Einsum", _einsum("ij->ji"), [(3, 4)]),
-    GradCase("Einsum", _einsum("ij,j->i"), [(3, 4), (1,)]),  # j broadcast from size 1
-    GradCase("Einsum", _einsum("ij,k->ik"), [(3, 4), (2,)]),  # j summed in the first input only
-    GradCase("Einsum", _einsum("i,j->ij"), [(3,), (4,)]),
-    GradCase("Einsum", _einsum("ij,jk,kl->il"), [(2, 3), (3, 4), (4, 2)], order=2),
     GradCase("CheckNumerics", lambda x: df.check_numerics(x * x, "bad values"), [(3, 4)], order=2),
 ]
 
@@ -734,12 +703,6 @@ def test_complex_gradients_follow_tf_conjugate_convention():
     np.testing.assert_allclose(_grads(df.abs, x)[0], x / np.abs(x))
     np.testing.assert_allclose(_grads(lambda a, b: df.matmul(a, b), x.reshape(1, 2), x.reshape(2, 1))[0],
                                np.conj(x.reshape(1, 2)))
-
-
-def test_einsum_gradient_of_a_repeated_label_is_unimplemented():
-    x = df.placeholder(df.float64, [3, 3])
-    with pytest.raises(df.errors.UnimplementedError, match=r"einsum 'ii->i'.*repeats a label.*'Einsum'"):
-        gradients(df.einsum("ii->i", x), [x])
 
 
 def test_matmul_gradients_with_unknown_dims():

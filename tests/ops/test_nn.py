@@ -161,6 +161,14 @@ GRAD_CASES = [
         df.nn.softmax_cross_entropy_with_logits_v2(lab, x))), [(3, 4), (3, 4)], domain=(0.1, 2.0), order=2),
     GradCase("SoftmaxCrossEntropyWithLogits",
              lambda lab, x: df.nn.softmax_cross_entropy_with_logits_v2(lab * lab, x, axis=0), [(4, 3), (4, 3)]),
+    # other ranks: reshaped to rows of classes and back
+    GradCase("SparseSoftmaxCrossEntropyWithLogits", lambda x: df.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=np.array([[0, 3, 1], [2, 2, 0]]), logits=x), [(2, 3, 4)], order=2),
+    GradCase("SparseSoftmaxCrossEntropyWithLogits", lambda x: df.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=2, logits=x), [(4,)], order=2),
+    GradCase("SoftmaxCrossEntropyWithLogits",
+             lambda lab, x: df.nn.softmax_cross_entropy_with_logits_v2(lab * lab, x, axis=1), [(2, 3, 4), (2, 3, 4)],
+             order=2),
 ]
 
 
@@ -295,16 +303,107 @@ def test_fused_cross_entropy_ops_check_shapes_when_built():
         loss, backprop = apply("SoftmaxCrossEntropyWithLogits", [df.placeholder(df.float32, (None, 3)),
                                                                   df.placeholder(df.float32, (4, None))])
         assert loss.shape.as_list() == [4] and backprop.shape.as_list() == [4, 3]
-        # the public functions keep TF1's errors, and other ranks use log_softmax
+        # the public functions keep TF1's errors, and other ranks are reshaped to rows and back
         with pytest.raises(ValueError, match="labels of shape .* must have the shape of logits"):
             df.nn.sparse_softmax_cross_entropy_with_logits(labels=np.zeros(5, "i4"), logits=x)
-        assert df.nn.sparse_softmax_cross_entropy_with_logits(labels=np.zeros((2, 4), "i4"),
-                                                               logits=df.zeros((2, 4, 3))).op.type == "Neg"
+        loss3 = df.nn.sparse_softmax_cross_entropy_with_logits(labels=np.zeros((2, 4), "i4"),
+                                                               logits=df.zeros((2, 4, 3)))
+        assert loss3.op.type == "Reshape" and loss3.op.inputs[0].op.type == "SparseSoftmaxCrossEntropyWithLogits"
         # a run-time mismatch of unknown dims
         ph, yph = df.placeholder(df.float32, (None, 3)), df.placeholder(df.float32, (None, 3))
         dense = df.nn.softmax_cross_entropy_with_logits_v2(yph, ph)
-        with pytest.raises(df.errors.InvalidArgumentError, match=r"logits_size=\[4, 3\] labels_size=\[2, 3\]"):
+        with pytest.raises(df.errors.InvalidArgumentError, match=r"logits and labels must be broadcastable: "
+                                                                  r"Incompatible shapes: \[4, 3\] vs. \[2, 3\]"):
             df.Session().run(dense, {ph: np.zeros((4, 3), "f4"), yph: np.zeros((2, 3), "f4")})
+
+
+def _sparse_ref(x, labels):
+    return -np.take_along_axis(_log_softmax_ref(x), labels[..., None], -1)[..., 0]
+
+
+@pytest.mark.parametrize("shape", [(5,), (2, 3, 4), (3, 1, 2, 5), (0, 2, 3)], ids=str)
+@pytest.mark.parametrize("static", [True, False])
+def test_sparse_cross_entropy_of_any_rank_is_the_fused_op(shape, static):
+    # as TF, logits of any rank are rows of classes for one fused op: labels are checked, gradients are its backprop
+    x, labels = rand(shape, seed=3), np.random.default_rng(4).integers(0, shape[-1], shape[:-1])
+
+    def build(t, lab):
+        loss = df.nn.sparse_softmax_cross_entropy_with_logits(labels=lab, logits=t)
+        assert loss.op.inputs[0].op.type == "SparseSoftmaxCrossEntropyWithLogits"
+        return [loss, df.gradients(df.reduce_sum(loss * 2.0), t)[0]]
+
+    loss, grad = run_graph(build, x, labels, feed_static_shape=static)
+    ref = _sparse_ref(x, labels)
+    np.testing.assert_allclose(loss, ref, rtol=1e-12)
+    p = np.exp(_log_softmax_ref(x))
+    np.testing.assert_allclose(grad, 2 * (p - np.eye(shape[-1])[labels]), rtol=1e-12, atol=1e-15)
+    if not static:  # dims known only at run time, class count and rank included
+        for logits_shape, labels_shape in [((None,) * len(shape), (None,) * (len(shape) - 1)), (None, None)]:
+            with df.Graph().as_default():
+                t, lab = df.placeholder(df.float64, logits_shape), df.placeholder(df.int64, labels_shape)
+                out = df.nn.sparse_softmax_cross_entropy_with_logits(labels=lab, logits=t)
+                with df.Session() as s:
+                    np.testing.assert_allclose(s.run(out, {t: x, lab: labels}), ref, rtol=1e-12)
+
+
+@pytest.mark.parametrize("logits_shape, labels_shape", [((2, 3, 3), (2, 3)), ((None, None, 3), (None, None)),
+                                                        (None, None)], ids=str)
+def test_sparse_cross_entropy_rejects_labels_out_of_range_at_every_rank(logits_shape, labels_shape):
+    with df.Graph().as_default():
+        x, lab = df.placeholder(df.float32, logits_shape), df.placeholder(df.int32, labels_shape)
+        loss = df.nn.sparse_softmax_cross_entropy_with_logits(labels=lab, logits=x)
+        msg = (r"Received a label value of {} which is outside the valid range of \[0, 3\)\.  Label values: "
+               r"{} \[op 'SparseSoftmaxCrossEntropyWithLogits/SparseSoftmaxCrossEntropyWithLogits'")
+        with df.Session() as s:
+            for bad, shown in [(5, "0 5 1 0 0 0"), (-1, "0 -1 1 0 0 0")]:
+                with pytest.raises(df.errors.InvalidArgumentError, match=msg.format(bad, shown)):
+                    s.run(loss, {x: np.zeros((2, 3, 3), "f4"), lab: [[0, bad, 1], [0, 0, 0]]})
+    with pytest.raises(df.errors.InvalidArgumentError, match=r"Received a label value of 4 .* \[0, 3\)"):
+        df.Session().run(df.nn.sparse_softmax_cross_entropy_with_logits(labels=4, logits=np.zeros(3, "f4")))
+    with pytest.raises(df.errors.InvalidArgumentError, match=r"Must have at least one class, but got logits shape "
+                                                             r"\[2, 0\]"):
+        df.Session().run(df.nn.sparse_softmax_cross_entropy_with_logits(labels=[0, 0], logits=np.zeros((2, 0), "f4")))
+    with pytest.raises(ValueError, match="logits cannot be a scalar"):
+        df.nn.sparse_softmax_cross_entropy_with_logits(labels=[0], logits=1.0)
+
+
+def test_cross_entropies_check_run_time_shapes_of_other_ranks():
+    # rows are flattened: labels of the same size but another shape must not pass unseen
+    x, lab = df.placeholder(df.float32, (None, None, 3)), df.placeholder(df.int32, (None, None))
+    y = df.placeholder(df.float32, (None, None, 3))
+    sparse = df.nn.sparse_softmax_cross_entropy_with_logits(labels=lab, logits=x)
+    dense = df.nn.softmax_cross_entropy_with_logits_v2(y, x)
+    assert sparse.shape.as_list() == [None, None] and dense.shape.as_list() == [None, None]
+    feeds = {x: np.zeros((2, 3, 3), "f4"), lab: np.zeros((3, 2), "i4"), y: np.zeros((3, 2, 3), "f4")}
+    with df.Session() as s:
+        with pytest.raises(df.errors.InvalidArgumentError, match=r"labels must have the shape of logits without its "
+                                                                  r"last dim.*\[3 2\].*\[2 3\]"):
+            s.run(sparse, feeds)
+        with pytest.raises(df.errors.InvalidArgumentError, match=r"logits and labels must be broadcastable.*"
+                                                                  r"\[2, 3, 3\] vs. \[3, 2, 3\]"):
+            s.run(dense, feeds)
+        np.testing.assert_allclose(s.run(dense, {x: np.zeros((2, 3, 3), "f4"), y: np.ones((2, 3, 3), "f4")}),
+                                   np.full((2, 3), 3 * np.log(3)), rtol=1e-6)
+
+
+@pytest.mark.parametrize("axis", [-1, 0, 1, 2])
+@pytest.mark.parametrize("static", [True, False])
+def test_dense_cross_entropy_of_rank_3_is_the_fused_op(axis, static):
+    x, y = rand((2, 3, 4), seed=5), rand((2, 3, 4), low=0.0, high=1.0, seed=6)
+    logp = x - x.max(axis, keepdims=True)
+    logp -= np.log(np.exp(logp).sum(axis, keepdims=True))
+
+    def build(t, lab):
+        loss = df.nn.softmax_cross_entropy_with_logits_v2(lab, t, axis=axis)
+        assert loss.op.inputs[0].op.type == "SoftmaxCrossEntropyWithLogits"
+        return [loss, df.nn.softmax_cross_entropy_with_logits(labels=lab, logits=t, dim=axis),
+                *df.gradients(df.reduce_sum(loss), [t, lab])]
+
+    loss, v1, gx, gy = run_graph(build, x, y, feed_static_shape=static)
+    np.testing.assert_allclose(loss, -(y * logp).sum(axis), rtol=1e-12)
+    np.testing.assert_allclose(v1, loss)
+    np.testing.assert_allclose(gx, np.exp(logp) * y.sum(axis, keepdims=True) - y, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(gy, -logp, rtol=1e-12)
 
 
 def test_fused_cross_entropy_gradient_reuses_the_backprop_output():
@@ -506,6 +605,27 @@ def test_embedding_lookup_shards_and_max_norm():
         df.nn.embedding_lookup(table, ids, partition_strategy="hash")
 
 
+@pytest.mark.parametrize("strategy", ["mod", "div"])
+@pytest.mark.parametrize("static", [True, False])
+def test_embedding_lookup_ids_outside_their_shard_raise(strategy, static):
+    # as TF (each shard gathers its own rows): an id past its shard's end must not read the next shard
+    table = rand((5, 2), seed=13)
+    shards = [table[:3], table[3:]]  # 5 ids in 2 shards: 3 and 2 rows for either strategy
+    good = np.array([4, 0, 3, 1, 2])
+    got = run_graph(lambda a, b: df.nn.embedding_lookup([a, b], good, partition_strategy=strategy), *shards,
+                    feed_static_shape=static)
+    rows = np.array([0, 3, 1, 4, 2]) if strategy == "mod" else np.arange(5)  # id i is in shard i % 2 for "mod"
+    np.testing.assert_array_equal(got, table[rows[good]])
+    for bad in (5, 6, 7, -1, -2):
+        with pytest.raises(df.errors.InvalidArgumentError, match=rf"ids must lie in the shards, of sizes "
+                                                                 rf"\[(3, 2|\?, \?)\], as partition_strategy "
+                                                                 rf"'{strategy}'.*\[0 {bad}\]"):
+            run_graph(lambda a, b: df.nn.embedding_lookup([a, b], np.array([0, bad]), partition_strategy=strategy),
+                      *shards, feed_static_shape=static)
+    with pytest.raises(df.errors.InvalidArgumentError, match=r"ids must lie in the shards, of sizes \[2, 3\]"):
+        df.Session().run(df.nn.embedding_lookup([table[:2], table[2:]], np.arange(5), partition_strategy=strategy))
+
+
 def test_sparse_cross_entropy_checks_labels():
     logits = df.zeros((4, 3))
     with pytest.raises(ValueError, match="labels must be int32 or int64"):
@@ -610,3 +730,25 @@ def test_sigmoid_cross_entropy_gradient_at_zero_logits_is_sigmoid_minus_labels()
         loss = df.reduce_sum(df.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=z))
         g = df.gradients(loss, [z])[0]
         np.testing.assert_allclose(df.Session().run(g, {z: np.zeros((3, 1))}), 0.5 - labels)
+
+
+def test_dense_cross_entropy_broadcasts_logits_and_labels_as_tf():
+    # TF's kernel broadcasts first: a class axis of size 1 spread over the labels' classes (values from TF 2.21)
+    lab = np.full((3, 4), 0.25)
+    static = [df.nn.softmax_cross_entropy_with_logits_v2(labels=lab, logits=np.arange(4.0).reshape(1, 4), axis=0),
+              df.nn.softmax_cross_entropy_with_logits_v2(labels=lab, logits=np.arange(3.0).reshape(3, 1))]
+    x = df.placeholder(df.float64, (None, None))
+    y = df.placeholder(df.float64, (None, None))
+    loss = df.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=x)
+    gx, gy = df.gradients(df.reduce_sum(loss), [x, y])
+    with df.Session() as s:
+        a, b = s.run(static)
+        np.testing.assert_allclose(a, np.full(4, 0.82395922), rtol=1e-7)
+        np.testing.assert_allclose(b, np.full(3, 1.38629436), rtol=1e-7)
+        got = s.run([loss, gx, gy], {x: np.arange(3.0).reshape(3, 1), y: lab})
+    np.testing.assert_allclose(got[0], np.full(3, np.log(4)))
+    assert got[1].shape == (3, 1) and got[2].shape == (3, 4)
+    np.testing.assert_allclose(got[1], np.zeros((3, 1)), atol=1e-12)  # softmax of 4 equal logits: 1/4 each
+    np.testing.assert_allclose(got[2], np.full((3, 4), np.log(4)))
+    with pytest.raises(df.errors.InvalidArgumentError, match="broadcastable"):
+        df.nn.softmax_cross_entropy_with_logits_v2(labels=np.ones((2, 3)), logits=np.ones((4, 3)))
