@@ -21,8 +21,9 @@ from .ops.random import random_normal, random_uniform, truncated_normal  # noqa:
 from .ops.reduce import *  # noqa: F401,F403
 from .ops.registry import convert_to_tensor
 from .ops.state import *  # noqa: F401,F403
+from .ops.strings import *  # noqa: F401,F403 - as_string, string_join, print, Print
 from .session import ConfigProto, InteractiveSession, Session, get_default_session, lower
-from . import data, debugging, io, linalg, math, nn, random, train  # noqa: E402 - namespaces over the ops above
+from . import data, debugging, io, linalg, math, nn, random, strings, train  # noqa: E402 - namespaces over ops
 
 Dimension = int
 GraphKeys = type("GraphKeys", (), {"GLOBAL_VARIABLES": "variables", "TRAINABLE_VARIABLES": "trainable_variables",
