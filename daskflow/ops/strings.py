@@ -283,10 +283,10 @@ class PrintV2:
 
 
 def _stream_name(stream):
-    for names, streams in (("stderr", (sys.stderr, _STDERR, sys.__stderr__)),
+    for known, streams in (("stderr", (sys.stderr, _STDERR, sys.__stderr__)),
                            ("stdout", (sys.stdout, _STDOUT, sys.__stdout__))):
         if any(stream is s for s in streams):
-            return names
+            return known
     if isinstance(stream, str) and stream.startswith("file://"):
         return stream
     raise ValueError(f"Unsupported output stream or file {stream!r}. Supported streams are sys.stdout and "

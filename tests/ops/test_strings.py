@@ -137,7 +137,6 @@ def test_strings_fed_to_a_number_placeholder_are_refused(value):
 
 # -- ops indifferent to dtype, on strings
 
-S = df.constant  # the 2x2 string constant of each case is built inside the graph of the test
 
 OPS_ON_STRINGS = [
     ("reshape", lambda s: df.reshape(s, [4]), [b"a", b"b", b"c", b"d"]),
