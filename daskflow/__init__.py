@@ -6,7 +6,7 @@
 from . import config, dtypes, errors
 from .autodiff import gradients, hessians
 from .dtypes import (as_dtype, bool, complex64, complex128, double, float16, float32, float64, half, int8, int16,
-                     int32, int64, uint8, uint16, uint32, uint64)
+                     int32, int64, string, uint8, uint16, uint32, uint64)
 from .graph import (DeviceSpec, Graph, Operation, Tensor, TensorShape, control_dependencies, device,
                     get_default_graph, name_scope, reset_default_graph, set_random_seed)
 from .ops import overloads as _overloads  # noqa: F401 - installs Tensor operators and numpy protocols
@@ -21,8 +21,9 @@ from .ops.random import random_normal, random_uniform, truncated_normal  # noqa:
 from .ops.reduce import *  # noqa: F401,F403
 from .ops.registry import convert_to_tensor
 from .ops.state import *  # noqa: F401,F403
+from .ops.strings import *  # noqa: F401,F403 - as_string, string_join, print, Print
 from .session import ConfigProto, InteractiveSession, Session, get_default_session, lower
-from . import data, debugging, io, linalg, math, nn, random, train  # noqa: E402 - namespaces over the ops above
+from . import data, debugging, io, linalg, math, nn, random, strings, train  # noqa: E402 - namespaces over ops
 
 Dimension = int
 GraphKeys = type("GraphKeys", (), {"GLOBAL_VARIABLES": "variables", "TRAINABLE_VARIABLES": "trainable_variables",

@@ -285,7 +285,7 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __repr__(self):
-        return f"<daskflow.Tensor '{self.name}' shape={self._shape} dtype={self._dtype.name}>"
+        return f"<daskflow.Tensor '{self.name}' shape={self._shape} dtype={dtypes.name(self._dtype)}>"
 
 
 def _user_frame():

@@ -16,7 +16,7 @@ from dask.blockwise import optimize_blockwise
 from dask.utils import ensure_dict
 from dask.highlevelgraph import HighLevelGraph
 
-from . import config, errors, executor, memory, planner, storage
+from . import config, dtypes, errors, executor, memory, planner, storage
 from .graph import Operation, Tensor, get_default_graph
 from .lowering import Lowering, closure
 from .ops.hostvalue import NeedsValue
@@ -81,15 +81,33 @@ def _normalize_feed(t, value):
         value = value.op.attrs["array"]
     if storage.is_storage(value):
         value = storage.as_dask(value)
+    string = dtypes.is_string(t.dtype)
     if dask.is_dask_collection(value):
         arr = storage.as_dask(value if isinstance(value, da.Array) else da.asarray(value))
+        if string and arr.dtype.kind in "OSU":  # str elements become bytes, chunk by chunk
+            arr = arr.map_blocks(dtypes.string_array, dtype=dtypes.string)
     else:
-        arr = np.asarray(value) if not isinstance(value, np.ndarray) else value
-    if arr.dtype != t.dtype:
-        if arr.dtype.kind in "OSUV" or not np.can_cast(arr.dtype, t.dtype, casting="same_kind"):
+        try:
+            if string and not (isinstance(value, np.ndarray) and value.dtype.kind not in "OSU"):
+                arr = dtypes.string_array(value)
+            else:
+                arr = np.asarray(value) if not isinstance(value, np.ndarray) else value
+        except ValueError as e:  # nested lists of different lengths
+            ragged = dtypes.ragged_dim(value)
+            if ragged is None:
+                raise
             raise errors.InvalidArgumentError(
-                None, t.op, f"Cannot feed a value of dtype {arr.dtype} for Tensor '{t.name}', which has dtype "
-                f"{t.dtype.name}")
+                None, t.op, f"Cannot feed a ragged value for Tensor '{t.name}', which has dtype "
+                f"{dtypes.name(t.dtype)} and shape {t.shape}: its nested lists are not rectangular ({ragged})"
+            ) from None
+        except TypeError as e:  # an element of a string feed is not a string
+            raise errors.InvalidArgumentError(
+                None, t.op, f"Cannot feed this value for Tensor '{t.name}', which has dtype string: {e}") from None
+    if arr.dtype != t.dtype:
+        if arr.dtype.kind in "OSUV" or string or not np.can_cast(arr.dtype, t.dtype, casting="same_kind"):
+            raise errors.InvalidArgumentError(
+                None, t.op, f"Cannot feed a value of dtype {dtypes.name(arr.dtype)} for Tensor '{t.name}', which "
+                f"has dtype {dtypes.name(t.dtype)}")
         arr = arr.astype(t.dtype)
     if not t.shape.is_compatible_with(arr.shape):
         raise errors.InvalidArgumentError(

@@ -84,10 +84,27 @@ def test_feed_shape_and_dtype_checked_before_compute():
             s.run(y, {x: np.ones((2, 4))})
         with pytest.raises(df.errors.InvalidArgumentError, match="dtype float64 for Tensor 'i:0'.*int32"):
             s.run(i, {i: np.ones(2)})
-        with pytest.raises(df.errors.InvalidArgumentError, match="dtype <U1"):
+        with pytest.raises(df.errors.InvalidArgumentError, match="dtype string for Tensor 'x:0', which has dtype "
+                                                                 "float32"):
             s.run(y, {x: [["a", "b", "c"]]})
         with pytest.raises(df.errors.InvalidArgumentError, match=r"shape \(3,\)"):
             s.run(y, {x: da.ones(3, chunks=1)})
+
+
+@pytest.mark.parametrize("dtype, value, where", [
+    (df.int32, [[1, 2, 3], [1, 2]], "lengths 3 and 2 along dimension 1"),
+    (df.float32, [[[1.0], [2.0]], [[1.0], [2.0, 3.0]]], "lengths 2 and 1 along dimension 2"),
+    (df.int32, [[1, 2], 3], "lists next to scalars along dimension 1"),
+    (df.string, [["a", "b"], ["c"]], "lengths 2 and 1 along dimension 1"),
+])
+def test_ragged_feeds_name_the_tensor(dtype, value, where):
+    p = df.placeholder(dtype, name="myplace")
+    y = df.identity(p)
+    with df.Session() as s, raise_if_computes():
+        with pytest.raises(ValueError, match="Cannot feed a ragged value for Tensor 'myplace:0'") as e:
+            s.run(y, {p: value})
+    assert isinstance(e.value, df.errors.InvalidArgumentError)  # a ValueError, as numpy's error that TF lets out
+    assert "not rectangular" in str(e.value) and where in str(e.value)
 
 
 def test_feed_kinds(tmp_path, mlp):

@@ -69,6 +69,9 @@ SWEEP_CASES = [
                          df.random_uniform(df.shape(x), seed=3),
                          df.random_uniform(df.shape(x), 0, 5, dtype=df.int64, seed=4)],
               _r(3, 4), name="random"),
+    SweepCase(lambda s, x: [df.strings.join([s, s], separator="-"), df.strings.length(s), df.as_string(x),
+                            df.strings.format("{} and {}", [s, x]), df.print(s, x).outputs[0], df.Print(x, [s])],
+              np.array([[b"ab", b"c"], [b"", b"def"], [b"g", b"hi"]], dtype=object), _r(3, 2), name="strings"),
 ]
 
 
@@ -118,7 +121,12 @@ def _run(case, arrays, static, weights_of=None):
 
 def _check_against_inferred(tensors, values, what):
     for t, v in zip(tensors, values):
-        assert np.asarray(v).dtype == t.dtype, f"{what} '{t.name}': computed dtype {np.asarray(v).dtype}, inferred {t.dtype}"
+        if t.dtype.kind == "O":  # strings: bytes, or arrays of them
+            assert isinstance(v, bytes) or (np.asarray(v).dtype.kind == "O" and all(isinstance(e, bytes) for e in
+                                                                                   np.ravel(v))), f"'{t.name}': {v!r}"
+        else:
+            assert np.asarray(v).dtype == t.dtype, \
+                f"{what} '{t.name}': computed dtype {np.asarray(v).dtype}, inferred {t.dtype}"
         assert t.shape.is_compatible_with(np.shape(v)), \
             f"{what} '{t.name}': computed shape {np.shape(v)}, inferred {t.shape}"
 
@@ -159,7 +167,11 @@ def _sweep(case, arrays, variant=False):
         assert td.shape.is_compatible_with(ts.shape), f"'{td.name}': {td.shape} with unknown dims, {ts.shape} without"
     for got, want in zip(vals_d, vals_s):
         assert np.shape(got) == np.shape(want)
-        np.testing.assert_allclose(np.asarray(got, dtype=float), np.asarray(want, dtype=float), rtol=1e-10, atol=0)
+        if isinstance(want, bytes) or np.asarray(want).dtype.kind == "O":  # strings
+            np.testing.assert_array_equal(got, want)
+        else:
+            np.testing.assert_allclose(np.asarray(got, dtype=float), np.asarray(want, dtype=float), rtol=1e-10,
+                                       atol=0)
     for a, got, want in zip(arrays, grads_d, grads_s):
         assert np.shape(got) == a.shape and np.shape(want) == a.shape
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)

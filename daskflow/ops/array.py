@@ -10,13 +10,14 @@ import math
 import dask.array as da
 import numpy as np
 
-from .. import backend, errors, planner
+from .. import backend, dtypes, errors, planner
 from ..graph import Tensor, TensorShape
 from ..lowering import current
 from .generate import copy_block, dim_size, filled, shape
 from .hostvalue import (HOST_MAX_ELEMS, as_tensor, check_dims, check_int_input, host_lowered, host_partial,
                         host_vector, int_arg, ints, known_dims, known_rank, shape_str, static_ints, static_shape_of)
-from .registry import apply, apply1, convert_to_tensor, fail, normalize_axis, register, same_dtype, same_shape
+from .registry import (apply, apply1, convert_to_tensor, fail, normalize_axis, register, same_dtype, same_shape,
+                       string_element)
 
 __all__ = ["reshape", "transpose", "concat", "stack", "pack", "unstack", "unpack", "split", "expand_dims", "squeeze",
            "tile", "pad", "reverse", "reverse_v2", "broadcast_to"]
@@ -64,6 +65,8 @@ def _reshape_target(op, in_shape, target):
 
 @register("Reshape")
 class Reshape:
+    strings = True
+
     def infer(op):
         x = op.inputs[0]
         target = host_vector(op, 1, "shape")
@@ -115,6 +118,8 @@ def reshape(tensor, shape, name=None):
 
 @register("Transpose")
 class Transpose:
+    strings = True
+
     def infer(op):
         x, perm = op.inputs[0], op.attrs["perm"]
         if x.shape.ndims is None:
@@ -174,6 +179,8 @@ def _convert_all(values, what):
 
 @register("ConcatV2")
 class ConcatV2:
+    strings = True
+
     def infer(op):
         xs = op.inputs
         dt = same_dtype(op, *xs)
@@ -238,6 +245,8 @@ def concat(values, axis, name="concat"):
 
 @register("Pack")
 class Pack:
+    strings = True
+
     def infer(op):
         xs = op.inputs
         dt = same_dtype(op, *xs)
@@ -276,6 +285,8 @@ pack = stack
 
 @register("Unpack")
 class Unpack:
+    strings = True
+
     def infer(op):
         x, num = op.inputs[0], op.attrs["num"]
         if x.shape.ndims is None:
@@ -290,7 +301,7 @@ class Unpack:
         axis = normalize_axis(op, op.attrs["axis"], x.ndim)[0]
         if x.shape[axis] != op.attrs["num"]:
             fail(op, f"Input shape axis {axis} must equal {op.attrs['num']}, got shape {x.shape}")
-        return [x[(_FULL,) * axis + (i,)] for i in _range(op.attrs["num"])]
+        return [string_element(x[(_FULL,) * axis + (i,)]) for i in _range(op.attrs["num"])]
 
     def host(op, v):
         return [np.take(v, i, axis=op.attrs["axis"] % v.ndim) for i in _range(op.attrs["num"])]
@@ -338,6 +349,8 @@ def _even_sizes(op, dim, n):
 
 
 class _SplitBase:
+    strings = True
+
     def lower(op, x):
         axis = normalize_axis(op, op.attrs["axis"], x.ndim)[0]
         dim = known_dims(x.shape)[axis]
@@ -410,6 +423,8 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split"):
 
 @register("ExpandDims")
 class ExpandDims:
+    strings = True
+
     def infer(op):
         x = op.inputs[0]
         if x.shape.ndims is None:
@@ -461,6 +476,8 @@ def _squeeze_axes(op, shape):
 
 @register("Squeeze")
 class Squeeze:
+    strings = True
+
     def infer(op):
         x = op.inputs[0]
         if x.shape.ndims is None or (op.attrs["axis"] is None and None in x.shape):
@@ -505,6 +522,8 @@ def _tile_dims(op, shape, multiples):
 
 @register("Tile")
 class Tile:
+    strings = True
+
     def infer(op):
         x = op.inputs[0]
         multiples = host_vector(op, 1, "multiples")
@@ -569,6 +588,8 @@ def _host_paddings(op):
 
 
 class _PadBase:
+    strings = True
+
     def infer(op):
         x = op.inputs[0]
         paddings = _host_paddings(op)
@@ -672,6 +693,8 @@ def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0):
     p = int_arg(paddings, "paddings")
     mode = str(mode).upper()
     if mode == "CONSTANT":
+        if dtypes.is_string(x.dtype) and isinstance(constant_values, int) and constant_values == 0:
+            constant_values = b""  # the default: TF's zero of strings
         value = convert_to_tensor(constant_values, dtype_hint=x.dtype)
         return apply1("PadV2", [x, p, value], name=name or "Pad")
     if mode not in ("REFLECT", "SYMMETRIC"):
@@ -681,6 +704,8 @@ def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0):
 
 @register("ReverseV2")
 class ReverseV2:
+    strings = True
+
     def infer(op):
         x = op.inputs[0]
         if x.shape.ndims is not None:
@@ -743,6 +768,8 @@ def _like_chunks(op, target, dtype):
 
 @register("BroadcastTo")
 class BroadcastTo:
+    strings = True
+
     def infer(op):
         x = op.inputs[0]
         target = host_vector(op, 1, "shape")

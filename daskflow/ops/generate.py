@@ -42,6 +42,8 @@ def filled(value, shape, chunks, dtype):
 
 @register("Fill")
 class Fill:
+    strings = True
+
     def infer(op):
         value = op.inputs[1]
         if value.shape.ndims is not None and value.shape.ndims != 0:
@@ -83,14 +85,15 @@ def _as_dims(shape):
 def zeros(shape, dtype=dtypes.float32, name=None):
     """A tensor of ``shape`` filled with zeros of ``dtype`` (float32 by default)."""
     dtype = dtypes.as_dtype(dtype)
-    return apply1("Fill", [int_arg(_as_dims(shape), "shape"), constant(np.zeros((), dtype), name="zeros_value")],
+    zero = b"" if dtypes.is_string(dtype) else np.zeros((), dtype)  # TF's zero of strings is the empty string
+    return apply1("Fill", [int_arg(_as_dims(shape), "shape"), constant(zero, dtype, name="zeros_value")],
                   name=name or "zeros")
 
 
 def ones(shape, dtype=dtypes.float32, name=None):
     """A tensor of ``shape`` filled with ones of ``dtype`` (float32 by default)."""
     dtype = dtypes.as_dtype(dtype)
-    return apply1("Fill", [int_arg(_as_dims(shape), "shape"), constant(np.ones((), dtype), name="ones_value")],
+    return apply1("Fill", [int_arg(_as_dims(shape), "shape"), constant(1, dtype, name="ones_value")],
                   name=name or "ones")
 
 
@@ -98,27 +101,34 @@ def _like_block(b, value, out_dtype):
     return backend.xp(b).full(b.shape, value, dtype=out_dtype)
 
 
-def _like_op(fill_value):
+def _like_op(fill_value, takes_strings=False):
+    def _fill_value(dt):
+        return b"" if dtypes.is_string(dt) else fill_value  # TF's zero of strings is the empty string
+
     class _Like:
         grad = NOT_DIFFERENTIABLE
+        strings = takes_strings
 
         def infer(op):
+            if dtypes.is_string(op.attrs["dtype"]) and not takes_strings:
+                fail(op, f"{op.type} makes no string tensors")
             return [(op.inputs[0].shape, op.attrs["dtype"])]
 
         def lower(op, x):
             dt = op.attrs["dtype"]
+            value = _fill_value(dt)
             if any(math.isnan(d) for d in x.shape):  # unknown chunk sizes: follow x block by block
-                return x.map_blocks(_like_block, value=fill_value, out_dtype=dt, dtype=dt, meta=backend.meta(x, dt))
-            return da.full_like(x, fill_value, dtype=dt)
+                return x.map_blocks(_like_block, value=value, out_dtype=dt, dtype=dt, meta=backend.meta(x, dt))
+            return da.full_like(x, value, dtype=dt)
 
         def host_from_shapes(op, dims):
             if None in dims or math.prod(dims) > HOST_MAX_ELEMS:
                 return None
-            return np.full(dims, fill_value, dtype=op.attrs["dtype"])
+            return np.full(dims, _fill_value(op.attrs["dtype"]), dtype=op.attrs["dtype"])
     return _Like
 
 
-register("ZerosLike")(_like_op(0))
+register("ZerosLike")(_like_op(0, takes_strings=True))
 register("OnesLike")(_like_op(1))
 
 
@@ -343,6 +353,7 @@ def _check_out_type(op):
 
 @register("Shape")
 class Shape:
+    strings = True
     grad = NOT_DIFFERENTIABLE
 
     def infer(op):
@@ -375,6 +386,7 @@ def dim_size(x, axis):
 
 @register("Rank")
 class Rank:
+    strings = True
     grad = NOT_DIFFERENTIABLE
 
     def infer(op):
@@ -394,6 +406,7 @@ def rank(input, name=None):
 
 @register("Size")
 class Size:
+    strings = True
     grad = NOT_DIFFERENTIABLE
 
     def infer(op):

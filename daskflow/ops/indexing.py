@@ -13,7 +13,8 @@ from .array import concat, pad, reshape, stack, transpose
 from .generate import dim_size, gen_chunks, ones_like, shape
 from .hostvalue import (as_tensor, constant_value, host_lowered, host_scalar, host_vector, int_arg, ints,
                         is_host_known, known_dims, known_rank, shape_str, static_ints, static_shape_of)
-from .registry import NOT_DIFFERENTIABLE, apply1, convert_to_tensor, fail, normalize_axis, register, same_dtype
+from .registry import (NOT_DIFFERENTIABLE, apply1, convert_to_tensor, fail, normalize_axis, register, same_dtype,
+                       string_element)
 from .state import constant
 
 __all__ = ["slice", "strided_slice", "gather", "unsorted_segment_sum", "one_hot"]
@@ -53,6 +54,8 @@ def _slice_spec(op, shape, begin, size):
 
 @register("Slice")
 class Slice:
+    strings = True
+
     def infer(op):
         x = op.inputs[0]
         begin, size = host_vector(op, 1, "begin"), host_vector(op, 2, "size")
@@ -184,6 +187,8 @@ def _strided_vectors(op, lowered):
 
 @register("StridedSlice")
 class StridedSlice:
+    strings = True
+
     def infer(op):
         x = op.inputs[0]
         entries = _strided_vectors(op, lowered=False)
@@ -193,7 +198,7 @@ class StridedSlice:
 
     def lower(op, x, *_):
         entries = _strided_vectors(op, lowered=True)
-        return x[_strided_index(op, known_dims(x.shape), entries)]
+        return string_element(x[_strided_index(op, known_dims(x.shape), entries)])
 
     def host(op, v, *vecs):
         return v[_strided_index(op, v.shape, _strided_entries(op, *map(ints, vecs)))]
@@ -269,6 +274,8 @@ def _check_gather_indices(block, dim, opname):
 
 @register("GatherV2")
 class GatherV2:
+    strings = True
+
     def infer(op):
         params, indices = op.inputs
         if indices.dtype not in (dtypes.int32, dtypes.int64):

@@ -176,8 +176,9 @@ unary("Conj", "conj", "conj", kinds=_ANY, grad=lambda op, dy: [df.conj(dy)])
 
 # -- binary ops
 
-def binary(type_name, fn, *names, kinds=_NUMERIC, out_dtype=None, grad=None, host=None):
-    """Declare an elementwise op of two broadcasting inputs of one dtype (``fn`` and ``host`` as for ``unary``)."""
+def binary(type_name, fn, *names, kinds=_NUMERIC, out_dtype=None, grad=None, host=None, strings=False):
+    """Declare an elementwise op of two broadcasting inputs of one dtype (``fn`` and ``host`` as for ``unary``;
+    ``strings`` for ops that take string inputs, with "O" in ``kinds``)."""
     def infer(op):
         x, y = op.inputs
         dt = same_dtype(op, x, y)
@@ -187,7 +188,7 @@ def binary(type_name, fn, *names, kinds=_NUMERIC, out_dtype=None, grad=None, hos
     def lower(op, x, y):
         return _elementwise(op, fn, op.outputs[0].dtype, x, y)
 
-    defop(type_name, infer, lower, grad=grad, host=host and host_elementwise(host), broadcasts=0)
+    defop(type_name, infer, lower, grad=grad, host=host and host_elementwise(host), strings=strings, broadcasts=0)
 
     def public(x, y, name=None):
         return apply1(type_name, [x, y], name=name or type_name)
@@ -199,7 +200,8 @@ def _truediv_dtype(dt):
     return dt if dt.kind in "fc" else (dtypes.float32 if dt.itemsize <= 2 else dtypes.float64)
 
 
-binary("AddV2", "add", "add", host=operator.add, grad=lambda op, dz: [dz, dz])
+# of strings: concatenation, as TF's Add
+binary("AddV2", "add", "add", kinds=_NUMERIC + "O", host=operator.add, grad=lambda op, dz: [dz, dz], strings=True)
 binary("Sub", "subtract", "subtract", "sub", host=operator.sub, grad=lambda op, dz: [dz, -dz])
 binary("Mul", "multiply", "multiply", "mul", host=operator.mul,
        grad=lambda op, dz: [dz * _conj(op.inputs[1]), _conj(op.inputs[0]) * dz])
@@ -222,8 +224,9 @@ binary("LessEqual", "less_equal", "less_equal", kinds="fiu", out_dtype=dtypes.bo
 binary("Greater", "greater", "greater", kinds="fiu", out_dtype=dtypes.bool, grad=NOT_DIFFERENTIABLE)
 binary("GreaterEqual", "greater_equal", "greater_equal", kinds="fiu", out_dtype=dtypes.bool,
        grad=NOT_DIFFERENTIABLE)
-binary("Equal", "equal", "equal", kinds=_ANY, out_dtype=dtypes.bool, grad=NOT_DIFFERENTIABLE)
-binary("NotEqual", "not_equal", "not_equal", kinds=_ANY, out_dtype=dtypes.bool, grad=NOT_DIFFERENTIABLE)
+binary("Equal", "equal", "equal", kinds=_ANY + "O", out_dtype=dtypes.bool, grad=NOT_DIFFERENTIABLE, strings=True)
+binary("NotEqual", "not_equal", "not_equal", kinds=_ANY + "O", out_dtype=dtypes.bool, grad=NOT_DIFFERENTIABLE,
+       strings=True)
 binary("LogicalAnd", "logical_and", "logical_and", kinds="b", grad=NOT_DIFFERENTIABLE)
 binary("LogicalOr", "logical_or", "logical_or", kinds="b", grad=NOT_DIFFERENTIABLE)
 binary("LogicalXor", "logical_xor", "logical_xor", kinds="b", grad=NOT_DIFFERENTIABLE)
@@ -248,8 +251,13 @@ __all__ += ["div", "scalar_mul"]
 
 @register("Cast")
 class Cast:
+    strings = True  # only from string to string: TF has no cast between strings and numbers
+
     def infer(op):
-        return [(op.inputs[0].shape, op.attrs["DstT"])]
+        src, dst = op.inputs[0].dtype, op.attrs["DstT"]
+        if dtypes.is_string(src) != dtypes.is_string(dst):
+            fail(op, f"Cast {dtypes.name(src)} to {dtypes.name(dst)} is not supported", errors.UnimplementedError)
+        return [(op.inputs[0].shape, dst)]
 
     def lower(op, x):  # quiet: NaN -> int is whatever the platform gives, as TF; complex -> real keeps .real
         return _elementwise(op, None, op.attrs["DstT"], x)
@@ -289,6 +297,7 @@ __all__ += ["cast", "to_float", "to_double", "to_int32", "to_int64"]
 @register("Select")
 class Select:
     broadcasts = 0
+    strings = True
 
     def infer(op):
         c, x, y = op.inputs

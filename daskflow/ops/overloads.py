@@ -2,7 +2,8 @@
 ``np.sum(t, axis=0)`` build graph nodes. One table each; the ops themselves live in their family modules.
 
 Python and numpy values next to a tensor take the tensor's dtype, as TF converts them (``x_float32 * np.sqrt(2)``
-stays float32; ``x_int32 + 1.5`` raises TypeError). ``==`` and ``!=`` keep Python identity, as TF1, so tensors
+stays float32; ``x_int32 + 1.5`` raises TypeError; a string next to a number is left to the op, which refuses
+it naming itself). ``==`` and ``!=`` keep Python identity, as TF1, so tensors
 can key dicts; ``equal``/``not_equal`` (and ``np.equal``) compare elementwise.
 """
 import numpy as np
@@ -22,7 +23,15 @@ def _operand(t, other):
         return other
     if hasattr(other, "_as_tensor"):
         return other._as_tensor()
+    if _df.dtypes.is_string(t.dtype) != _is_text(other):
+        return _df.convert_to_tensor(other)  # a string next to a number: the op names the mismatch
     return _df.convert_to_tensor(other, dtype=t.dtype)
+
+
+def _is_text(v):
+    if isinstance(v, (list, tuple)):
+        return bool(v) and all(_is_text(x) for x in v)
+    return isinstance(v, (str, bytes)) or getattr(getattr(v, "dtype", None), "kind", None) in ("O", "S", "U")
 
 
 def _operands(values):

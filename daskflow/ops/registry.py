@@ -10,11 +10,11 @@ import numpy as np
 from dask._task_spec import Task, TaskRef
 from dask.highlevelgraph import HighLevelGraph
 
-from .. import dtypes, errors
+from .. import dtypes, errors, strkernels
 from ..graph import Operation, Tensor, TensorShape, get_default_graph
 
 __all__ = ["OpDef", "OPS", "register", "defop", "NOT_DIFFERENTIABLE", "apply", "apply1", "convert_to_tensor",
-           "broadcast_shapes", "same_dtype", "same_shape", "fail"]
+           "broadcast_shapes", "same_dtype", "same_shape", "fail", "string_element"]
 
 OPS = {}
 
@@ -37,6 +37,8 @@ class OpDef:
     - ``grad(op, *dys) -> [Tensor | None per input]``: graph ops building the gradient; ``None`` is zero.
       ``NOT_DIFFERENTIABLE`` declares that no gradient flows; left as None the op has no rule yet.
     - ``stateful``: True for ops that must not be merged or folded (variables, random, assignments).
+    - ``strings``: True for ops that take string inputs (those indifferent to dtype, such as identity, reshape
+      and concat, and the string ops); any other op given a string input is refused at build time.
     - ``host(op, *values)``: optional; the output(s) computed on the host from the inputs' values (numpy arrays,
       object arrays with None for entries unknown at build time), for small int shape arithmetic; returns None
       when the value cannot be known there (see ``hostvalue``).
@@ -64,6 +66,7 @@ class OpDef:
     reads_ref = True     # for assigns: whether lowering reads the variable's current value (AssignAdd does)
     is_variable = False  # a variable read: its value comes from the Session's store
     broadcasts = None    # see above: trailing dims of the inputs outside numpy broadcasting, or None
+    strings = False      # takes string inputs
 
     @staticmethod
     def infer(op):
@@ -75,8 +78,8 @@ class OpDef:
 
 
 _DEFAULTS = {"grad": None, "stateful": False, "side_effect": False, "assigns": False, "is_variable": False,
-             "reads_ref": True, "broadcasts": None, "host": None, "host_from_shapes": None, "footprint": None, "host_run": None,
-             "host_undo": None}
+             "reads_ref": True, "broadcasts": None, "host": None, "host_from_shapes": None, "footprint": None,
+             "host_run": None, "host_undo": None, "strings": False}
 
 
 def register(type_name):
@@ -112,10 +115,10 @@ def fail(op, message, cls=errors.InvalidArgumentError):
 # -- converting python values to tensors
 
 def _to_array(value, dtype):
+    dtype = dtypes.infer_dtype(value) if dtype is None else dtypes.as_dtype(dtype)
+    if dtypes.is_string(dtype):
+        return dtypes.string_array(value)
     arr = np.asarray(value)
-    if dtype is None:
-        return arr.astype(dtypes.infer_dtype(value), copy=False)
-    dtype = dtypes.as_dtype(dtype)
     if arr.dtype != dtype:
         if arr.dtype.kind in "OSU" or (arr.dtype.kind == "f" and dtype.kind in "iub" and arr.size
                                        and not np.all(np.mod(arr, 1) == 0)):
@@ -134,8 +137,8 @@ def convert_to_tensor(value, dtype=None, name=None, dtype_hint=None):
     if isinstance(value, Tensor):
         if dtype is not None and value.dtype != dtypes.as_dtype(dtype):
             raise errors.InvalidArgumentError(
-                None, value.op, f"Tensor conversion requested dtype {dtypes.as_dtype(dtype).name} for Tensor "
-                f"'{value.name}' with dtype {value.dtype.name}")
+                None, value.op, f"Tensor conversion requested dtype {dtypes.name(dtypes.as_dtype(dtype))} for "
+                f"Tensor '{value.name}' with dtype {dtypes.name(value.dtype)}")
         return value
     if isinstance(value, Operation):
         raise TypeError(f"Can't convert Operation '{value.name}' to Tensor (target dtype={dtype})")
@@ -152,8 +155,8 @@ def _hint(value, hint):
     if hint is None:
         return None
     hint = dtypes.as_dtype(hint)
-    kind = np.asarray(value).dtype.kind
-    ok = (kind == "b" and hint.kind == "b") or (kind in "iu" and hint.kind in "iuf") or (kind == "f" and hint.kind == "f")
+    kind = dtypes.infer_dtype(value).kind
+    ok = (kind == hint.kind and kind in "bfO") or (kind in "iu" and hint.kind in "iuf")  # O: strings
     return hint if ok else None
 
 
@@ -191,6 +194,10 @@ def apply1(type_name, inputs, attrs=None, name=None):
 
 def _checked_infer(opdef):
     def infer(op):
+        if not opdef.strings:
+            bad = next((t for t in op.inputs if dtypes.is_string(t.dtype)), None)
+            if bad is not None:
+                fail(op, f"{op.type} does not take string tensors: input '{bad.name}' has dtype string")
         specs = opdef.infer(op)
         return [(TensorShape(s), dtypes.as_dtype(d)) for s, d in specs]
     return infer
@@ -223,8 +230,8 @@ def same_dtype(op, *tensors):
     dts = [t.dtype for t in tensors]
     for t in tensors[1:]:
         if t.dtype != dts[0]:
-            fail(op, f"Input '{t.name}' has dtype {t.dtype.name} that does not match dtype {dts[0].name} "
-                     f"of input '{tensors[0].name}'; cast one of them first")
+            fail(op, f"Input '{t.name}' has dtype {dtypes.name(t.dtype)} that does not match dtype "
+                     f"{dtypes.name(dts[0])} of input '{tensors[0].name}'; cast one of them first")
     return dts[0]
 
 
@@ -258,6 +265,14 @@ def normalize_axis(op, axis, ndim, allow_none=False):
 
 
 # -- lowering helpers
+
+def string_element(arr):
+    """``arr`` (an integer index of a dask array) with 0-d string blocks as arrays: numpy's integer indexing of an
+    object array gives the element itself."""
+    if arr.ndim or not dtypes.is_string(arr.dtype):
+        return arr
+    return arr.map_blocks(strkernels.as_array, dtype=arr.dtype, meta=arr._meta)
+
 
 def tuple_outputs(packed, chunks, metas, prefix):
     """The outputs of a kernel that returns a tuple of arrays per block: ``packed`` is the dask array of those

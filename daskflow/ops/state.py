@@ -37,14 +37,26 @@ class Const:
 
 
 def constant(value, dtype=None, shape=None, name="Const"):
-    """A constant tensor (TF's ``constant``); a scalar ``value`` with a ``shape`` is filled to that shape."""
-    arr = np.asarray(value)
-    if dtype is not None:
-        arr = _cast_const(arr, dtypes.as_dtype(dtype), value)
-    elif not isinstance(value, (np.ndarray, np.generic)):
-        arr = arr.astype(dtypes.infer_dtype(value), copy=False)
-    if arr.dtype.kind in "OUS":
-        raise TypeError(f"daskflow constants are numeric or bool, got {arr.dtype} from {value!r}")
+    """A constant tensor (TF's ``constant``); a scalar ``value`` with a ``shape`` is filled to that shape.
+
+    str and bytes values (and nested lists or numpy arrays of them) make string tensors, held as object arrays
+    of bytes (str encoded as UTF-8).
+
+    Examples
+    --------
+    >>> import daskflow as df
+    >>> with df.Session() as sess:
+    ...     sess.run(df.constant("Hello, TensorFlow!"))
+    b'Hello, TensorFlow!'
+    """
+    if dtypes.is_string(dtype if dtype is not None else dtypes.infer_dtype(value)):
+        arr = dtypes.string_array(value)
+    else:
+        arr = np.asarray(value)
+        if dtype is not None:
+            arr = _cast_const(arr, dtypes.as_dtype(dtype), value)
+        elif not isinstance(value, (np.ndarray, np.generic)):
+            arr = arr.astype(dtypes.infer_dtype(value), copy=False)
     if shape is not None:
         shape = tuple(shape)
         if arr.size == 1:
@@ -63,6 +75,8 @@ def constant(value, dtype=None, shape=None, name="Const"):
 def _cast_const(arr, dtype, value):
     if arr.dtype == dtype:
         return arr
+    if arr.dtype.kind in "OSU":
+        raise TypeError(f"Expected {dtype.name}, got {value!r} of type '{type(value).__name__}' instead.")
     if arr.dtype.kind == "f" and dtype.kind in "iub" and arr.size and not np.all(np.mod(arr, 1) == 0):
         raise TypeError(f"Expected {dtype.name}, got {value!r} with fractional values")
     return arr.astype(dtype)
@@ -91,6 +105,8 @@ def placeholder(dtype, shape=None, name=None):
 
 @register("PlaceholderWithDefault")
 class PlaceholderWithDefault:
+    strings = True
+
     def infer(op):
         return [(op.attrs["shape"], op.inputs[0].dtype)]
 
@@ -113,6 +129,8 @@ def placeholder_with_default(input, shape, name=None):
 
 @register("Identity")
 class Identity:
+    strings = True
+
     def infer(op):
         return [(op.inputs[0].shape, op.inputs[0].dtype)]
 
@@ -128,6 +146,8 @@ class Identity:
 
 @register("StopGradient")
 class StopGradient:
+    strings = True
+
     def infer(op):
         return [(op.inputs[0].shape, op.inputs[0].dtype)]
 
@@ -211,6 +231,7 @@ class _AssignBase:
 
 @register("Assign")
 class Assign(_AssignBase):
+    strings = True
     reads_ref = False
 
     def lower(op, ref, value):
