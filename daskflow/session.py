@@ -92,7 +92,7 @@ def _normalize_feed(t, value):
                 arr = dtypes.string_array(value)
             else:
                 arr = np.asarray(value) if not isinstance(value, np.ndarray) else value
-        except ValueError as e:  # nested lists of different lengths
+        except ValueError:  # nested lists of different lengths
             ragged = dtypes.ragged_dim(value)
             if ragged is None:
                 raise
@@ -103,6 +103,8 @@ def _normalize_feed(t, value):
         except TypeError as e:  # an element of a string feed is not a string
             raise errors.InvalidArgumentError(
                 None, t.op, f"Cannot feed this value for Tensor '{t.name}', which has dtype string: {e}") from None
+    if isinstance(value, (list, tuple)) and not arr.size and not string:
+        arr = arr.astype(t.dtype)  # an empty list has no dtype of its own ([] is float64 to numpy)
     if arr.dtype != t.dtype:
         if arr.dtype.kind in "OSUV" or string or not np.can_cast(arr.dtype, t.dtype, casting="same_kind"):
             raise errors.InvalidArgumentError(

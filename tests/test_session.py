@@ -107,6 +107,13 @@ def test_ragged_feeds_name_the_tensor(dtype, value, where):
     assert "not rectangular" in str(e.value) and where in str(e.value)
 
 
+def test_an_empty_list_feeds_any_dtype():
+    p = df.placeholder(df.int32, (None,))
+    with df.Session() as s:
+        got = s.run(p + 1, {p: []})
+    assert got.shape == (0,) and got.dtype == np.int32
+
+
 def test_feed_kinds(tmp_path, mlp):
     x, h, c, xv, ref_h = mlp
     import h5py

@@ -508,7 +508,7 @@ def test_sum_to_shape_undoes_broadcasting(target):
     s = df.placeholder(df.int32, (len(target),))
     with df.Session() as sess:
         for chunks in ((5, 3), (2, 1)):
-            got = sess.run(sum_to_shape(x, s), {x: da.from_array(g, chunks=chunks), s: np.array(target, np.int32)})
+            got = sess.run(sum_to_shape(x, s), {x: da.from_array(g, chunks=chunks), s: list(target)})
             assert got.shape == target
             np.testing.assert_allclose(got, want)
 
