@@ -75,3 +75,17 @@ def test_errors_cross_the_cluster(cluster):
     with Client(cluster) as client, df.Session(scheduler=client) as s:
         with pytest.raises(df.errors.InvalidArgumentError, match="from a worker : Tensor had Inf values"):
             s.run(y, {x: np.inf})
+
+
+def test_shapes_known_only_at_run_time_on_the_cluster(cluster):
+    from distributed import Client
+    x = df.placeholder(df.float64, (None, None), name="x")
+    y = df.placeholder(df.float64, (None, None), name="y")
+    k = df.cast(df.reduce_sum(x), df.int32)  # a shape argument computed from data on the workers
+    r = df.reshape(df.range(k * 2), df.stack([k, 2]))
+    gx, = df.gradients(df.reduce_sum(x * y), [x])
+    with Client(cluster) as client, df.Session(scheduler=client) as s:
+        xv = np.ones((1, 3))
+        got_r, got_g = s.run([r, gx], {x: xv, y: np.full((4, 3), 2.0)})
+    np.testing.assert_array_equal(got_r, np.arange(6).reshape(3, 2))
+    np.testing.assert_array_equal(got_g, np.full((1, 3), 8.0))  # summed over the 4 rows y broadcasts x to
