@@ -18,10 +18,8 @@ from daskflow.testing import GradCase, collect
 
 TESTS = pathlib.Path(__file__).resolve().parent
 
-# ops with no input to feed (leaves), or that write state; covered by tests/test_session.py,
-# tests/test_variables.py, tests/ops/test_source.py, tests/data and tests/train
-NOT_SWEPT = {"Const", "Placeholder", "VariableV2", "Assign", "AssignAdd", "AssignSub", "NoOp", "DataSource",
-             "IteratorGetNext", "MakeIterator", "AdamUpdate"}
+# ops with no input to feed: storage sources (tests/ops/test_source.py)
+NOT_SWEPT = {"DataSource"}
 
 
 # build-time refusals of the graph with unknown dims that TF1 makes too (its message)
@@ -29,10 +27,11 @@ AS_TF_REFUSES = ["Cannot infer argument `num` from shape"]
 
 
 class SweepCase:
-    """``build(*tensors)`` on the given input arrays (any dtypes), forward only."""
+    """``build(*tensors)`` on the given input arrays (any dtypes), forward only. With ``init``, ``build`` returns
+    ``(outputs, ops)``: the ops (initializers) run first, with the same feeds."""
 
-    def __init__(self, build, *arrays, name=""):
-        self.build, self.inputs, self.name = build, [np.asarray(a) for a in arrays], name
+    def __init__(self, build, *arrays, name="", init=False):
+        self.build, self.inputs, self.name, self.init = build, [np.asarray(a) for a in arrays], name, init
 
     def arrays(self):
         return self.inputs
@@ -47,6 +46,19 @@ def _r(*shape, lo=-2.0, hi=2.0, seed=0):
 
 def _b(*shape, seed=0):
     return np.random.default_rng(seed).uniform(size=shape) > 0.5
+
+
+def _state(x):
+    v = df.Variable(np.zeros((3, 4)))
+    w = df.Variable(np.ones((3, 4)), trainable=False)
+    with df.control_dependencies([df.train.AdamOptimizer(0.1).apply_gradients([(x, v)])]):
+        after = df.identity(v)  # v after the update, from its value before the run
+    return [df.assign(w, x * 2), df.assign_add(w, x), df.assign_sub(w, x), after], [df.global_variables_initializer()]
+
+
+def _iterator(x):
+    it = df.data.Dataset.from_tensor_slices(x).batch(2).make_initializable_iterator()
+    return [it.get_next()], [it.initializer]
 
 
 SWEEP_CASES = [
@@ -69,6 +81,8 @@ SWEEP_CASES = [
                          df.random_uniform(df.shape(x), seed=3),
                          df.random_uniform(df.shape(x), 0, 5, dtype=df.int64, seed=4)],
               _r(3, 4), name="random"),
+    SweepCase(_state, _r(3, 4), name="state", init=True),
+    SweepCase(_iterator, _r(5, 3), name="iterator", init=True),
     SweepCase(lambda s, x: [df.strings.join([s, s], separator="-"), df.strings.length(s), df.as_string(x),
                             df.strings.format("{} and {}", [s, x]), df.print(s, x).outputs[0], df.Print(x, [s])],
               np.array([[b"ab", b"c"], [b"", b"def"], [b"g", b"hi"]], dtype=object), _r(3, 2), name="strings"),
@@ -95,7 +109,9 @@ def _build(case, arrays, static):
         df.set_random_seed(7)
         phs = [df.placeholder(a.dtype, a.shape if static else [None] * a.ndim, name=f"in{i}")
                for i, a in enumerate(arrays)]
-        outs = _as_list(case.build(*phs))
+        outs = case.build(*phs)
+        outs, inits = outs if getattr(case, "init", False) else (outs, [])
+        outs = _as_list(outs)
         grads, weights = [], []
         if isinstance(case, GradCase):
             terms = []
@@ -104,13 +120,14 @@ def _build(case, arrays, static):
                     weights.append(df.placeholder(o.dtype, None))
                     terms.append(df.reduce_sum(o * weights[-1]))
             grads = df.gradients(df.add_n(terms), phs, unconnected_gradients="zero")
-    return g, phs, outs, weights, grads
+    return g, phs, outs, weights, grads, inits
 
 
-def _run(case, arrays, static, weights_of=None):
-    g, phs, outs, weights, grads = _build(case, arrays, static)
+def _run(case, arrays, static):
+    g, phs, outs, weights, grads, inits = _build(case, arrays, static)
     feeds = dict(zip(phs, arrays))
     with df.Session(graph=g) as s:
+        s.run(inits, feeds)
         if weights:
             shapes = [np.shape(v) for v in s.run([o for o in outs if o.dtype.kind == "f"], feeds)]
             rng = np.random.default_rng(11)
