@@ -15,11 +15,11 @@ import threading
 
 import dask
 import numpy as np
-from dask._task_spec import DataNode
+from dask._task_spec import Alias, DataNode, GraphNode, List, Task, TaskRef, Tuple
 
 from . import kernels
 
-__all__ = ["get", "thread_count"]
+__all__ = ["get", "thread_count", "compile_task", "walk"]
 
 _pools = {}
 _pools_lock = threading.Lock()
@@ -185,3 +185,82 @@ def get(dsk, keys, num_workers=None, cache=None):
     if error is not None:
         raise error
     return [st.cache[k] for k in keys]
+
+
+# -- the inline walk: a cached plan's tasks called directly, in a precomputed order
+
+_LITERAL, _REF, _SEQ, _CALL = range(4)
+
+
+def _spec(a):
+    """How ``_value`` makes argument ``a`` of a task from the value cache: ``(kind, payload)``, or None for a
+    graph node dask must evaluate itself."""
+    if isinstance(a, TaskRef):
+        return _REF, a.key
+    if isinstance(a, Alias):
+        return _REF, a.target
+    if isinstance(a, DataNode):
+        return _LITERAL, a.value
+    if type(a) in (List, Tuple, Task):  # a list or tuple of arguments, or a call nested in a task
+        args = [_spec(x) for x in a.args]
+        kwargs = {k: _spec(v) for k, v in a.kwargs.items()}
+        if None in args or None in kwargs.values():
+            return None
+        if type(a) is not Task:  # dask builds the container from the evaluated items: constructor(items)
+            return _SEQ, (a.kwargs["constructor"], args)
+        return _CALL, (a.func, args, kwargs)
+    if isinstance(a, GraphNode):
+        return None
+    return _LITERAL, a
+
+
+def _value(spec, cache):
+    kind, v = spec
+    if kind == _REF:
+        return cache[v]
+    if kind == _LITERAL:
+        return v
+    if kind == _SEQ:
+        items = [_value(s, cache) for s in v[1]]
+        return items if v[0] is list else v[0](items)
+    func, args, kwargs = v
+    return func(*[_value(s, cache) for s in args], **{k: _value(s, cache) for k, s in kwargs.items()})
+
+
+def compile_task(node):
+    """A function of the value cache computing ``node``. A task whose arguments are literals, references to other
+    keys, data, or lists, tuples and calls of those, calls its function directly: plain ones (every argument a
+    literal or a reference) through a flat table, the others through ``_value``; anything else goes through
+    dask's own evaluation."""
+    if isinstance(node, Alias):
+        target = node.target
+        return lambda cache: cache[target]
+    if isinstance(node, DataNode):
+        value = node.value
+        return lambda cache: value
+    if isinstance(node, Task):
+        func = node.func
+        args = [_spec(a) for a in node.args]
+        kwargs = {k: _spec(v) for k, v in node.kwargs.items()}
+        if None not in args and None not in kwargs.values():
+            if all(k in (_LITERAL, _REF) for k, _ in args) and all(k == _LITERAL for k, _ in kwargs.values()):
+                flat = [(k == _REF, v) for k, v in args]
+                kw = {k: v for k, (_, v) in kwargs.items()}
+                return lambda cache: func(*[cache[a] if ref else a for ref, a in flat], **kw)
+            return lambda cache: func(*[_value(s, cache) for s in args],
+                                      **{k: _value(s, cache) for k, s in kwargs.items()})
+    deps = node.dependencies
+    return lambda cache: node({d: cache[d] for d in deps})
+
+
+def walk(order, leaves, out_keys):
+    """Run a cached plan inline: ``order`` is its tasks in a precomputed order as ``(key, compile_task(node),
+    keys it is the last user of)``, so each value is freed after its last use. numpy's floating-point warnings are
+    off once for the whole run (every kernel would turn them off for itself)."""
+    cache = dict(leaves)
+    with quiet_tasks():
+        for key, run, frees in order:
+            cache[key] = run(cache)
+            for d in frees:
+                cache.pop(d, None)
+    return [cache[k] for k in out_keys]

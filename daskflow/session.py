@@ -10,8 +10,7 @@ import threading
 import dask
 import dask.array as da
 import numpy as np
-from dask._task_spec import (Alias, DataNode, GraphNode, List, Task, TaskRef, Tuple, convert_legacy_graph, cull,
-                             fuse_linear_task_spec)
+from dask._task_spec import (Alias, DataNode, List, Task, TaskRef, convert_legacy_graph, cull, fuse_linear_task_spec)
 from dask.blockwise import optimize_blockwise
 from dask.utils import ensure_dict
 from dask.highlevelgraph import HighLevelGraph
@@ -231,7 +230,7 @@ class _Plan:
             for d, k in last.items():
                 if d not in keep:
                     frees[k].append(d)
-            self._order = [(k, _compile(self.dsk[k]), frees.get(k, ())) for k in seq]
+            self._order = [(k, executor.compile_task(self.dsk[k]), frees.get(k, ())) for k in seq]
         return self._order
 
 
@@ -543,7 +542,7 @@ class Session:
         leaves = self._leaf_values(plan, feeds)
         get = self._get(plan)
         if get is None and not any(isinstance(v, Alias) for v in leaves.values()):
-            out = _walk(plan, leaves)
+            out = executor.walk(plan.sync_order(leaves.keys()), leaves, plan.out_keys)
         else:
             dsk = dict(plan.dsk)
             for k, v in leaves.items():
@@ -700,82 +699,6 @@ def _rename_keys(dsk, out_keys, tag):
     subs = {k: new(k) for k in dsk}
     renamed = {subs[k]: node.substitute(subs, key=subs[k]) for k, node in dsk.items()}
     return renamed, [subs[k] for k in out_keys]
-
-
-_LITERAL, _REF, _SEQ, _CALL = range(4)
-
-
-def _spec(a):
-    """How ``_value`` makes argument ``a`` of a task from the value cache: ``(kind, payload)``, or None for a
-    graph node dask must evaluate itself."""
-    if isinstance(a, TaskRef):
-        return _REF, a.key
-    if isinstance(a, Alias):
-        return _REF, a.target
-    if isinstance(a, DataNode):
-        return _LITERAL, a.value
-    if type(a) in (List, Tuple, Task):  # a list or tuple of arguments, or a call nested in a task
-        args = [_spec(x) for x in a.args]
-        kwargs = {k: _spec(v) for k, v in a.kwargs.items()}
-        if None in args or None in kwargs.values():
-            return None
-        if type(a) is not Task:  # dask builds the container from the evaluated items: constructor(items)
-            return _SEQ, (a.kwargs["constructor"], args)
-        return _CALL, (a.func, args, kwargs)
-    if isinstance(a, GraphNode):
-        return None
-    return _LITERAL, a
-
-
-def _value(spec, cache):
-    kind, v = spec
-    if kind == _REF:
-        return cache[v]
-    if kind == _LITERAL:
-        return v
-    if kind == _SEQ:
-        items = [_value(s, cache) for s in v[1]]
-        return items if v[0] is list else v[0](items)
-    func, args, kwargs = v
-    return func(*[_value(s, cache) for s in args], **{k: _value(s, cache) for k, s in kwargs.items()})
-
-
-def _compile(node):
-    """A function of the value cache computing ``node``. A task whose arguments are literals, references to other
-    keys, data, or lists, tuples and calls of those, calls its function directly: plain ones (every argument a
-    literal or a reference) through a flat table, the others through ``_value``; anything else goes through
-    dask's own evaluation."""
-    if isinstance(node, Alias):
-        target = node.target
-        return lambda cache: cache[target]
-    if isinstance(node, DataNode):
-        value = node.value
-        return lambda cache: value
-    if isinstance(node, Task):
-        func = node.func
-        args = [_spec(a) for a in node.args]
-        kwargs = {k: _spec(v) for k, v in node.kwargs.items()}
-        if None not in args and None not in kwargs.values():
-            if all(k in (_LITERAL, _REF) for k, _ in args) and all(k == _LITERAL for k, _ in kwargs.values()):
-                flat = [(k == _REF, v) for k, v in args]
-                kw = {k: v for k, (_, v) in kwargs.items()}
-                return lambda cache: func(*[cache[a] if ref else a for ref, a in flat], **kw)
-            return lambda cache: func(*[_value(s, cache) for s in args],
-                                      **{k: _value(s, cache) for k, s in kwargs.items()})
-    deps = node.dependencies
-    return lambda cache: node({d: cache[d] for d in deps})
-
-
-def _walk(plan, leaves):
-    """Run a cached plan inline: its tasks in a precomputed order, freeing each value after its last use. numpy's
-    floating-point warnings are off once for the whole run (every kernel would turn them off for itself)."""
-    cache = dict(leaves)
-    with executor.quiet_tasks():
-        for key, run, frees in plan.sync_order(leaves.keys()):
-            cache[key] = run(cache)
-            for d in frees:
-                cache.pop(d, None)
-    return [cache[k] for k in plan.out_keys]
 
 
 def _to_user(v):

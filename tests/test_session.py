@@ -326,7 +326,7 @@ def test_compiled_tasks_evaluate_as_dask():
     """Tasks with lists, tuples, data, aliases and nested calls as arguments give what dask's own evaluation gives,
     without going through it."""
     from dask._task_spec import Alias, DataNode, List, Task, TaskRef, Tuple
-    from daskflow.session import _compile
+    from daskflow.executor import compile_task
 
     cache = {"a": np.arange(3.0), "b": np.ones(3), ("c", 0): np.full(3, 5.0)}
     nodes = [
@@ -338,7 +338,7 @@ def test_compiled_tasks_evaluate_as_dask():
         Task("t5", np.concatenate, List(TaskRef("a"), TaskRef(("c", 0)))),
     ]
     for node in nodes:
-        run = _compile(node)
+        run = compile_task(node)
         assert "node" not in run.__code__.co_freevars  # called directly, not through dask's evaluation
         expected = node({d: cache[d] for d in node.dependencies})
         np.testing.assert_array_equal(run(cache), expected)

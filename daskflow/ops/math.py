@@ -619,7 +619,7 @@ __all__ += ["check_numerics"]
 
 
 @register("Assert")
-class Assert:
+class AssertOp:  # the public function below is Assert
     # why: TF's Assert has no outputs; this one gives its condition, which a run computes to check it
     side_effect = True
     grad = NOT_DIFFERENTIABLE
