@@ -67,3 +67,19 @@ def test_fused_cross_entropies_on_cupy(chunks):
     bad = {**gpu, lab: _gpu_feed(np.full(16, 10), chunks[:1])}
     with pytest.raises(df.errors.InvalidArgumentError, match=r"label value of 10 .* range of \[0, 10\)"):
         da.compute(df.lower(sparse, feed_dict=bad))
+
+
+def test_broadcast_gradients_of_run_time_shapes_on_cupy():
+    # SumToShape sums down (x * y) and broadcasts up (an einsum label of size 1) blocks of the chunk's module
+    rng = np.random.default_rng(2)
+    av, bv, cv = rng.standard_normal((1, 6)), rng.standard_normal((5, 6)), rng.standard_normal(1)
+    a, b = df.placeholder(df.float64, (None, None)), df.placeholder(df.float64, (None, None))
+    c = df.placeholder(df.float64, (None,))
+    loss = df.reduce_sum(a * b) + df.reduce_sum(df.einsum("ij,j->i", b, c))
+    grads = df.gradients(loss, [a, b, c])
+    gpu = {a: _gpu_feed(av, (1, 3)), b: _gpu_feed(bv, (2, 3)), c: _gpu_feed(cv, (1,))}
+    got = da.compute(*df.lower(grads, feed_dict=gpu))
+    want = [bv.sum(0, keepdims=True), np.broadcast_to(av, (5, 6)) + cv[0], np.full(1, bv.sum())]
+    for g, w in zip(got, want):
+        assert isinstance(g, cupy.ndarray)
+        np.testing.assert_allclose(cupy.asnumpy(g), w, rtol=1e-12)
