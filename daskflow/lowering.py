@@ -12,7 +12,7 @@ from dask.highlevelgraph import HighLevelGraph, MaterializedLayer
 
 from . import errors, fusion, planner
 from .graph import Tensor
-from .ops.hostvalue import is_partial
+from .ops.hostvalue import constant_value, is_partial
 from .ops.registry import OPS
 
 __all__ = ["closure", "Lowering", "current"]
@@ -279,23 +279,23 @@ def _latest(lowering, assigns):
 
 
 def _check(op, t, arr, fed=()):
-    """``infer`` is the only source of shape and dtype: the lowered array must agree with it. Where feeds are
-    bound, a fed value can contradict a value the graph was built with (a fed ``shape(x)`` of a known shape)."""
+    """``infer`` is the only source of shape and dtype: the lowered array must agree with it. A fed tensor whose
+    value was known when the graph was built (a fed ``shape(x)`` of a known shape) can contradict it."""
     if arr.dtype != t.dtype:
         raise errors.InternalError(None, op, f"lowering of '{op.name}' (type {op.type}) gave dtype {arr.dtype}, "
                                    f"inferred {t.dtype}")
-    if t.shape.ndims is not None:
-        ok = len(arr.shape) == len(t.shape) and all(
+    if t.shape.ndims is None or (len(arr.shape) == len(t.shape) and all(
             s is None or d is None or (isinstance(d, float) and np.isnan(d)) or s == d
-            for s, d in zip(t.shape, arr.shape))
-        if not ok and fed:
-            raise errors.InvalidArgumentError(
-                None, op, f"'{op.name}' (type {op.type}) would have shape {arr.shape} in this run, but the graph "
-                f"was built for {t.shape}: a fed value contradicts a value known when the graph was built (feed "
-                f"{', '.join(sorted(repr(f.name) for f in fed))}); feed the tensors it is computed from instead")
-        if not ok:
-            raise errors.InternalError(None, op, f"lowering of '{op.name}' (type {op.type}) gave shape {arr.shape}, "
-                                       f"inferred {t.shape}")
+            for s, d in zip(t.shape, arr.shape))):
+        return
+    known = sorted(repr(f.name) for f in fed if constant_value(f) is not None)
+    if known:
+        raise errors.InvalidArgumentError(
+            None, op, f"'{op.name}' (type {op.type}) would have shape {arr.shape} in this run, but the graph was "
+            f"built for {t.shape}: a fed value contradicts a value known when the graph was built (feed "
+            f"{', '.join(known)}); feed the tensors it is computed from instead")
+    raise errors.InternalError(None, op, f"lowering of '{op.name}' (type {op.type}) gave shape {arr.shape}, "
+                               f"inferred {t.shape}")
 
 
 def _without_stubs(name, layer, deps):
