@@ -7,9 +7,11 @@ on top: a *root* task (one that reads or makes data from nothing but graph data)
 is ready, and then preferably a root that work already in memory is waiting for. So the work that consumes a block
 runs before the next block is read, and a block is freed once everything that needs it is done.
 """
+import collections
 import concurrent.futures as cf
 import contextlib
 import heapq
+import itertools
 import os
 import threading
 
@@ -111,27 +113,38 @@ class _State:
                 self.push(u)
 
     def next_root(self):
-        """The ready root that work on roots in memory waits for (searched upwards from their users), else the
-        first ready root in dask's order."""
-        stack = [u for r in self.live_roots for u in self.users[r] if u not in self.done]
-        seen, best = set(), None
-        while stack and len(seen) < _SEARCH:
-            t = stack.pop()
-            if t in seen:
-                continue
-            seen.add(t)
-            for d in self.deps[t]:
-                if d in self.root_set:
-                    if best is None or self.prio[d] < self.prio[best]:
-                        best = d
-                elif d not in self.done and d not in seen:
-                    stack.append(d)
+        """The ready root nearest to the roots in memory that are closest to being freed (fewest users left: a
+        block of data, not a value every block uses, such as a reshaped weight), searched outwards from them
+        through users and what those users wait for, so that the labels block a computed logits block waits for is
+        read next; the earliest in dask's order among the nearest. Else the first ready root in dask's order."""
+        best, seen = None, set()
+        for _, group in itertools.groupby(sorted(self.live_roots, key=self.left.__getitem__), self.left.__getitem__):
+            best = self._nearest_root(list(group), seen)
+            if best is not None or len(seen) >= _SEARCH:
+                break
         if best is None:
             while True:
                 _, best = heapq.heappop(self.ready_roots)
                 if best in self.root_set:
                     break
         self.root_set.discard(best)  # its heap entry is skipped when popped
+        return best
+
+    def _nearest_root(self, live, seen):
+        frontier = collections.deque((u, 1) for r in live for u in self.users[r] if u not in self.done)
+        best, depth = None, None
+        while frontier and len(seen) < _SEARCH:
+            t, dist = frontier.popleft()
+            if t in seen or (depth is not None and dist > depth):
+                continue
+            seen.add(t)
+            for d in self.deps[t]:
+                if d in self.root_set:
+                    if best is None or self.prio[d] < self.prio[best]:
+                        best, depth = d, dist
+                elif d not in self.done and d not in seen:
+                    frontier.append((d, dist + 1))
+            frontier.extend((u, dist + 1) for u in self.users[t] if u not in seen)
         return best
 
     def has_roots(self):

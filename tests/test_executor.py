@@ -140,3 +140,63 @@ def test_inf_minus_inf_is_a_value_without_warnings_on_either_executor(scheduler)
         ref = [x.sum(0), x.max(1) - x.min(1), x / 0.0, np.log(x - 1.0)]
     for g, r in zip(got, ref):
         np.testing.assert_array_equal(g, r)
+
+
+def _logistic_1d_logits(X, y, d):
+    w = df.Variable(np.linspace(-1, 1, d).reshape(d, 1))
+    z = df.reshape(df.matmul(X, w), [-1])
+    return df.reduce_mean(df.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=z))
+
+
+def _logistic_reshaped_weight_2d_labels(X, y, d):
+    w = df.Variable(np.linspace(-1, 1, d))
+    z = df.matmul(X, df.reshape(w, (-1, 1)))
+    return df.reduce_mean(df.nn.sigmoid_cross_entropy_with_logits(labels=df.reshape(y, (-1, 1)), logits=z))
+
+
+def _sliced_logits(X, y, d):
+    w = df.Variable(np.linspace(-1, 1, d))
+    z = df.matmul(X, df.reshape(w, (-1, 1)))
+    return df.reduce_mean(df.square(z[:, 0] - y)) + df.reduce_mean(z[::2, 0])
+
+
+def _softmax_regression(X, y, d):
+    W = df.Variable(np.linspace(-1, 1, d * 10).reshape(d, 10))
+    labels = df.cast(y * 9.99, df.int32)
+    logits = df.matmul(X, W)
+    return df.reduce_mean(df.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+
+
+def _mlp(X, y, d):
+    W1 = df.Variable(np.linspace(-1, 1, d * 6).reshape(d, 6))
+    b1 = df.Variable(np.linspace(-0.1, 0.1, 6))
+    W2 = df.Variable(np.linspace(-1, 1, 6).reshape(6, 1))
+    h = df.nn.relu(df.matmul(X, W1) + b1)
+    z = df.matmul(h, W2)
+    return df.reduce_mean(df.nn.sigmoid_cross_entropy_with_logits(labels=df.expand_dims(y, 1), logits=z))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("program", [_logistic_1d_logits, _logistic_reshaped_weight_2d_labels, _sliced_logits,
+                                     _softmax_regression, _mlp])
+def test_streaming_programs_hold_few_blocks_whatever_their_shape(program, workers):
+    # the ways users write a full-data loss and gradient: reshaped weights and labels, sliced logits, several
+    # classes, hidden layers; each block of X and y is read once, and only a few are held at a time
+    n, d, blocks = 16 * 400, 8, 16
+    rng = np.random.default_rng(1)
+    data, labels = rng.standard_normal((n, d)), rng.uniform(size=n)
+    xs, ys = _LiveBlocks(data), _LiveBlocks(labels)
+    with df.Graph().as_default(), dask.config.set(num_workers=workers):
+        X = df.data.from_dask(da.from_array(xs, chunks=(n // blocks, d), asarray=False, meta=np.empty((0, 0))))
+        y = df.data.from_dask(da.from_array(ys, chunks=(n // blocks,), asarray=False, meta=np.empty((0,))))
+        loss = program(X, y, d)
+        fetches = [loss] + df.gradients(loss, df.trainable_variables())
+        with df.Session(scheduler="threads") as s:
+            s.run(df.global_variables_initializer())
+            got = s.run(fetches)
+            want = s.run(fetches, {X: data, y: labels})  # the same graph on whole in-memory arrays
+    assert xs.reads == blocks and ys.reads == blocks
+    assert xs.peak <= 2 * workers + 2, f"{xs.peak} of {blocks} blocks of X in memory at once"
+    assert ys.peak <= 2 * workers + 2, f"{ys.peak} of {blocks} blocks of y in memory at once"
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-13)

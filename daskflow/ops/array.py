@@ -610,18 +610,24 @@ class PadV2(_PadBase):
     def lower(op, x, _, value):
         paddings = host_lowered(op, 1, "paddings").tolist()
         _pad_dims(op, known_dims(x.shape), paddings)
-        for ax, (before, after) in enumerate(paddings):
-            parts = [_pad_block(x, ax, before, value), x, _pad_block(x, ax, after, value)]
-            parts = [p for p in parts if p is not None]
-            if len(parts) > 1:
-                x = da.concatenate(parts, axis=ax)
-        return x
+        return padded(x, paddings, value)
 
     def grad(op, dy):  # the padding's elements are all constant_values
         from .indexing import slice  # indexing.py imports this module
         x, paddings, _ = op.inputs
         dx = slice(dy, paddings[:, 0], shape(x, out_type=paddings.dtype))
         return [dx, None, _sum(dy) - _sum(dx)]
+
+
+def padded(x, paddings, value):
+    """Dask array ``x`` padded by ``paddings`` (``[before, after]`` per axis) with the 0-d dask array ``value``: x's
+    blocks kept as they are, the padding made in blocks of its own that follow x's chunks along the other axes."""
+    for ax, (before, after) in enumerate(paddings):
+        parts = [_pad_block(x, ax, before, value), x, _pad_block(x, ax, after, value)]
+        parts = [p for p in parts if p is not None]
+        if len(parts) > 1:
+            x = da.concatenate(parts, axis=ax)
+    return x
 
 
 def _pad_block(x, ax, width, value):
@@ -751,10 +757,11 @@ def _broadcast_dims(op, shape, target):
     return out
 
 
-def _like_chunks(op, target, dtype):
-    """The chunks of tensor ``t`` when ``op``'s shape input is ``shape(t)`` and ``t`` is already lowered, with
-    blocks of ``dtype`` within the budget; else None."""
-    src = op.inputs[1].op
+def like_chunks(op, i, target, dtype):
+    """The chunks of tensor ``t`` when ``op``'s input ``i`` (a shape) is ``shape(t)`` and ``t`` is already lowered,
+    with blocks of ``dtype`` within the budget; else None. A gradient made to ``t``'s shape takes ``t``'s blocks,
+    so that its consumers line up with ``t``'s (and stream with them)."""
+    src = op.inputs[i].op
     if src.type != "Shape":
         return None
     t = src.inputs[0]
@@ -785,7 +792,7 @@ class BroadcastTo:
             return x
         lead = len(target) - x.ndim
         spread = [i for i, t in enumerate(target) if i < lead or x.shape[i - lead] != t]
-        like = _like_chunks(op, target, x.dtype)
+        like = like_chunks(op, 1, target, x.dtype)
         if like is not None:  # the shape of a lowered tensor (gradients): its blocks, so consumers line up
             x = x.rechunk({i - lead: like[i] for i in _range(lead, len(target)) if i not in spread})
             chunks = like

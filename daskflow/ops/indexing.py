@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import backend, dtypes, errors, planner
 from ..graph import Tensor, TensorShape, control_dependencies
-from .array import concat, pad, reshape, stack, transpose
+from .array import concat, like_chunks, pad, padded, reshape, stack, transpose
 from .generate import dim_size, gen_chunks, ones_like, shape
 from .hostvalue import (as_tensor, constant_value, host_lowered, host_scalar, host_vector, int_arg, ints,
                         is_host_known, known_dims, known_rank, shape_str, static_ints, static_shape_of)
@@ -237,28 +237,42 @@ class StridedSliceGrad:
         return [(TensorShape(None) if dims is None else dims, op.inputs[4].dtype)]
 
     def lower(op, _, b, e, s, dy):
+        # dy spread over its places in zeros of the result, axis by axis: zeros between strided entries, padding
+        # around; dy's blocks are kept (no task holds the whole result), so the gradient streams with its rows
         dims = host_lowered(op, 0, "shape").tolist()
-        at, take = [], []  # where dy goes in the result, and how to index dy to fit there
+        zero = da.zeros((), dtype=dy.dtype, chunks=())
+        take, pads = [], []
         for k in _strided_index(op, dims, _strided_vectors(op, lowered=True)):
             if k is None:
                 take.append(0)  # a new axis of dy: not in the result
             elif isinstance(k, int):
-                at.append(_slice(k, k + 1))
                 take.append(None)  # a shrunk dim: size 1 in the result
+                pads.append((k, 1, 1))
             else:
-                r = _range(*k.indices(dims[len(at)]))
-                r = r if r.step > 0 else r[::-1]
-                at.append(_slice(r.start, r.stop, r.step) if len(r) else _slice(0, 0))
+                r = _range(*k.indices(dims[len(pads)]))
                 take.append(_FULL if k.step is None or k.step > 0 else _slice(None, None, -1))
-        out = da.zeros_like(dy, shape=tuple(dims), chunks=gen_chunks(dims, dy.dtype))
+                r = r if r.step > 0 else r[::-1]
+                pads.append((r.start, len(r), r.step) if len(r) else (0, 0, 1))
         value = dy[tuple(take)]
-        if value.size:  # dask cannot assign an empty value
-            out[tuple(at)] = value
-        return out
-
+        like = like_chunks(op, 0, dims, dy.dtype)
+        if not value.size:
+            return da.zeros_like(dy, shape=tuple(dims), chunks=like or gen_chunks(dims, dy.dtype))
+        for ax, (start, n, step) in enumerate(pads):
+            if step > 1:  # n entries step apart: each followed by step - 1 zeros, the last ones cut
+                value = _spread(value, ax, step, zero)[(_FULL,) * ax + (_slice(0, (n - 1) * step + 1),)]
+        out = padded(value, [(start, d - start - value.shape[ax]) for ax, ((start, _, _), d) in
+                             enumerate(zip(pads, dims))], zero)
+        return out if like is None or like == out.chunks else out.rechunk(like)
     def grad(op, ddx):
         attrs = {k: op.attrs[k] for k in _MASKS}
         return [None, None, None, None, apply1("StridedSlice", [ddx] + list(op.inputs[1:4]), attrs)]
+
+
+def _spread(x, ax, step, zero):
+    """``x`` with ``step - 1`` zeros after each entry along ``ax``, block by block."""
+    gaps = padded(da.expand_dims(x, ax + 1), [(0, 0)] * (ax + 1) + [(0, step - 1)] + [(0, 0)] * (x.ndim - ax - 1),
+                  zero).rechunk({ax + 1: -1})
+    return gaps.reshape(x.shape[:ax] + (x.shape[ax] * step,) + x.shape[ax + 1:], merge_chunks=False)
 
 
 # -- gather, one_hot

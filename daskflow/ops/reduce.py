@@ -15,6 +15,7 @@ import daskflow as df
 from .. import backend, dtypes, errors, planner
 from ..backend import xp
 from ..graph import Tensor, TensorShape, name_scope
+from .array import like_chunks
 from .hostvalue import host_lowered, host_vector, int_arg, is_partial
 from .math import _conj, add, cast, equal, exp, is_finite, log, not_equal, subtract, where_v2
 from .registry import NOT_DIFFERENTIABLE, OPS, apply1, convert_to_tensor, defop, fail, register
@@ -350,7 +351,7 @@ class SumToShape:
         up = [i for i, (d, n) in enumerate(zip(dims, target)) if d == 1 and n != 1]
         if not up:
             return out
-        spread = planner.chunks_for(tuple(target), out.dtype)
+        spread = like_chunks(op, 1, target, out.dtype) or planner.chunks_for(tuple(target), out.dtype)
         chunks = tuple(spread[i] if i in up else c for i, c in enumerate(out.chunks))
         b = da.broadcast_to(out, tuple(target), chunks=chunks)
         return b.map_blocks(_copy, dtype=out.dtype, meta=out._meta)

@@ -289,3 +289,19 @@ def test_gradients_through_indexing_with_unknown_batch_size():
             got = s.run(grads, {x: feed})
             for k, g in got.items():
                 np.testing.assert_allclose(g, wanted(feed.shape[0])[k], err_msg=k)
+
+
+@pytest.mark.parametrize("index", [np.s_[::2, 1], np.s_[3:17:3, ::-2], np.s_[-1:2:-4, None, 1:5], np.s_[5, ::5],
+                                   np.s_[:0, 2], np.s_[..., 4:1:-1]])
+def test_strided_slice_gradient_over_many_blocks_keeps_the_blocks(index):
+    x = np.random.default_rng(3).standard_normal((20, 6))
+    t = df.placeholder(df.float64, (None, None))
+    w = np.random.default_rng(4).standard_normal(x[index].shape)
+    g, = df.gradients(df.reduce_sum(t[index] * w), [t])
+    want = np.zeros_like(x)
+    want[index] = w  # the slice's places get w; every other element 0
+    with df.Session() as s:
+        got = s.run(g, {t: da.from_array(x, chunks=(3, 4))})
+        lazy = df.lower(g, {t: da.from_array(x, chunks=(3, 4))})
+    np.testing.assert_array_equal(got, want)
+    assert lazy.chunks == ((3,) * 6 + (2,), (4, 2))  # x's blocks: the gradient lines up with x
