@@ -13,15 +13,16 @@ import contextlib
 import heapq
 import itertools
 import os
+from collections.abc import Mapping
 import threading
 
 import dask
 import numpy as np
-from dask._task_spec import Alias, DataNode, GraphNode, List, Task, TaskRef, Tuple
+from dask._task_spec import Alias, DataNode, GraphNode, List, Task, TaskRef, Tuple, convert_legacy_graph
 
 from . import kernels
 
-__all__ = ["get", "thread_count", "compile_task", "walk"]
+__all__ = ["get", "thread_count", "compile_task", "walk", "watched"]
 
 _pools = {}
 _pools_lock = threading.Lock()
@@ -151,12 +152,52 @@ class _State:
         return bool(self.root_set)
 
 
+class _Callbacks:
+    """dask's diagnostics (``dask.callbacks.Callback``: ProgressBar, Profiler...) called as dask's local schedulers
+    call them, with a state dict of the keys they read: pending tasks (``waiting``), ``running`` and ``finished``."""
+
+    def __init__(self, dsk, done):
+        self.start, self.start_state, self.pre, self.post, self.end = dask.callbacks.unpack_callbacks(
+            dask.callbacks.Callback.active)
+        self.dsk = dsk
+        self.state = {"cache": {}, "ready": [], "running": set(), "finished": done, "released": set(),
+                      "waiting": {k for k in dsk if k not in done}, "waiting_data": {}}
+        for f in self.start:
+            f(dsk)
+        for f in self.start_state:
+            f(dsk, self.state)
+
+    def started(self, k):
+        self.state["waiting"].discard(k)
+        self.state["running"].add(k)
+        for f in self.pre:
+            f(k, self.dsk, self.state)
+
+    def ended(self, k, value):
+        self.state["running"].discard(k)
+        for f in self.post:
+            f(k, value, self.dsk, self.state, threading.get_ident())
+
+    def finish(self, errored):
+        for f in self.end:
+            f(self.dsk, self.state, errored)
+
+
+def watched(dsk, done=()):
+    """``_Callbacks`` for a run of ``dsk`` when dask diagnostics are active, else None."""
+    return _Callbacks(dsk, set(done)) if dask.callbacks.Callback.active else None
+
+
 def get(dsk, keys, num_workers=None, cache=None):
-    """Compute ``keys`` of ``dsk`` (a dict of dask task-spec nodes) on a thread pool; values are freed as soon as
-    their last user has run. Raises the first exception a task raises, after the tasks in flight end.
+    """Compute ``keys`` of ``dsk`` (a dict of dask task-spec nodes, or any dask graph) on a thread pool; values are
+    freed as soon as their last user has run. Raises the first exception a task raises, after the tasks in flight
+    end. Active dask diagnostics (ProgressBar, Profiler) see every task, as on dask's own schedulers.
 
     ``cache``: a dict kept by the caller for graphs of one fixed shape (a cached plan, whose runs change only the
     data of its leaves): the graph's structure and order are computed on its first run only."""
+    if not isinstance(dsk, dict) or not all(isinstance(v, GraphNode) for v in dsk.values()):
+        # a graph from dask.compute(..., scheduler=get): an expression or a legacy dict, as dask's get_async takes
+        dsk = convert_legacy_graph(dsk if isinstance(dsk, Mapping) else dsk.__dask_graph__())
     n = num_workers or thread_count()
     shape = cache.get("shape") if cache is not None else None
     if shape is None:
@@ -164,6 +205,16 @@ def get(dsk, keys, num_workers=None, cache=None):
         if cache is not None:
             cache["shape"] = shape
     st = _State(dsk, keys, shape)
+    cbs = watched(dsk, st.done)
+    try:
+        return _get(st, dsk, keys, n, cbs)
+    except BaseException:
+        if cbs is not None:
+            cbs.finish(True)
+        raise
+
+
+def _get(st, dsk, keys, n, cbs):
     pool, running, error = _pool(n), {}, None
     while (st.ready or st.has_roots()) and error is None or running:
         while error is None and len(running) < n and (st.ready or st.has_roots()):
@@ -174,6 +225,8 @@ def get(dsk, keys, num_workers=None, cache=None):
             else:
                 break
             args = {d: st.cache[d] for d in st.deps[k]}
+            if cbs is not None:
+                cbs.started(k)
             if running or st.ready or st.has_roots():
                 running[pool.submit(_run, dsk[k], args)] = k
                 continue
@@ -182,6 +235,8 @@ def get(dsk, keys, num_workers=None, cache=None):
             except BaseException as e:  # noqa: BLE001 - re-raised below
                 error = e
                 break
+            if cbs is not None:
+                cbs.ended(k, value)
             st.finish(k, value)
         if not running:
             continue
@@ -194,9 +249,13 @@ def get(dsk, keys, num_workers=None, cache=None):
                 except BaseException as e:  # noqa: BLE001 - re-raised below once the tasks in flight end
                     error = e
                     continue
+                if cbs is not None:
+                    cbs.ended(k, value)
                 st.finish(k, value)
     if error is not None:
         raise error
+    if cbs is not None:
+        cbs.finish(False)
     return [st.cache[k] for k in keys]
 
 
@@ -266,14 +325,29 @@ def compile_task(node):
     return lambda cache: node({d: cache[d] for d in deps})
 
 
-def walk(order, leaves, out_keys):
+def walk(order, leaves, out_keys, dsk=None):
     """Run a cached plan inline: ``order`` is its tasks in a precomputed order as ``(key, compile_task(node),
     keys it is the last user of)``, so each value is freed after its last use. numpy's floating-point warnings are
-    off once for the whole run (every kernel would turn them off for itself)."""
+    off once for the whole run (every kernel would turn them off for itself). Active dask diagnostics see each task
+    of ``dsk`` (the plan's graph)."""
     cache = dict(leaves)
+    cbs = watched(dsk, leaves) if dsk is not None else None
     with quiet_tasks():
-        for key, run, frees in order:
-            cache[key] = run(cache)
-            for d in frees:
-                cache.pop(d, None)
+        if cbs is None:
+            for key, run, frees in order:
+                cache[key] = run(cache)
+                for d in frees:
+                    cache.pop(d, None)
+            return [cache[k] for k in out_keys]
+        try:
+            for key, run, frees in order:
+                cbs.started(key)
+                cache[key] = run(cache)
+                cbs.ended(key, cache[key])
+                for d in frees:
+                    cache.pop(d, None)
+        except BaseException:
+            cbs.finish(True)
+            raise
+    cbs.finish(False)
     return [cache[k] for k in out_keys]

@@ -14,7 +14,7 @@ import dask
 import dask.array as da
 import numpy as np
 
-from . import errors, planner
+from . import errors, executor, planner
 from .graph import Tensor
 from .session import Session, get_default_session, lower
 
@@ -139,7 +139,8 @@ def _compute(stored, sess, progress):
             show(fut)
         fut.result()
         return
-    scheduler = {"sync": "sync", "processes": "processes"}.get(sess.scheduler, "threads")
+    # daskflow's memory-bounded executor (which dask's diagnostics watch too), or the scheduler the Session names
+    scheduler = {"sync": "sync", "processes": "processes"}.get(sess.scheduler, executor.get)
     if progress:
         from dask.diagnostics import ProgressBar
         with ProgressBar():

@@ -383,9 +383,8 @@ class Session:
             sched = "sync" if plan.small else "threads"
         if sched == "sync":
             return None  # our own precomputed walk
-        if sched == "threads":  # dask's tasks on a thread pool, in an order that bounds memory (executor.py);
-            # dask's own threaded scheduler while dask diagnostics (ProgressBar, Profiler) are active
-            return dask.threaded.get if dask.callbacks.Callback.active else executor.get
+        if sched == "threads":  # dask's tasks on a thread pool, in an order that bounds memory (executor.py)
+            return executor.get
         if sched == "processes":
             return dask.multiprocessing.get
         return self._client.get
@@ -542,7 +541,7 @@ class Session:
         leaves = self._leaf_values(plan, feeds)
         get = self._get(plan)
         if get is None and not any(isinstance(v, Alias) for v in leaves.values()):
-            out = executor.walk(plan.sync_order(leaves.keys()), leaves, plan.out_keys)
+            out = executor.walk(plan.sync_order(leaves.keys()), leaves, plan.out_keys, plan.dsk)
         else:
             dsk = dict(plan.dsk)
             for k, v in leaves.items():

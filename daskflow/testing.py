@@ -2,6 +2,8 @@
 under several chunkings and compare with a numpy reference, checking that every result has the statically
 inferred shape and dtype."""
 import itertools
+import threading
+import weakref
 
 import dask
 import dask.array as da
@@ -12,7 +14,7 @@ from .ops.state import placeholder
 from .session import Session
 
 __all__ = ["chunkings", "run_graph", "assert_op", "raise_if_computes", "rand", "check_grads", "GradCase", "collect",
-           "with_unknown_dims", "with_unknown_rank"]
+           "with_unknown_dims", "with_unknown_rank", "BlockCounter"]
 
 
 def chunkings(shape):
@@ -209,3 +211,27 @@ def with_unknown_dims(build, rank=False):
 def with_unknown_rank(build):
     """``with_unknown_dims`` with the inputs' ranks unknown too."""
     return with_unknown_dims(build, rank=True)
+
+
+class BlockCounter:
+    """An array-like source (for ``da.from_array(..., asarray=False)``) that counts the blocks read from it
+    (``reads``) and the most of them alive at once (``peak``): a block counts until its last reference is gone.
+    For checking that a run streams, holding a few blocks whatever the data size."""
+
+    def __init__(self, x):
+        self.x, self.shape, self.dtype, self.ndim = x, x.shape, x.dtype, x.ndim
+        self.live = self.peak = self.reads = 0
+        self.lock = threading.Lock()
+
+    def _freed(self):
+        with self.lock:
+            self.live -= 1
+
+    def __getitem__(self, idx):
+        out = np.array(self.x[idx])
+        with self.lock:
+            self.live += 1
+            self.reads += 1
+            self.peak = max(self.peak, self.live)
+        weakref.finalize(out, self._freed)
+        return out

@@ -1,7 +1,7 @@
 """The executor of chunked plans: results as dask's, errors raised, and blocks freed as soon as their users are
 done, so a loss and its gradient over many row blocks hold only a few blocks at a time."""
+import os
 import threading
-import weakref
 
 import dask
 import dask.array as da
@@ -10,28 +10,7 @@ import pytest
 
 import daskflow as df
 from daskflow import executor
-
-
-class _LiveBlocks:
-    """An array-like whose block reads are counted while alive (freed when the last reference goes)."""
-
-    def __init__(self, x):
-        self.x, self.shape, self.dtype, self.ndim = x, x.shape, x.dtype, x.ndim
-        self.live = self.peak = self.reads = 0
-        self.lock = threading.Lock()
-
-    def _freed(self):
-        with self.lock:
-            self.live -= 1
-
-    def __getitem__(self, idx):
-        out = np.array(self.x[idx])
-        with self.lock:
-            self.live += 1
-            self.reads += 1
-            self.peak = max(self.peak, self.live)
-        weakref.finalize(out, self._freed)
-        return out
+from daskflow.testing import BlockCounter
 
 
 def _logreg(src, n, d):
@@ -46,7 +25,7 @@ def _logreg(src, n, d):
 def test_loss_and_gradient_over_many_blocks_hold_few_at_once(workers):
     n, d = 16 * 500, 8
     data = np.random.default_rng(0).standard_normal((n, d))
-    src = _LiveBlocks(data)
+    src = BlockCounter(data)
     with df.Graph().as_default(), dask.config.set(num_workers=workers):
         w, loss, g = _logreg(src, n, d)
         with df.Session(scheduler="threads") as s:
@@ -126,6 +105,25 @@ def test_dask_diagnostics_still_see_the_run():
         assert len(seen) > 10
 
 
+def test_dask_diagnostics_watch_the_memory_bounded_executor_and_the_inline_walk():
+    from dask.diagnostics import Profiler, ProgressBar
+    n, d = 16 * 500, 8
+    data = np.random.default_rng(0).standard_normal((n, d))
+    src = BlockCounter(data)
+    with df.Graph().as_default(), dask.config.set(num_workers=2):
+        w, loss, g = _logreg(src, n, d)
+        with df.Session(scheduler="threads") as s, ProgressBar(out=open(os.devnull, "w")), Profiler() as prof:
+            s.run(w.initializer)
+            s.run([loss, g])
+    assert src.reads == 16 and src.peak <= 5  # the run kept to the executor's bound while watched
+    assert len({r.key for r in prof.results}) > 16
+    with df.Graph().as_default():
+        x = df.placeholder(df.float64, (3,))
+        with df.Session() as s, Profiler() as prof:  # a small plan: run inline
+            assert s.run(df.reduce_sum(df.exp(x)), {x: np.zeros(3)}) == 3.0
+    assert prof.results and all(r.end_time >= r.start_time for r in prof.results)
+
+
 @pytest.mark.parametrize("scheduler", ["sync", "threads"])
 def test_inf_minus_inf_is_a_value_without_warnings_on_either_executor(scheduler):
     # warnings are errors in this suite: any numpy RuntimeWarning from a task would fail the run
@@ -185,7 +183,7 @@ def test_streaming_programs_hold_few_blocks_whatever_their_shape(program, worker
     n, d, blocks = 16 * 400, 8, 16
     rng = np.random.default_rng(1)
     data, labels = rng.standard_normal((n, d)), rng.uniform(size=n)
-    xs, ys = _LiveBlocks(data), _LiveBlocks(labels)
+    xs, ys = BlockCounter(data), BlockCounter(labels)
     with df.Graph().as_default(), dask.config.set(num_workers=workers):
         X = df.data.from_dask(da.from_array(xs, chunks=(n // blocks, d), asarray=False, meta=np.empty((0, 0))))
         y = df.data.from_dask(da.from_array(ys, chunks=(n // blocks,), asarray=False, meta=np.empty((0,))))

@@ -1,7 +1,6 @@
 """df.io.to_zarr: results written block by block to zarr, with shared work computed once, progress, atomic
 replacement and clear errors."""
 import os
-import threading
 
 import dask
 import dask.array as da
@@ -10,20 +9,7 @@ import pytest
 import zarr
 
 import daskflow as df
-
-
-class _Counted:
-    """An array-like feed counting block reads and the most blocks read but not yet released."""
-
-    def __init__(self, x):
-        self.x, self.shape, self.dtype, self.ndim = x, x.shape, x.dtype, x.ndim
-        self.reads = 0
-        self.lock = threading.Lock()
-
-    def __getitem__(self, idx):
-        with self.lock:
-            self.reads += 1
-        return np.array(self.x[idx])
+from daskflow.testing import BlockCounter
 
 
 def _model():
@@ -48,9 +34,26 @@ def test_predictions_for_every_row_match_numpy(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["p.zarr"]  # nothing left beside it
 
 
+@pytest.mark.parametrize("progress", [False, True])
+def test_predictions_of_many_blocks_stream_through_the_executor(tmp_path, progress, capsys):
+    # one block of rows read, predicted and written at a time (two threads), dask's progress bar or not
+    data = np.random.default_rng(2).standard_normal((40 * 50, 6)).astype(np.float32)
+    src = BlockCounter(data)
+    feed = da.from_array(src, chunks=(50, 6), asarray=False, meta=np.empty((0, 0), np.float32))
+    with df.Graph().as_default(), dask.config.set(num_workers=2):
+        x, w, h, probs = _model()
+        with df.Session() as s:
+            s.run(w.initializer)
+            z = df.io.to_zarr(probs, tmp_path / "p.zarr", {x: feed}, session=s, progress=progress)
+            want = s.run(probs, {x: data})
+    assert src.reads == 40 and src.peak <= 6, f"{src.peak} of 40 blocks in memory at once"
+    np.testing.assert_allclose(z[:], want, rtol=1e-6)
+    assert ("100% Completed" in capsys.readouterr().out) == progress
+
+
 def test_several_tensors_share_their_work_and_each_block_is_read_once(tmp_path):
     data = np.random.default_rng(1).standard_normal((900, 6)).astype(np.float32)
-    src = _Counted(data)
+    src = BlockCounter(data)
     feed = da.from_array(src, chunks=(100, 6), asarray=False, meta=np.empty((0, 0), np.float32))
     with df.Graph().as_default():
         x, w, h, probs = _model()
