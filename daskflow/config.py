@@ -1,9 +1,12 @@
 """daskflow's settings, kept in dask's config under ``daskflow.*`` (so ``DASK_DASKFLOW__CHUNK_BYTES`` works).
 
 - ``chunk_bytes``: the largest block daskflow makes by itself (feeds, variables, storage sources, generated
-  tensors, merged contraction blocks), default 128 MiB: dask's guidance for big data is 64-256 MB chunks.
+  tensors, merged contraction blocks). Default None: from what runs the graph (see ``daskflow.planner``), an
+  eighth of a thread's memory budget, at most 128 MiB (dask's guidance for big data is 64-256 MB chunks).
 - ``task_bytes``: the most memory one task may be projected to hold (its input and output blocks); a run over it is
-  refused before it starts. Default None: 8 x ``chunk_bytes``, at least 16 MiB.
+  refused before it starts. Default None: a thread's memory budget (locally, half the available memory over the
+  threads; on a cluster, a worker's ``memory_limit`` times distributed's target fraction over its threads), or
+  8 x ``chunk_bytes`` (at least 16 MiB) where only ``chunk_bytes`` is set.
 
 - ``fusion``: lower chains such as matmul + bias + relu as one kernel per block (see ``daskflow.fusion``), default
   True.
@@ -15,7 +18,7 @@ the size of the data. ``Session.plan`` reports the projection for a run without 
 """
 import dask
 
-DEFAULTS = {"chunk_bytes": 128 * 2**20, "task_bytes": None, "reuse_memory": True, "fusion": True}
+DEFAULTS = {"chunk_bytes": None, "task_bytes": None, "reuse_memory": True, "fusion": True}
 
 
 def get(key):

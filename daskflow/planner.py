@@ -1,35 +1,92 @@
 """The chunk planner: every chunk size daskflow chooses comes from here, driven by one memory budget.
 
-- ``chunk_bytes`` (setting, default 128 MiB) is the largest block daskflow makes by itself: feeds, variables,
-  storage sources, generated and random tensors, and blocks an op merges (a contraction axis kept whole).
-- ``task_bytes`` (setting, default 8 x ``chunk_bytes`` and at least 16 MiB) is the most memory one task may be
-  projected to hold (its input blocks plus its output blocks); a run that would exceed it is refused before it
-  starts.
+- ``task_bytes`` is the most memory one task may be projected to hold (its input blocks plus its output blocks);
+  a run that would exceed it is refused before it starts. Unless set, it is the memory budget of one thread of
+  what runs the graph (``memory_budget``): locally, half the available memory over the threads; on a
+  dask.distributed cluster, the smallest worker's ``memory_limit`` times distributed's memory target fraction over
+  its threads.
+- ``chunk_bytes`` is the largest block daskflow makes by itself: feeds, variables, storage sources, generated and
+  random tensors, and blocks an op merges (a contraction axis kept whole). Unless set, an eighth of the thread's
+  budget, at most 128 MiB (dask's guidance for big data is 64-256 MB blocks) and at least 1 MiB; with
+  ``chunk_bytes`` set and ``task_bytes`` not, ``task_bytes`` is 8 x ``chunk_bytes``, at least 16 MiB.
 
 Arrays are cut along their leading axes first (rows are examples in ML data), trailing axes kept whole while they
 fit. Storage chunking is respected: blocks are whole multiples of the storage chunks where those fit the budget.
 """
+import contextlib
+import contextvars
 import math
 
 import dask.array as da
 import numpy as np
+import psutil  # a dependency of dask.distributed
 
 from . import config
+from .executor import thread_count
 
-__all__ = ["chunk_bytes", "task_bytes", "split_chunks", "chunks_for", "units_within", "block_bytes",
-           "whole_contraction", "contraction_bytes", "format_bytes"]
+__all__ = ["chunk_bytes", "task_bytes", "memory_budget", "local_budget", "cluster_budget", "budget",
+           "split_chunks", "chunks_for", "units_within", "block_bytes", "whole_contraction", "contraction_bytes",
+           "format_bytes"]
+
+_MAX_CHUNK, _MIN_CHUNK = 128 * 2**20, 2**20
+_BUDGET = contextvars.ContextVar("daskflow_memory_budget", default=None)  # set by the Session running the graph
+_local = []
+
+
+def local_budget():
+    """This machine's memory budget of one thread: half the memory available when first asked, over the threads a
+    chunked run uses."""
+    if not _local:
+        _local.append(int(psutil.virtual_memory().available // 2 // thread_count()))
+    return _local[0]
+
+
+def cluster_budget(client):
+    """The memory budget of one thread of a dask.distributed cluster: over its workers, the least of
+    ``memory_limit`` times the worker memory target fraction (``distributed.worker.memory.target``, or the pause
+    fraction when spilling is off) over the worker's threads; None where no worker has a limit."""
+    import dask
+    frac = dask.config.get("distributed.worker.memory.target", 0.6) or \
+        dask.config.get("distributed.worker.memory.pause", 0.8) or 0.8
+    per = [w["memory_limit"] * frac / max(w.get("nthreads", 1), 1)
+           for w in client.scheduler_info()["workers"].values() if w.get("memory_limit")]
+    return int(min(per)) if per else None
+
+
+@contextlib.contextmanager
+def budget(nbytes):
+    """Plan with ``nbytes`` as the memory budget of one thread (what a Session's workers have); None: this
+    machine's."""
+    token = _BUDGET.set(nbytes)
+    try:
+        yield
+    finally:
+        _BUDGET.reset(token)
+
+
+def memory_budget():
+    """The memory budget of one thread of what runs the graph being planned (see ``budget``)."""
+    b = _BUDGET.get()
+    return local_budget() if b is None else b
 
 
 def chunk_bytes():
-    """The ``chunk_bytes`` setting."""
-    return int(config.get("chunk_bytes"))
+    """The ``chunk_bytes`` setting, else an eighth of ``memory_budget``, within 1 MiB and 128 MiB."""
+    v = config.get("chunk_bytes")
+    if v is not None:
+        return int(v)
+    return int(min(_MAX_CHUNK, max(_MIN_CHUNK, memory_budget() // 8)))
 
 
 def task_bytes():
-    """The ``task_bytes`` setting; when not set, 8 x ``chunk_bytes`` and at least 16 MiB (a small ``chunk_bytes``
-    asks for finer blocks, not for refusing every run)."""
+    """The ``task_bytes`` setting, else ``memory_budget``; with only ``chunk_bytes`` set, 8 x ``chunk_bytes`` and
+    at least 16 MiB (a small ``chunk_bytes`` asks for finer blocks, not for refusing every run)."""
     v = config.get("task_bytes")
-    return int(v) if v is not None else max(8 * chunk_bytes(), 16 * 2**20)
+    if v is not None:
+        return int(v)
+    if config.get("chunk_bytes") is not None:
+        return max(8 * chunk_bytes(), 16 * 2**20)
+    return int(memory_budget())
 
 
 def units_within(itemsize, unit_elems, limit=None):

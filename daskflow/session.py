@@ -352,6 +352,16 @@ class Session:
         self._host_state = {}  # state of host-run ops (iterators), per session
         self._lock = threading.RLock()
         self._closed = False
+        self._budget = []  # a cluster's memory budget of one thread, asked of it once
+
+    def _memory_budget(self):
+        """The memory budget of one thread of what runs this Session's graphs: a cluster's workers' (None: this
+        machine's, see ``planner.memory_budget``)."""
+        if self._client is None:
+            return None
+        if not self._budget:
+            self._budget.append(planner.cluster_budget(self._client))
+        return self._budget[0]
 
     # -- scheduler
     def _resolve_scheduler(self, scheduler):
@@ -445,6 +455,10 @@ class Session:
         variable assignments are applied only when the run succeeds."""
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
+        with planner.budget(self._memory_budget()):
+            return self._run(fetches, feed_dict)
+
+    def _run(self, fetches, feed_dict):
         flat = [_as_fetch(self.graph, f) for f in _flatten(fetches, [])]
         uniq = list(dict.fromkeys(flat))
         feeds, ran = _host_feeds(self, uniq, self._feeds(feed_dict))
@@ -480,13 +494,14 @@ class Session:
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
         uniq = list(dict.fromkeys(_as_fetch(self.graph, f) for f in _flatten(fetches, [])))
-        # the next elements of iterators the fetches read are looked at, and left for the run that follows
-        feeds, ran = _host_feeds(self, uniq, self._feeds(feed_dict), peek=True)
-        try:
-            plan, feeds = self._planned(uniq, feeds)
-            return RunPlan(plan, feeds)
-        finally:
-            _host_undo(self, ran)
+        with planner.budget(self._memory_budget()):
+            # the next elements of iterators the fetches read are looked at, and left for the run that follows
+            feeds, ran = _host_feeds(self, uniq, self._feeds(feed_dict), peek=True)
+            try:
+                plan, feeds = self._planned(uniq, feeds)
+                return RunPlan(plan, feeds)
+            finally:
+                _host_undo(self, ran)
 
     def _feeds(self, feed_dict):
         feeds = {}
@@ -725,9 +740,11 @@ def lower(fetches, feed_dict=None, session=None):
     if sess is None:
         sess = Session(graph=graph)
     flat = [_as_fetch(graph, f) for f in _flatten(fetches, [])]
+
     def build(feeds, known):
         return Lowering(_LazySources(sess, feeds), fed=feeds.keys(), known=known).run(flat)
-    low = _with_shape_args(sess, flat, sess._feeds(feed_dict), build)
+    with planner.budget(sess._memory_budget()):
+        low = _with_shape_args(sess, flat, sess._feeds(feed_dict), build)
     return _pack(fetches, iter([low.full(low.values[f]) if isinstance(f, Tensor) else None for f in flat]))
 
 

@@ -37,16 +37,33 @@ def test_settings_are_checked():
         assert planner.task_bytes() == 12345
 
 
+def test_budgets_come_from_what_runs_the_graph():
+    import psutil
+    from daskflow.executor import thread_count
+    local = planner.local_budget()  # half the available memory over the threads
+    assert 0.2 * psutil.virtual_memory().available / thread_count() < local <= psutil.virtual_memory().total
+    assert planner.task_bytes() == local and planner.chunk_bytes() == min(128 * 2**20, max(2**20, local // 8))
+    with planner.budget(80 * 2**20):  # a worker's memory for one thread
+        assert planner.task_bytes() == 80 * 2**20 and planner.chunk_bytes() == 10 * 2**20
+        assert planner.chunks_for((10**6, 16), "f8") == ((81920,) * 12 + (16960,), (16,))
+        with df.config.set(chunk_bytes=2**20):  # a setting wins
+            assert planner.chunk_bytes() == 2**20 and planner.task_bytes() == 16 * 2**20
+        with df.config.set(task_bytes=10**6):
+            assert planner.task_bytes() == 10**6 and planner.chunk_bytes() == 10 * 2**20
+    with planner.budget(2**20):  # a tiny worker: blocks of 1 MiB at least, tasks within its budget
+        assert planner.chunk_bytes() == 2**20 and planner.task_bytes() == 2**20
+
+
 def test_settings_read_as_dask_config_reads_them():
     import dask
-    assert df.config.get("chunk_bytes") == 128 * 2**20 and df.config.get("fusion") is True  # the defaults
+    assert df.config.get("chunk_bytes") is None and df.config.get("fusion") is True  # the defaults
     with dask.config.set({"daskflow.chunk-bytes": 4096}):  # dask's other spelling of the name
         assert df.config.get("chunk_bytes") == 4096 and planner.chunks_for((100, 8), "f8") == ((64, 36), (8,))
     # what dask reads from DASK_DASKFLOW__TASK_BYTES in the environment
     env = dask.config.collect_env({"DASK_DASKFLOW__TASK_BYTES": "777"})
     with dask.config.set(env):
         assert df.config.get("task_bytes") == 777 and planner.task_bytes() == 777
-    assert df.config.get("task_bytes") is None and df.config.get("chunk_bytes") == 128 * 2**20
+    assert df.config.get("task_bytes") is None and df.config.get("chunk_bytes") is None
 
 
 def _logreg(n=4000, d=16):

@@ -1,6 +1,7 @@
 """Streaming over data larger than a worker's memory: the value and gradient of a mean loss over every row of an
 on-disk X run as per-chunk partial results and a tree reduction, on a LocalCluster whose workers' memory limit is
 well below the size of the data; no worker is paused, restarted or killed."""
+import dask
 import dask.array as da
 import numpy as np
 import pytest
@@ -53,12 +54,14 @@ def test_full_data_gradient_streams_within_worker_memory(tmp_path):
         with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                                       memory_limit=WORKER_MEMORY, dashboard_address=None,
                                       worker_dashboard_address=None) as cluster, \
-                distributed.Client(cluster) as client, df.config.set(chunk_bytes=8 * 2**20):
+                distributed.Client(cluster) as client:  # default settings: the budget comes from the workers
             workers = sorted(client.scheduler_info()["workers"])
             with df.Session(scheduler=client) as s:
                 s.run(df.global_variables_initializer())
                 plan = s.plan([loss, gw, gb])
-                assert plan.read_bytes == zx.nbytes + zy.nbytes and plan.peak_task_bytes < 32 * 2**20
+                budget = int(WORKER_MEMORY * dask.config.get("distributed.worker.memory.target"))  # 1 thread each
+                assert plan.budget == budget and plan.chunk_bytes == budget // 8
+                assert plan.read_bytes == zx.nbytes + zy.nbytes and plan.peak_task_bytes <= budget
                 lv, gwv, gbv = s.run([loss, gw, gb])
             assert sorted(client.scheduler_info()["workers"]) == workers  # none restarted or lost
             for addr in workers:
