@@ -250,8 +250,8 @@ class Lowering:
             self.updates[var_op] = self.values[_latest(self, assigns).outputs[0]]
 
 
-def _never_computed(block, name):
-    raise errors.InternalError(None, None, f"the value of '{name}' was computed where only its shape is read")
+def _never_computed(block, tensor):
+    raise errors.InternalError(None, None, f"the value of '{tensor}' was computed where only its shape is read")
 
 
 def _shape_stand_in(t):
@@ -259,7 +259,7 @@ def _shape_stand_in(t):
     computed."""
     shape = tuple(t.shape)
     empty = da.empty(shape, dtype=t.dtype, chunks=planner.chunks_for(shape, t.dtype))
-    return empty.map_blocks(_never_computed, name=t.name, dtype=t.dtype, meta=empty._meta)
+    return empty.map_blocks(_never_computed, tensor=t.name, dtype=t.dtype, meta=empty._meta)
 
 
 def _footprint(opdef, op, xs, outs):
