@@ -173,3 +173,23 @@ def test_chunked_outputs_of_run_time_shapes():
         with df.Session() as s:
             got = s.run(df.reduce_sum(df.cast(r, df.float64)), {n: 10_000})
     assert got == sum(range(10_000))
+
+
+def test_split_by_sizes_known_only_at_run_time():
+    x = df.constant(np.arange(12.0).reshape(2, 6))
+    s = df.placeholder(df.int32, (3,))
+    parts = df.split(x, s, axis=1)
+    assert [p.shape.as_list() for p in parts] == [[2, None]] * 3
+    g, = df.gradients(df.reduce_sum(parts[0] * 2) + df.reduce_sum(parts[2]), [x])
+    with df.Session() as sess:
+        for sizes in ([1, 2, 3], [0, -1, 2]):
+            want = np.split(np.arange(12.0).reshape(2, 6), np.cumsum(np.where(np.array(sizes) < 0, 6 - sum(
+                v for v in sizes if v >= 0), sizes))[:-1], axis=1)
+            for got, w in zip(sess.run(parts, {s: sizes}), want):
+                np.testing.assert_array_equal(got, w)
+        np.testing.assert_array_equal(sess.run(g, {s: [1, 2, 3]}), [[2, 0, 0, 1, 1, 1]] * 2)
+        with pytest.raises(Invalid, match=r"size_splits \[1, 1, 1\] do not add up to dimension 1"):
+            sess.run(parts, {s: [1, 1, 1]})
+    with pytest.raises(ValueError, match="Cannot infer argument `num`"):
+        df.split(x, df.placeholder(df.int32, (None,)), axis=1)
+    assert len(df.split(x, df.placeholder(df.int32, (None,)), axis=1, num=2)) == 2

@@ -256,10 +256,10 @@ def as_tensor(x):
     return x._as_tensor() if hasattr(x, "_as_tensor") else x
 
 
-def _has_tensor(value):
+def has_tensor(value):
     if isinstance(as_tensor(value), Tensor):
         return True
-    return isinstance(value, (list, tuple)) and any(_has_tensor(v) for v in value)
+    return isinstance(value, (list, tuple)) and any(has_tensor(v) for v in value)
 
 
 def int_arg(value, name):
@@ -269,7 +269,7 @@ def int_arg(value, name):
     value = as_tensor(value)
     if isinstance(value, Tensor):
         return value
-    if isinstance(value, (list, tuple)) and _has_tensor(value):
+    if isinstance(value, (list, tuple)) and has_tensor(value):
         return _int_element(value, _stack_int_dtype(value), name)
     arr = np.asarray(value)
     if arr.size and arr.dtype.kind not in "iu":

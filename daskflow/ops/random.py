@@ -16,7 +16,7 @@ from .. import backend, dtypes, errors, planner
 from ..graph import TensorShape, get_default_graph, name_scope
 from ..lowering import current
 from .math import add, multiply, subtract
-from .hostvalue import _has_tensor, check_int_input, host_lowered, host_vector, int_arg, shape_str
+from .hostvalue import check_int_input, has_tensor, host_lowered, host_vector, int_arg, shape_str
 from .registry import NOT_DIFFERENTIABLE, apply1, convert_to_tensor, fail, register
 
 __all__ = ["normal", "uniform", "truncated_normal", "random_normal", "random_uniform"]
@@ -61,7 +61,7 @@ def _shape_arg(shape):
             raise ValueError(f"random ops need a fully defined TensorShape, got {shape}; pass a shape tensor such "
                              "as df.shape(x) for dims known only at run time")
         shape = list(shape)
-    if not _has_tensor(shape):
+    if not has_tensor(shape):
         dims = [shape] if np.ndim(shape) == 0 else list(np.ravel(np.asarray(shape, dtype=object)))
         for d in dims:
             if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
