@@ -13,6 +13,7 @@ import contextlib
 import heapq
 import itertools
 import os
+import sys
 from collections.abc import Mapping
 import threading
 
@@ -22,7 +23,7 @@ from dask._task_spec import Alias, DataNode, GraphNode, List, Task, TaskRef, Tup
 
 from . import kernels
 
-__all__ = ["get", "thread_count", "compile_task", "walk", "watched"]
+__all__ = ["get", "compute", "configured_scheduler", "thread_count", "compile_task", "walk", "watched"]
 
 _pools = {}
 _pools_lock = threading.Lock()
@@ -186,6 +187,21 @@ class _Callbacks:
 def watched(dsk, done=()):
     """``_Callbacks`` for a run of ``dsk`` when dask diagnostics are active, else None."""
     return _Callbacks(dsk, set(done)) if dask.callbacks.Callback.active else None
+
+
+def configured_scheduler():
+    """What ``dask.base.get_scheduler()`` would choose, without its cost on every run where it cannot choose
+    anything: a scheduler set in dask's config, or an active dask.distributed client (none can exist while
+    distributed is not imported; dask's own check would import it)."""
+    if dask.config.config.get("scheduler") is None and "distributed" not in sys.modules:
+        return None
+    return dask.base.get_scheduler()
+
+
+def compute(*collections):
+    """``dask.compute(*collections)`` on this executor, unless dask is set to run elsewhere (a scheduler in its
+    config, an active dask.distributed client)."""
+    return dask.compute(*collections, scheduler=configured_scheduler() or get)
 
 
 def get(dsk, keys, num_workers=None, cache=None):

@@ -4,7 +4,6 @@ stream counters, cached plans and the scheduler."""
 import collections
 import contextlib
 import itertools
-import sys
 import threading
 
 import dask
@@ -387,7 +386,7 @@ class Session:
         """The scheduler's ``get(dsk, keys)`` for this run."""
         sched = self.scheduler
         if sched is None:
-            configured = _configured_scheduler()
+            configured = executor.configured_scheduler()
             if configured is not None:
                 return configured
             sched = "sync" if plan.small else "threads"
@@ -580,15 +579,6 @@ class Session:
                 for op, val in updates.items():
                     self._vars[op.name] = np.asarray(val)
         return values[:len(plan.fetch_index)]
-
-
-def _configured_scheduler():
-    """What ``dask.base.get_scheduler()`` would choose, without its cost on every run where it cannot choose
-    anything: a scheduler set in dask's config, or an active dask.distributed client (none can exist while
-    distributed is not imported; dask's own check would import it)."""
-    if dask.config.config.get("scheduler") is None and "distributed" not in sys.modules:
-        return None
-    return dask.base.get_scheduler()
 
 
 def _host_feeds(session, fetches, feeds, peek=False):

@@ -7,7 +7,7 @@ import dask
 import dask.array as da
 import numpy as np
 
-from .. import dtypes, errors
+from .. import dtypes, errors, executor
 from ..graph import Tensor
 
 BLOCK_BYTES = 4 * 2**20  # rows read together from a source: big enough to amortise a read, small enough to mix
@@ -53,7 +53,7 @@ class DaskColumn(StorageColumn):
         self.bounds = [0] + list(itertools.accumulate(arr.chunks[0]))
 
     def read(self, a, b):
-        return np.asarray(self.arr[a:b].compute())
+        return np.asarray(executor.compute(self.arr[a:b])[0])
 
 
 def is_storage(v):
@@ -110,7 +110,7 @@ def whole(v):
     if isinstance(v, Tensor):
         return v
     if dask.is_dask_collection(v):
-        return np.asarray(v.compute())
+        return np.asarray(executor.compute(v)[0])
     if isinstance(v, np.ndarray):
         return np.asarray(v)
     if is_storage(v):
