@@ -2,7 +2,8 @@
 
 - ``chunk_bytes``: the largest block daskflow makes by itself (feeds, variables, storage sources, generated
   tensors, merged contraction blocks). Default None: from what runs the graph (see ``daskflow.planner``), an
-  eighth of a thread's memory budget, at most 128 MiB (dask's guidance for big data is 64-256 MB chunks).
+  eighth of a thread's memory budget, at most 32 MiB (as the storage chunks of a typical zarr data set: a
+  stream then holds what dask's own reading of it would).
 - ``task_bytes``: the most memory one task may be projected to hold (its input and output blocks); a run over it is
   refused before it starts. Default None: a thread's memory budget (locally, half the available memory over the
   threads; on a cluster, a worker's ``memory_limit`` times distributed's target fraction over its threads), or

@@ -42,7 +42,7 @@ def test_budgets_come_from_what_runs_the_graph():
     from daskflow.executor import thread_count
     local = planner.local_budget()  # half the available memory over the threads
     assert 0.2 * psutil.virtual_memory().available / thread_count() < local <= psutil.virtual_memory().total
-    assert planner.task_bytes() == local and planner.chunk_bytes() == min(128 * 2**20, max(2**20, local // 8))
+    assert planner.task_bytes() == local and planner.chunk_bytes() == min(32 * 2**20, max(2**20, local // 8))
     with planner.budget(80 * 2**20):  # a worker's memory for one thread
         assert planner.task_bytes() == 80 * 2**20 and planner.chunk_bytes() == 10 * 2**20
         assert planner.chunks_for((10**6, 16), "f8") == ((81920,) * 12 + (16960,), (16,))
