@@ -7,8 +7,9 @@
   its threads.
 - ``chunk_bytes`` is the largest block daskflow makes by itself: feeds, variables, storage sources, generated and
   random tensors, and blocks an op merges (a contraction axis kept whole). Unless set, an eighth of the thread's
-  budget, at most 32 MiB (the size of a typical zarr data set's storage chunks: measured on the out-of-core
-  benchmark, 32 MiB blocks stream as fast as 128 MiB ones with half the peak memory) and at least 1 MiB; with
+  budget, at most 32 MiB (a typical zarr data set's storage chunk: on the out-of-core benchmark, 32 MiB blocks
+  stream at the speed of dask's own pass over the data and with its peak memory; 128 MiB blocks run about 20%
+  faster there and hold twice the memory) and at least 1 MiB; with
   ``chunk_bytes`` set and ``task_bytes`` not, ``task_bytes`` is 8 x ``chunk_bytes``, at least 16 MiB.
 
 Arrays are cut along their leading axes first (rows are examples in ML data), trailing axes kept whole while they

@@ -89,3 +89,22 @@ def test_shapes_known_only_at_run_time_on_the_cluster(cluster):
         got_r, got_g = s.run([r, gx], {x: xv, y: np.full((4, 3), 2.0)})
     np.testing.assert_array_equal(got_r, np.arange(6).reshape(3, 2))
     np.testing.assert_array_equal(got_g, np.full((1, 3), 8.0))  # summed over the 4 rows y broadcasts x to
+
+
+def test_a_graph_that_cannot_fit_a_worker_is_refused_before_it_runs():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  memory_limit="200MiB", dashboard_address=None,
+                                  worker_dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        x = df.placeholder(df.float64, (3000, 3000))
+        c = df.linalg.cholesky(x)  # takes its 72 MB input whole in one task
+        with df.Session(scheduler=client) as s:
+            budget = int(200 * 2**20 * 0.6)
+            assert s.plan(df.reduce_sum(x), {x: np.eye(3000)}).budget == budget  # from the worker's memory_limit
+            before = client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.transition_counter)
+            with pytest.raises(df.errors.ResourceExhaustedError, match=r"Op 'Cholesky' \(type Cholesky\) would hold "
+                                                                       r"about .* over the task memory budget of "
+                                                                       r"120.00 MiB"):
+                s.run(c, {x: np.eye(3000)})
+            after = client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.transition_counter)
+    assert after == before  # nothing was sent to the cluster
