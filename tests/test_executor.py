@@ -174,9 +174,22 @@ def _mlp(X, y, d):
     return df.reduce_mean(df.nn.sigmoid_cross_entropy_with_logits(labels=df.expand_dims(y, 1), logits=z))
 
 
+def _standardised(X, y, d):
+    # two passes over X: its column means and variances, then the data scaled by them
+    w = df.Variable(np.linspace(-1, 1, d).reshape(d, 1))
+    mean, var = df.nn.moments(X, axes=[0])
+    z = df.matmul((X - mean) / df.sqrt(var + 1e-6), w)
+    return df.reduce_mean(df.square(df.reshape(z, [-1]) - y))
+
+
+def _gram(X, y, d):
+    w = df.Variable(np.linspace(-1, 1, d * d).reshape(d, d))
+    return df.reduce_sum(df.matmul(X, X, transpose_a=True) * w) / 1e3
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 @pytest.mark.parametrize("program", [_logistic_1d_logits, _logistic_reshaped_weight_2d_labels, _sliced_logits,
-                                     _softmax_regression, _mlp])
+                                     _softmax_regression, _mlp, _gram, _standardised])
 def test_streaming_programs_hold_few_blocks_whatever_their_shape(program, workers):
     # the ways users write a full-data loss and gradient: reshaped weights and labels, sliced logits, several
     # classes, hidden layers; each block of X and y is read once, and only a few are held at a time
@@ -193,8 +206,11 @@ def test_streaming_programs_hold_few_blocks_whatever_their_shape(program, worker
             s.run(df.global_variables_initializer())
             got = s.run(fetches)
             want = s.run(fetches, {X: data, y: labels})  # the same graph on whole in-memory arrays
-    assert xs.reads == blocks and ys.reads == blocks
-    assert xs.peak <= 2 * workers + 2, f"{xs.peak} of {blocks} blocks of X in memory at once"
-    assert ys.peak <= 2 * workers + 2, f"{ys.peak} of {blocks} blocks of y in memory at once"
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-13)
+    assert xs.reads == blocks and ys.reads in (0, blocks)  # y unread where the program does not use it
+    if program is _standardised and xs.peak > 2 * workers + 2:  # values are right, memory is not bounded yet
+        pytest.xfail("two passes over X hold every block between them: the executor does not yet read a block "
+                     "again rather than keep it")
+    assert xs.peak <= 2 * workers + 2, f"{xs.peak} of {blocks} blocks of X in memory at once"
+    assert ys.peak <= 2 * workers + 2, f"{ys.peak} of {blocks} blocks of y in memory at once"
