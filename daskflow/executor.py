@@ -76,6 +76,10 @@ def _structure(dsk):
     return deps, users, dask.order.order(dsk), roots
 
 
+def _name(key):
+    return key[0] if isinstance(key, tuple) else key
+
+
 class _State:
     def __init__(self, dsk, keys, shape):
         self.dsk = dsk
@@ -83,8 +87,13 @@ class _State:
         self.waiting = {k: len(ds) for k, ds in self.deps.items()}
         self.left = {k: len(self.users[k]) for k in dsk}
         self.keep = set(keys)
+        # what roots read from (storage handles, data in the graph) stays while the run lasts: a block let go is read
+        # again from it
+        self.keep.update(d for r in self.roots for d in self.deps[r])
         self.ready, self.ready_roots, self.root_set = [], [], set()
         self.cache, self.done, self.live_roots = {}, set(), set()
+        # blocks let go while their users wait behind other work (a pass over every block), to be read again
+        self.evicted, self.wanted, self.gone = set(), [], collections.Counter()
         for k in [k for k, w in self.waiting.items() if not w]:
             if isinstance(dsk[k], DataNode):  # data in the graph (constants, variables, feeds): there already
                 self.finish(k, dsk[k].value)
@@ -101,6 +110,8 @@ class _State:
     def finish(self, k, value):
         self.cache[k] = value
         self.done.add(k)
+        again = k in self.evicted  # a block read again for the users that waited
+        self.evicted.discard(k)
         if k in self.roots and self.left[k]:
             self.live_roots.add(k)
         for d in self.deps[k]:
@@ -110,15 +121,79 @@ class _State:
                 if d not in self.keep:
                     self.cache.pop(d, None)
         for u in self.users[k]:
+            if u in self.done:  # ran before k was let go
+                continue
             self.waiting[u] -= 1
+            self.gone[u] -= again
             if not self.waiting[u]:
                 self.push(u)
+            elif self.waiting[u] == self.gone[u]:  # waits only for blocks let go: read them again now
+                self.want(u)
 
-    def next_root(self):
+    def _waits_for_array(self, u, name):
+        """Whether ``u`` waits, through other tasks (a reduction over the whole array, say), for a block of array
+        ``name`` not in memory. Blocks ``u`` takes itself do not count: letting go of one of them frees nothing,
+        as ``u`` needs them all at once."""
+        stack, seen = [d for d in self.deps[u] if d not in self.done and d not in self.roots], set()
+        while stack and len(seen) < 4 * _SEARCH:
+            t = stack.pop()
+            for d in self.deps[t]:
+                if d in seen or d in self.done:
+                    continue
+                seen.add(d)
+                if d in self.roots:
+                    if _name(d) == name:
+                        return True
+                else:
+                    stack.append(d)
+        return False
+
+    def want(self, u):
+        for e in self.deps[u]:
+            if e in self.evicted and e not in self.root_set:
+                self.wanted.append(e)
+                self.root_set.add(e)
+
+    def evict(self):
+        """Let go of a block in memory whose users all wait for other blocks of its array still to be read (a second
+        pass over the data waits for the whole first pass): the one whose work comes latest in dask's order. It is
+        read again when its users need nothing else (what it reads from is kept for that). Returns whether one was
+        let go."""
+        best = None
+        for r in self.live_roots:
+            users = [u for u in self.users[r] if u not in self.done]
+            if (r in self.keep or not users or any(self.waiting[u] <= self.gone[u] for u in users)
+                    or not all(self._waits_for_array(u, _name(r)) for u in users)):
+                continue  # a user ready, or about to be
+            at = min(self.prio[u] for u in users)
+            if best is None or at > best[0]:
+                best = (at, r, users)
+        if best is None:
+            return False
+        _, r, users = best
+        for u in users:
+            self.waiting[u] += 1
+            self.gone[u] += 1
+        del self.cache[r]
+        self.done.discard(r)
+        self.live_roots.discard(r)
+        self.evicted.add(r)
+        return True
+
+    def next_root(self, full=False):
         """The ready root nearest to the roots in memory that are closest to being freed (fewest users left: a
         block of data, not a value every block uses, such as a reshaped weight), searched outwards from them
         through users and what those users wait for, so that the labels block a computed logits block waits for is
-        read next; the earliest in dask's order among the nearest. Else the first ready root in dask's order."""
+        read next; the earliest in dask's order among the nearest. Else the first ready root in dask's order, after
+        letting go of a block whose users wait behind other work when memory is ``full``. A block let go that its
+        users now wait for comes first."""
+        if full:  # memory full: a block whose users wait for the rest of its array (another pass) makes room
+            self.evict()
+        while self.wanted:
+            k = self.wanted.pop()
+            if k in self.root_set:
+                self.root_set.discard(k)
+                return k
         best, seen = None, set()
         for _, group in itertools.groupby(sorted(self.live_roots, key=self.left.__getitem__), self.left.__getitem__):
             best = self._nearest_root(list(group), seen)
@@ -237,7 +312,7 @@ def _get(st, dsk, keys, n, cbs):
             if st.ready:
                 _, k = heapq.heappop(st.ready)
             elif not running or len(st.live_roots) < 2 * n:
-                k = st.next_root()
+                k = st.next_root(full=len(st.live_roots) >= 2 * n)
             else:
                 break
             args = {d: st.cache[d] for d in st.deps[k]}
