@@ -5,7 +5,10 @@ that order finishes the forward pass over every block before the backward pass o
 in memory (the pattern of dask#874). Here tasks run on a thread pool in ``dask.order``'s priority, with one rule
 on top: a *root* task (one that reads or makes data from nothing but graph data) starts only when no other task
 is ready, and then preferably a root that work already in memory is waiting for. So the work that consumes a block
-runs before the next block is read, and a block is freed once everything that needs it is done.
+runs before the next block is read, and a block is freed once everything that needs it is done. When the blocks
+in memory only wait for a pass over the whole array to finish (standardising by column means reads X twice), a
+block is let go and read again when its work can go on, rather than every block being held until then. Active dask
+diagnostics (ProgressBar, Profiler) get their callbacks from here.
 """
 import collections
 import concurrent.futures as cf

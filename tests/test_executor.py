@@ -1,5 +1,6 @@
 """The executor of chunked plans: results as dask's, errors raised, and blocks freed as soon as their users are
-done, so a loss and its gradient over many row blocks hold only a few blocks at a time."""
+done (or read again rather than held for a later pass), so a loss and its gradient over many row blocks hold only
+a few blocks at a time, whatever way the program is written."""
 import os
 import threading
 
