@@ -19,6 +19,7 @@ from .ops.math import *  # noqa: F401,F403
 from .ops.random import random_normal, random_uniform, truncated_normal  # noqa: F401
 
 from .ops.reduce import *  # noqa: F401,F403
+from .ops.split import *  # noqa: F401,F403
 from .ops.registry import convert_to_tensor
 from .ops.state import *  # noqa: F401,F403
 from .ops.strings import *  # noqa: F401,F403 - as_string, string_join, print, Print
