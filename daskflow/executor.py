@@ -254,6 +254,7 @@ class _Callbacks:
 
     def ended(self, k, value):
         self.state["running"].discard(k)
+        self.state["finished"].add(k)
         for f in self.post:
             f(k, value, self.dsk, self.state, threading.get_ident())
 

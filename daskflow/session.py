@@ -616,13 +616,15 @@ def _with_shape_args(session, fetches, feeds, build):
     key = (tuple(fetches), frozenset(feeds))
     needs = session._shape_args.setdefault(key, [])
     while True:
-        known = {t: feeds[t] for t in needs if t in feeds and not isinstance(feeds[t], da.Array)}
-        todo = [t for t in needs if t not in known]
-        if todo:
-            known.update(zip(todo, (np.asarray(v) for v in session._values(todo, feeds))))
-        run_feeds = {**feeds, **{t: _normalize_feed(t, v) for t, v in known.items() if t not in feeds}}
+        known, run_feeds = {}, feeds  # most fetch sets need none: nothing to copy on their runs
+        if needs:
+            known = {t: feeds[t] for t in needs if t in feeds and not isinstance(feeds[t], da.Array)}
+            todo = [t for t in needs if t not in known]
+            if todo:
+                known.update(zip(todo, (np.asarray(v) for v in session._values(todo, feeds))))
+            run_feeds = {**feeds, **{t: _normalize_feed(t, v) for t, v in known.items() if t not in feeds}}
         try:
-            return build(run_feeds, {t: known[t] for t in needs})
+            return build(run_feeds, known)
         except NeedsValue as e:
             if e.tensor in needs:
                 raise

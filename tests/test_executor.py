@@ -118,11 +118,17 @@ def test_dask_diagnostics_watch_the_memory_bounded_executor_and_the_inline_walk(
             s.run([loss, g])
     assert src.reads == 16 and src.peak <= 5  # the run kept to the executor's bound while watched
     assert len({r.key for r in prof.results}) > 16
+    states = []
+
+    class Finished(dask.callbacks.Callback):
+        def _finish(self, dsk, state, errored):
+            states.append((set(dsk) - state["finished"], state["waiting"], state["running"], errored))
     with df.Graph().as_default():
         x = df.placeholder(df.float64, (3,))
-        with df.Session() as s, Profiler() as prof:  # a small plan: run inline
+        with df.Session() as s, Profiler() as prof, Finished():  # a small plan: run inline
             assert s.run(df.reduce_sum(df.exp(x)), {x: np.zeros(3)}) == 3.0
     assert prof.results and all(r.end_time >= r.start_time for r in prof.results)
+    assert states == [(set(), set(), set(), False)]  # every task counted finished, as a progress bar reads it
 
 
 @pytest.mark.parametrize("scheduler", ["sync", "threads"])
