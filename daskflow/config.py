@@ -8,18 +8,22 @@
   refused before it starts. Default None: a thread's memory budget (locally, half the available memory over the
   threads; on a cluster, a worker's ``memory_limit`` times distributed's target fraction over its threads), or
   8 x ``chunk_bytes`` (at least 16 MiB) where only ``chunk_bytes`` is set.
+- ``run_bytes``: the most memory a whole run may be projected to hold (a worker's share on a cluster): values in
+  memory at once under the executor's order and threads, plus what running tasks need. A run over it is refused
+  before it starts, and the executor keeps a run within its projection. Default None: ``task_bytes`` times the
+  threads.
 
 - ``fusion``: lower chains such as matmul + bias + relu as one kernel per block (see ``daskflow.fusion``), default
   True.
 - ``reuse_memory``: let the first Session tune the C allocator to reuse freed blocks up to 32 MiB (see
   ``daskflow.memory``), default True.
 
-Peak memory of a run is about ``task_bytes`` (at most) times the number of threads (or worker threads), whatever
-the size of the data. ``Session.plan`` reports the projection for a run without running it.
+Peak memory of a run is projected before it runs (``Session.plan`` reports it) and kept to by the executor; it is
+at most ``run_bytes`` whatever the size of the data.
 """
 import dask
 
-DEFAULTS = {"chunk_bytes": None, "task_bytes": None, "reuse_memory": True, "fusion": True}
+DEFAULTS = {"chunk_bytes": None, "task_bytes": None, "run_bytes": None, "reuse_memory": True, "fusion": True}
 
 
 def get(key):

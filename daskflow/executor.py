@@ -26,11 +26,12 @@ from dask._task_spec import Alias, DataNode, GraphNode, List, Task, TaskRef, Tup
 
 from . import kernels
 
-__all__ = ["get", "compute", "configured_scheduler", "thread_count", "compile_task", "walk", "watched"]
+__all__ = ["get", "simulate", "compute", "configured_scheduler", "thread_count", "compile_task", "walk", "watched"]
 
 _pools = {}
 _pools_lock = threading.Lock()
 _SEARCH = 256  # tasks looked at when choosing the next root
+_SMALL = 1024  # bytes of a root's value below which it is not held back as a read of data
 
 
 def _pool(n):
@@ -75,8 +76,20 @@ def _structure(dsk):
     for k, ds in deps.items():
         for d in ds:
             users[d].append(k)
-    roots = {k for k, ds in deps.items() if not isinstance(dsk[k], DataNode) and all(not deps[d] for d in ds)}
+    roots = {k for k, ds in deps.items() if not isinstance(dsk[k], DataNode) and all(isinstance(dsk[d], DataNode)
+                                                                                      for d in ds)}
     return deps, users, dask.order.order(dsk), roots
+
+
+def _data_roots(dsk, deps, sizes):
+    """With the projected sizes of values known, the tasks that make data out of (next to) nothing: a value of at
+    least ``_SMALL`` bytes from data in the graph (a read of storage) or from small values (a constant broadcast to
+    the blocks of a gradient). The executor holds those back as it does reads; a task that only makes a small
+    value (a constant's arithmetic, a reshaped weight) runs when ready."""
+    def small(d):
+        return isinstance(dsk[d], DataNode) or sizes(d) < _SMALL
+    return {k for k, ds in deps.items()
+            if not isinstance(dsk[k], DataNode) and sizes(k) >= _SMALL and all(small(d) for d in ds)}
 
 
 def _name(key):
@@ -84,9 +97,21 @@ def _name(key):
 
 
 class _State:
-    def __init__(self, dsk, keys, shape):
+    """Where a run stands: what waits for what, the values in memory and their bytes. ``sizes``: the projected
+    bytes of a task's output (``projection.Sizes``), else none are known; ``measure(key, value)``: the bytes a
+    finished value holds (its ``nbytes``), else the projected size is taken."""
+
+    def __init__(self, dsk, keys, shape, sizes=None, measure=None, roots=None):
         self.dsk = dsk
         self.deps, self.users, self.prio, self.roots = shape
+        if sizes is not None:
+            self.roots = roots if roots is not None else _data_roots(dsk, self.deps, sizes)
+        self.sizes = sizes if sizes is not None else _no_sizes
+        self._need = getattr(sizes, "need", None)
+        self.measure = measure or (lambda k, v: self.sizes(k))
+        # bytes of values in memory, from the start the run's own records of its tasks; bytes reserved by tasks running
+        self.held, self.reserved = getattr(sizes, "per_task", 0) * len(dsk), 0
+        self.bytes, self.peak, self.at, self.started = {}, 0, None, 0
         self.waiting = {k: len(ds) for k, ds in self.deps.items()}
         self.left = {k: len(self.users[k]) for k in dsk}
         self.keep = set(keys)
@@ -95,11 +120,12 @@ class _State:
         self.keep.update(d for r in self.roots for d in self.deps[r])
         self.ready, self.ready_roots, self.root_set = [], [], set()
         self.cache, self.done, self.live_roots = {}, set(), set()
+        self.live_data = set()  # values of data (of at least _SMALL bytes) in memory that tasks still wait for
         # blocks let go while their users wait behind other work (a pass over every block), to be read again
         self.evicted, self.wanted, self.gone = set(), [], collections.Counter()
         for k in [k for k, w in self.waiting.items() if not w]:
             if isinstance(dsk[k], DataNode):  # data in the graph (constants, variables, feeds): there already
-                self.finish(k, dsk[k].value)
+                self.finish(k, dsk[k].value, given=True)
             else:
                 self.push(k)
 
@@ -110,19 +136,55 @@ class _State:
         else:
             heapq.heappush(self.ready, (self.prio[k], k))
 
-    def finish(self, k, value):
+    def need(self, k):
+        """Projected bytes task ``k`` adds while it runs (``sizes.need``: its output and temporaries); without a
+        model of the run's sizes, its output and two temporaries the size of its largest block."""
+        inputs = [self.bytes.get(d, 0) for d in self.deps[k]]
+        if self._need is not None:
+            return self._need(k, inputs)
+        out = self.sizes(k)
+        return out + 2 * max([out] + inputs)
+
+    def fits(self, k, limit):
+        return self.held + self.reserved + self.need(k) <= limit
+
+    def start(self, k):
+        """Reserve what task ``k`` needs; the peak of memory in use (held and reserved) is kept, with the task
+        whose start reached it."""
+        need = self.need(k)
+        self.reserved += need
+        self.started += 1
+        if self.held + self.reserved > self.peak:
+            self.peak, self.at = self.held + self.reserved, (k, self.started)
+        return need
+
+    def _drop(self, k):
+        self.cache.pop(k, None)
+        self.held -= self.bytes.pop(k, 0)
+
+    def finish(self, k, value, need=0, given=False):
+        """``k`` ended with ``value``. Data ``given`` with the graph, and aliases of other values, add no
+        memory."""
+        self.reserved -= need
         self.cache[k] = value
+        b = self.bytes[k] = 0 if given or isinstance(self.dsk[k], Alias) else self.measure(k, value)
+        self.held += b
+        if self.held + self.reserved > self.peak:  # a value larger than projected
+            self.peak, self.at = self.held + self.reserved, (k, self.started)
         self.done.add(k)
         again = k in self.evicted  # a block read again for the users that waited
         self.evicted.discard(k)
         if k in self.roots and self.left[k]:
             self.live_roots.add(k)
+        if b >= _SMALL and self.left[k]:
+            self.live_data.add(k)
         for d in self.deps[k]:
             self.left[d] -= 1
             if not self.left[d]:
                 self.live_roots.discard(d)
+                self.live_data.discard(d)
                 if d not in self.keep:
-                    self.cache.pop(d, None)
+                    self._drop(d)
         for u in self.users[k]:
             if u in self.done:  # ran before k was let go
                 continue
@@ -177,31 +239,32 @@ class _State:
         for u in users:
             self.waiting[u] += 1
             self.gone[u] += 1
-        del self.cache[r]
+        self._drop(r)
         self.done.discard(r)
         self.live_roots.discard(r)
+        self.live_data.discard(r)
         self.evicted.add(r)
         return True
 
     def next_root(self, full=False):
-        """The ready root nearest to the roots in memory that are closest to being freed (fewest users left: a
+        """The ready root nearest to the values in memory that are closest to being freed (fewest users left: a
         block of data, not a value every block uses, such as a reshaped weight), searched outwards from them
         through users and what those users wait for, so that the labels block a computed logits block waits for is
         read next; the earliest in dask's order among the nearest. Else the first ready root in dask's order, after
         letting go of a block whose users wait behind other work when memory is ``full``. A block let go that its
-        users now wait for comes first."""
+        users now wait for comes before those."""
         if full:  # memory full: a block whose users wait for the rest of its array (another pass) makes room
             self.evict()
-        while self.wanted:
-            k = self.wanted.pop()
-            if k in self.root_set:
-                self.root_set.discard(k)
-                return k
         best, seen = None, set()
-        for _, group in itertools.groupby(sorted(self.live_roots, key=self.left.__getitem__), self.left.__getitem__):
+        live = self.live_data or self.live_roots  # without sizes, the roots' values stand for the data
+        for _, group in itertools.groupby(sorted(live, key=self.left.__getitem__), self.left.__getitem__):
             best = self._nearest_root(list(group), seen)
             if best is not None or len(seen) >= _SEARCH:
                 break
+        while best is None and self.wanted:
+            k = self.wanted.pop()
+            if k in self.root_set:
+                best = k
         if best is None:
             while True:
                 _, best = heapq.heappop(self.ready_roots)
@@ -229,6 +292,19 @@ class _State:
 
     def has_roots(self):
         return bool(self.root_set)
+
+
+def _no_sizes(key):
+    return 0
+
+
+def _held_bytes(key, value):
+    """Bytes a finished task's value holds: an array's ``nbytes`` (numpy or cupy), a list or tuple of arrays
+    summed; anything else counts nothing."""
+    if isinstance(value, (list, tuple)):
+        return sum(_held_bytes(key, v) for v in value)
+    n = getattr(value, "nbytes", None)
+    return n if isinstance(n, int) and hasattr(value, "dtype") else 0
 
 
 class _Callbacks:
@@ -283,13 +359,16 @@ def compute(*collections):
     return dask.compute(*collections, scheduler=configured_scheduler() or get)
 
 
-def get(dsk, keys, num_workers=None, cache=None):
+def get(dsk, keys, num_workers=None, cache=None, sizes=None, limit=None):
     """Compute ``keys`` of ``dsk`` (a dict of dask task-spec nodes, or any dask graph) on a thread pool; values are
     freed as soon as their last user has run. Raises the first exception a task raises, after the tasks in flight
     end. Active dask diagnostics (ProgressBar, Profiler) see every task, as on dask's own schedulers.
 
     ``cache``: a dict kept by the caller for graphs of one fixed shape (a cached plan, whose runs change only the
-    data of its leaves): the graph's structure and order are computed on its first run only."""
+    data of its leaves): the graph's structure and order are computed on its first run only. ``sizes`` (a function
+    of a key: the bytes its value is projected to hold) and ``limit`` (bytes): a task starts only while what is in
+    memory, what the tasks running reserved and what it needs fit in ``limit``, or when nothing else runs (the run
+    must go on); without a limit, only the number of blocks read ahead is bounded."""
     if not isinstance(dsk, dict) or not all(isinstance(v, GraphNode) for v in dsk.values()):
         # a graph from dask.compute(..., scheduler=get): an expression or a legacy dict, as dask's get_async takes
         dsk = convert_legacy_graph(dsk if isinstance(dsk, Mapping) else dsk.__dask_graph__())
@@ -299,59 +378,132 @@ def get(dsk, keys, num_workers=None, cache=None):
         shape = _structure(dsk)
         if cache is not None:
             cache["shape"] = shape
-    st = _State(dsk, keys, shape)
+    roots = None
+    if sizes is not None:
+        roots = cache.get("roots") if cache is not None else None
+        if roots is None:
+            roots = _data_roots(dsk, shape[0], sizes)
+            if cache is not None:
+                cache["roots"] = roots
+    st = _State(dsk, keys, shape, sizes, _held_bytes, roots)
     cbs = watched(dsk, st.done)
     try:
-        return _get(st, dsk, keys, n, cbs)
+        _drive(st, n, limit, _Threads(dsk, n, cbs), cbs)
     except BaseException:
         if cbs is not None:
             cbs.finish(True)
         raise
-
-
-def _get(st, dsk, keys, n, cbs):
-    pool, running, error = _pool(n), {}, None
-    while (st.ready or st.has_roots()) and error is None or running:
-        while error is None and len(running) < n and (st.ready or st.has_roots()):
-            if st.ready:
-                _, k = heapq.heappop(st.ready)
-            elif not running or len(st.live_roots) < 2 * n:
-                k = st.next_root(full=len(st.live_roots) >= 2 * n)
-            else:
-                break
-            args = {d: st.cache[d] for d in st.deps[k]}
-            if cbs is not None:
-                cbs.started(k)
-            if running or st.ready or st.has_roots():
-                running[pool.submit(_run, dsk[k], args)] = k
-                continue
-            try:  # the only task that can run now (a chain): here, without a round trip through the pool
-                value = _run(dsk[k], args)
-            except BaseException as e:  # noqa: BLE001 - re-raised below
-                error = e
-                break
-            if cbs is not None:
-                cbs.ended(k, value)
-            st.finish(k, value)
-        if not running:
-            continue
-        done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
-        for fut in done:
-            k = running.pop(fut)
-            if error is None:
-                try:
-                    value = fut.result()
-                except BaseException as e:  # noqa: BLE001 - re-raised below once the tasks in flight end
-                    error = e
-                    continue
-                if cbs is not None:
-                    cbs.ended(k, value)
-                st.finish(k, value)
-    if error is not None:
-        raise error
     if cbs is not None:
         cbs.finish(False)
     return [st.cache[k] for k in keys]
+
+
+def simulate(dsk, keys, sizes, n, limit=None, shape=None, cost=None):
+    """The run ``get`` would make of ``dsk`` on ``n`` threads, with every task taking ``cost(key)`` time (default:
+    in proportion to the bytes it reads and writes) and its value the bytes ``sizes`` projects: nothing runs.
+    Returns the finished ``_State``: ``peak`` (bytes in memory and reserved at once), ``at`` (the task whose start
+    reached it, and how many had started then), ``started``."""
+    shape = shape or _structure(dsk)
+    st = _State(dsk, keys, shape, sizes)
+    _drive(st, n, limit, _Clock(st, cost), None)
+    return st
+
+
+class _Threads:
+    """Tasks run on a thread pool; the only task that can run is called here, without a round trip through it."""
+
+    def __init__(self, dsk, n, cbs):
+        self.dsk, self.pool, self.cbs, self.running = dsk, _pool(n), cbs, {}
+
+    def submit(self, k, args, alone):
+        if self.cbs is not None:
+            self.cbs.started(k)
+        if not alone:
+            self.running[self.pool.submit(_run, self.dsk[k], args)] = k
+            return None
+        value = _run(self.dsk[k], args)
+        if self.cbs is not None:
+            self.cbs.ended(k, value)
+        return (value,)
+
+    def wait(self):
+        """``(key, value, error)`` of the tasks that end next."""
+        done, _ = cf.wait(self.running, return_when=cf.FIRST_COMPLETED)
+        out = []
+        for fut in done:
+            k = self.running.pop(fut)
+            try:
+                out.append((k, fut.result(), None))
+            except BaseException as e:  # noqa: BLE001 - re-raised once the tasks in flight end
+                out.append((k, None, e))
+        return out
+
+
+class _Clock:
+    """Tasks that only take time: each ends ``cost(key)`` after it starts, its value the bytes it is projected to
+    hold."""
+
+    def __init__(self, st, cost=None):
+        self.st, self.now, self.running, self.seq = st, 0.0, [], itertools.count()
+        self.cost = cost or (lambda k: st.need(k) + sum(st.bytes.get(d, 0) for d in st.deps[k]) + 2**16)
+
+    def submit(self, k, args, alone):
+        heapq.heappush(self.running, (self.now + self.cost(k), next(self.seq), k))
+        return None
+
+    def wait(self):
+        self.now, _, k = heapq.heappop(self.running)
+        return [(k, None, None)]
+
+
+def _drive(st, n, limit, tasks, cbs):
+    """The executor's loop: start tasks while threads are free, in dask's order, with a root (a read of data)
+    only when nothing else is ready (``_State.next_root`` picks which), at most ``2 n`` roots' values held at
+    once, and within ``limit`` bytes; then wait for the next to end."""
+    limit = float("inf") if limit is None else limit
+    running, error = {}, None  # key -> bytes it reserved
+
+    def ready():
+        return st.ready or st.has_roots()
+    while ready() and error is None or running:
+        while error is None and len(running) < n and ready():
+            if st.ready:
+                k = st.ready[0][1]
+                if running and not st.fits(k, limit):
+                    break  # memory full: wait for a task to end
+                heapq.heappop(st.ready)
+            elif not running or len(st.live_roots) < 2 * n:
+                k = st.next_root(full=len(st.live_roots) >= 2 * n or st.held + st.reserved >= limit)
+                if running and not st.fits(k, limit):
+                    st.push(k)  # a read that would not fit: again once a task ends
+                    break
+            else:
+                break
+            args = {d: st.cache[d] for d in st.deps[k]}
+            need = st.start(k)
+            alone = not running and not ready()
+            try:
+                got = tasks.submit(k, args, alone)
+            except BaseException as e:  # noqa: BLE001 - raised below
+                error = e
+                break
+            if got is None:
+                running[k] = need
+            else:  # ran here: the only task that could run (a chain)
+                st.finish(k, got[0], need)
+        if not running:
+            continue
+        for k, value, e in tasks.wait():
+            need = running.pop(k)
+            if e is not None or error is not None:
+                error = error or e
+                st.reserved -= need
+                continue
+            if cbs is not None:
+                cbs.ended(k, value)
+            st.finish(k, value, need)
+    if error is not None:
+        raise error
 
 
 # -- the inline walk: a cached plan's tasks called directly, in a precomputed order

@@ -5,6 +5,7 @@ A store is written under a temporary sibling path and renamed into place only wh
 failed or interrupted write never leaves a store at ``path`` that looks complete, and an existing store is
 replaced only after its successor is whole.
 """
+import contextlib
 import os
 import re
 import shutil
@@ -13,12 +14,15 @@ import uuid
 import dask
 import dask.array as da
 import numpy as np
+from dask._task_spec import convert_legacy_graph
+from dask.highlevelgraph import HighLevelGraph
+from dask.utils import ensure_dict
 
-from . import errors, executor, planner
+from . import errors, executor, planner, projection
 from .graph import Tensor
 from .session import Session, get_default_session, lower
 
-__all__ = ["to_zarr"]
+__all__ = ["to_zarr", "plan_to_zarr"]
 
 
 def _as_tensor(t, name):
@@ -97,12 +101,7 @@ def to_zarr(tensors, path, feed_dict=None, session=None, *, overwrite=False, pro
     path = os.path.abspath(os.fspath(path))
     if os.path.exists(path) and not overwrite:
         raise errors.AlreadyExistsError(None, None, f"'{path}' already exists: pass overwrite=True to replace it")
-    graph = items[0][1].graph
-    sess = session or get_default_session()
-    if sess is None or sess.graph is not graph:
-        sess = session or Session(graph=graph)
-    arrays = [_regular(a, t) for a, (_, t) in zip(lower([t for _, t in items], feed_dict, session=sess), items)]
-
+    sess, arrays = _lowered(items, feed_dict, session)
     tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.partial-{uuid.uuid4().hex[:8]}")
     try:
         if group:
@@ -112,8 +111,7 @@ def to_zarr(tensors, path, feed_dict=None, session=None, *, overwrite=False, pro
         else:
             targets = [zarr.create_array(tmp, shape=arrays[0].shape, chunks=_zarr_chunks(arrays[0]),
                                          dtype=arrays[0].dtype)]
-        stored = da.store(arrays, targets, lock=False, compute=False)
-        _compute(stored, sess, progress)
+        _compute(_StoreRun(arrays, targets, sess), sess, progress)
         if os.path.exists(path):  # overwrite: the old store goes only now that the new one is whole
             old = f"{tmp}.old"
             os.rename(path, old)
@@ -130,23 +128,105 @@ def _zarr_chunks(a):
     return tuple(max(c[0], 1) if c else 1 for c in a.chunks)
 
 
-def _compute(stored, sess, progress):
+def _lowered(items, feed_dict, session):
+    graph = items[0][1].graph
+    sess = session or get_default_session()
+    if sess is None or sess.graph is not graph:
+        sess = session or Session(graph=graph)
+    arrays = [_regular(a, t) for a, (_, t) in zip(lower([t for _, t in items], feed_dict, session=sess), items)]
+    return sess, arrays
+
+
+class _StoreRun:
+    """The writes of ``arrays`` into ``targets`` as one task graph, with the memory model of its run (see
+    ``daskflow.projection``): projected on the threads of this machine (of a worker, on a cluster) within
+    ``run_bytes``."""
+
+    def __init__(self, arrays, targets, sess):
+        stored = da.store(arrays, targets, lock=False, compute=False)
+        self.stored = stored = list(stored) if isinstance(stored, (list, tuple)) else [stored]
+        graph = HighLevelGraph.merge(*[s.__dask_graph__() for s in stored])
+        opt = dask.optimize(*stored)
+        self.dsk = convert_legacy_graph(ensure_dict(HighLevelGraph.merge(*[o.__dask_graph__() for o in opt])))
+        self.keys = list(dask.core.flatten([o.__dask_keys__() for o in opt]))
+        self.sizes = projection.Sizes(graph.layers, graph.dependencies,
+                                      {a.name: (a.chunks, a.dtype) for a in arrays}, self.dsk)
+        with planner.budget(*sess._memory_budget()):
+            self.budget, self.threads = planner.run_bytes(), planner.run_threads()
+            self.projection = projection.project(self.dsk, self.keys, self.sizes, self.threads, self.budget)
+            self.plan = _StorePlan(self)
+
+    def check(self):
+        if self.projection.peak > self.budget:
+            fb = planner.format_bytes
+            raise errors.ResourceExhaustedError(
+                None, None, f"to_zarr would hold about {fb(self.projection.peak)} at once, over the run's memory "
+                f"budget of {fb(self.budget)} (run_bytes), at {self.projection.moment()}. Nothing was written: "
+                "lower chunk_bytes or raise run_bytes with df.config.set(run_bytes=...).")
+
+
+class _StorePlan:
+    """What ``to_zarr`` would run (``plan_to_zarr``): ``tasks``, ``run_peak_bytes``, ``run_peak_at``,
+    ``run_budget`` and ``fits``, as a ``RunPlan`` reports them for a run."""
+
+    def __init__(self, run):
+        self.tasks = len(run.dsk)
+        self.run_peak_bytes, self.run_peak_at = run.projection.peak, run.projection.moment()
+        self.run_budget = run.budget
+        self.fits = self.run_peak_bytes <= self.run_budget
+
+    def __repr__(self):
+        fb = planner.format_bytes
+        return (f"<to_zarr plan {self.tasks} tasks; peak {fb(self.run_peak_bytes)} in the run, budget "
+                f"{fb(self.run_budget)}{'' if self.fits else ' -- OVER BUDGET'}>")
+
+
+def plan_to_zarr(tensors, feed_dict=None, session=None):
+    """What ``to_zarr(tensors, ...)`` would run, without running it or writing anything: the number of tasks and the
+    projected peak memory of the run (``run_peak_bytes``, checked against ``run_budget``), as ``Session.plan``
+    reports for a run.
+
+    Examples
+    --------
+    >>> import numpy as np, daskflow as df
+    >>> x = df.placeholder(df.float32, (None, 3))
+    >>> p = df.io.plan_to_zarr(df.reduce_sum(x, axis=1), {x: np.ones((5, 3), "f4")})
+    >>> p.fits
+    True
+    """
+    import zarr
+    items, _ = _named(tensors)
+    sess, arrays = _lowered(items, feed_dict, session)
+    targets = [zarr.create_array(zarr.storage.MemoryStore(), shape=a.shape, chunks=_zarr_chunks(a), dtype=a.dtype)
+               for a in arrays]
+    return _StoreRun(arrays, targets, sess).plan
+
+
+def _compute(run, sess, progress):
     if sess.scheduler == "distributed" or (sess.scheduler is None and _default_client() is not None):
+        run.check()  # a worker's share, as projected
         client = sess._client if sess.scheduler == "distributed" else _default_client()
-        fut = client.compute(stored)
+        futs = client.compute(run.stored)
         if progress:
             from distributed import progress as show
-            show(fut)
-        fut.result()
+            show(futs)
+        client.gather(futs)
         return
-    # daskflow's memory-bounded executor (which dask's diagnostics watch too), or the scheduler the Session names
-    scheduler = {"sync": "sync", "processes": "processes"}.get(sess.scheduler, executor.get)
-    if progress:
-        from dask.diagnostics import ProgressBar
-        with ProgressBar():
-            dask.compute(stored, scheduler=scheduler)
-    else:
-        dask.compute(stored, scheduler=scheduler)
+    if sess.scheduler in ("sync", "processes"):  # the scheduler the Session names
+        with _progress(progress):
+            dask.compute(*run.stored, scheduler=sess.scheduler)
+        return
+    # daskflow's memory-bounded executor (which dask's diagnostics watch too), held to the run's projection
+    run.check()
+    with _progress(progress):
+        executor.get(run.dsk, run.keys, sizes=run.sizes, limit=run.projection.peak)
+
+
+def _progress(show):
+    if not show:
+        return contextlib.nullcontext()
+    from dask.diagnostics import ProgressBar
+    return ProgressBar()
 
 
 def _default_client():

@@ -88,6 +88,10 @@ class Lowering:
         self.layers, self.deps = {}, {}  # every layer made, once: the whole lowered graph
         self._stubs = {}
         self.footprints = {}  # op -> projected bytes one of its tasks holds
+        # for the memory model of a run (projection.py): the op that made each layer, and the blocks of every
+        # array an op gave (exact, where dask's own record of a layer's chunks can be stale)
+        self.layer_ops, self.blocks = {}, {}
+        self._op = None
         self._fusions, self._absorbed = {}, set()
 
     def run(self, targets):
@@ -115,6 +119,7 @@ class Lowering:
     def _lower_op(self, op):
         if op in self._absorbed:
             return  # lowered by its chain's root (fused, or op by op when it cannot be)
+        self._op = op
         f = self._fusions.get(op)
         if f is not None:
             out = f.lower(self)
@@ -129,6 +134,7 @@ class Lowering:
         self._lower_one(op)
 
     def _lower_one(self, op):
+        self._op = op
         outs_needed = [t for t in op.outputs if t not in self.fed]
         if op.outputs and not outs_needed:
             return
@@ -211,6 +217,9 @@ class Lowering:
         for name, layer in g.layers.items():
             if name not in self.layers:
                 self.layers[name], self.deps[name] = _without_stubs(name, layer, g.dependencies.get(name, set()))
+                if self._op is not None:
+                    self.layer_ops[name] = self._op
+        self.blocks.setdefault(arr.name, (arr.chunks, arr.dtype))
         return arr
 
     def full(self, arr):

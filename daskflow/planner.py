@@ -5,6 +5,10 @@
   what runs the graph (``memory_budget``): locally, half the available memory over the threads; on a
   dask.distributed cluster, the smallest worker's ``memory_limit`` times distributed's memory target fraction over
   its threads.
+- ``run_bytes`` is the most memory a whole run may be projected to hold (each worker's share, on a cluster): the
+  blocks alive at once under the executor's order and threads plus what the running tasks need (see
+  ``daskflow.projection``). Unless set, ``task_bytes`` times the threads: locally half the available memory, on a
+  cluster a worker's ``memory_limit`` times the target fraction.
 - ``chunk_bytes`` is the largest block daskflow makes by itself: feeds, variables, storage sources, generated and
   random tensors, and blocks an op merges (a contraction axis kept whole). Unless set, an eighth of the thread's
   budget, at most 32 MiB (a typical zarr data set's storage chunk: on the out-of-core benchmark, 32 MiB blocks
@@ -26,7 +30,7 @@ import psutil  # a dependency of dask.distributed
 from . import config
 from .executor import thread_count
 
-__all__ = ["chunk_bytes", "task_bytes", "memory_budget", "local_budget", "cluster_budget", "budget",
+__all__ = ["chunk_bytes", "task_bytes", "run_bytes", "run_threads", "memory_budget", "local_budget", "cluster_budget", "budget",
            "split_chunks", "chunks_for", "units_within", "block_bytes", "whole_contraction", "contraction_bytes",
            "format_bytes"]
 
@@ -55,11 +59,16 @@ def cluster_budget(client):
     return int(min(per)) if per else None
 
 
+def cluster_threads(client):
+    """The most threads a worker of a dask.distributed cluster runs tasks on (its run's projection counts them)."""
+    return max([w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()] or [1])
+
+
 @contextlib.contextmanager
-def budget(nbytes):
-    """Plan with ``nbytes`` as the memory budget of one thread (what a Session's workers have); None: this
-    machine's."""
-    token = _BUDGET.set(nbytes)
+def budget(nbytes, threads=None):
+    """Plan with ``nbytes`` as the memory budget of one thread and ``threads`` threads running tasks (what each of
+    a Session's workers has); None: this machine's."""
+    token = _BUDGET.set((nbytes, threads))
     try:
         yield
     finally:
@@ -69,7 +78,14 @@ def budget(nbytes):
 def memory_budget():
     """The memory budget of one thread of what runs the graph being planned (see ``budget``)."""
     b = _BUDGET.get()
-    return local_budget() if b is None else b
+    return local_budget() if b is None or b[0] is None else b[0]
+
+
+def run_threads():
+    """The threads that run the tasks of the graph being planned: a worker's on a cluster, else this machine's
+    (``executor.thread_count``)."""
+    b = _BUDGET.get()
+    return thread_count() if b is None or b[1] is None else b[1]
 
 
 def chunk_bytes():
@@ -89,6 +105,15 @@ def task_bytes():
     if config.get("chunk_bytes") is not None:
         return max(8 * chunk_bytes(), 16 * 2**20)
     return int(memory_budget())
+
+
+def run_bytes():
+    """The ``run_bytes`` setting, else ``task_bytes`` times ``run_threads``: the most memory a whole run (a worker's
+    share of it on a cluster) may be projected to hold."""
+    v = config.get("run_bytes")
+    if v is not None:
+        return int(v)
+    return task_bytes() * run_threads()
 
 
 def units_within(itemsize, unit_elems, limit=None):

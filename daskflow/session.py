@@ -14,7 +14,7 @@ from dask.blockwise import optimize_blockwise
 from dask.utils import ensure_dict
 from dask.highlevelgraph import HighLevelGraph
 
-from . import config, dtypes, errors, executor, memory, planner, storage
+from . import config, dtypes, errors, executor, memory, planner, projection, storage
 from .graph import Operation, Tensor, get_default_graph
 from .lowering import Lowering, closure
 from .ops.hostvalue import NeedsValue
@@ -205,9 +205,52 @@ class _Plan:
         self.source_bytes = sum(low.values[op.outputs[0]].nbytes for op in low.ops
                                 if op.type == "DataSource" and op.outputs[0] in low.values)
         self.small = bool(one_chunk) or not outs  # whole-array tasks run inline; chunked work goes to threads
+        self.sizes = projection.Sizes(low.layers, low.deps, low.blocks, dsk, {
+            name: OPS[op.type].scratch for name, op in low.layer_ops.items() if OPS[op.type].scratch != 2})
+        self.layer_ops = low.layer_ops
+        self.leaf_tensors = {a.name: t.op for t, a in src.feeds.items()}
+        self.leaf_tensors.update((a.name, op) for op, a in list(src.variables.items()) + list(src.rngs.items()))
+        self._projections = {}
         self._order = None
         self.exec_cache = {}  # executor.get's structure of this plan's graph
         self.n_tasks = len(dsk)
+
+    def leaf_keys(self):
+        return [k for leaves in (self.feed_leaves, self.var_leaves) for _, kv, *_ in leaves for k, _ in kv] + \
+            [k for _, k in self.rng_leaves]
+
+    def projection(self, inline, threads, limit, lazy=()):
+        """The projected peak of a run (``projection.Projection``): of the inline walk when ``inline``, else of
+        the executor on ``threads`` threads held to ``limit`` bytes. ``lazy``: fed tensors whose values are dask
+        arrays (their blocks are read by the run, as storage is). Computed once per setting."""
+        lazy_keys = {k for t, kv in self.feed_leaves if t in lazy for k, _ in kv}
+        key = (inline, threads, limit, frozenset(lazy_keys))
+        got = self._projections.get(key)
+        if got is None:
+            leaves = self.leaf_keys()
+            if inline:
+                got = projection.project_walk(self.sync_order(leaves), self.sizes, self.out_keys, self.dsk)
+            else:
+                dsk = dict(self.dsk)
+                for k in leaves:  # a lazy feed's block is read from its array (in the graph), as storage is
+                    if k in lazy_keys:
+                        src = dsk[(f"{k[0]}-source",)] = DataNode((f"{k[0]}-source",), None)
+                        dsk[k] = Task(k, _read_lazily, TaskRef(src.key))
+                    else:
+                        dsk[k] = DataNode(k, None)
+                shape = None if lazy_keys else self.exec_cache.get("shape")
+                if shape is None:
+                    shape = executor._structure(dsk)
+                    if not lazy_keys:
+                        self.exec_cache["shape"] = shape  # what the executor would work out on the first run
+                got = projection.project(dsk, self.out_keys, self.sizes, threads, limit, shape)
+            self._projections[key] = got
+        return got
+
+    def op_of(self, key):
+        """The op whose lowering made task ``key`` (a leaf's placeholder or variable), or None."""
+        name = key[0] if isinstance(key, tuple) else key
+        return self.layer_ops.get(name) or self.leaf_tensors.get(name)
 
     def sync_order(self, leaf_keys):
         """Tasks in dask's order (a depth-first order for big graphs), each with the keys it is the last user
@@ -231,6 +274,11 @@ class _Plan:
                     frees[k].append(d)
             self._order = [(k, executor.compile_task(self.dsk[k]), frees.get(k, ())) for k in seq]
         return self._order
+
+
+def _read_lazily(source):
+    """Stands for the read of a block of a lazy feed in a projection: never run."""
+    raise errors.InternalError(None, None, "a projected read was run")
 
 
 def _keyed_slices(a):
@@ -354,13 +402,13 @@ class Session:
         self._budget = []  # a cluster's memory budget of one thread, asked of it once
 
     def _memory_budget(self):
-        """The memory budget of one thread of what runs this Session's graphs: a cluster's workers' (None: this
-        machine's, see ``planner.memory_budget``)."""
+        """The memory budget of one thread of what runs this Session's graphs and the threads of one worker: a
+        cluster's workers' (None, None: this machine's, see ``planner.memory_budget``)."""
         if self._client is None:
-            return None
+            return None, None
         if not self._budget:
-            self._budget.append(planner.cluster_budget(self._client))
-        return self._budget[0]
+            self._budget.extend([planner.cluster_budget(self._client), planner.cluster_threads(self._client)])
+        return tuple(self._budget)
 
     # -- scheduler
     def _resolve_scheduler(self, scheduler):
@@ -454,7 +502,7 @@ class Session:
         variable assignments are applied only when the run succeeds."""
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
-        with planner.budget(self._memory_budget()):
+        with planner.budget(*self._memory_budget()):
             return self._run(fetches, feed_dict)
 
     def _run(self, fetches, feed_dict):
@@ -463,11 +511,11 @@ class Session:
         feeds, ran = _host_feeds(self, uniq, self._feeds(feed_dict))
         try:
             plan, feeds = self._planned(uniq, feeds)
-            _check_budget(plan)
+            proj = self._checked(plan, feeds)
         except BaseException:  # refused before anything ran: iterators keep the elements this run took
             _host_undo(self, ran)
             raise
-        values = self._execute(plan, feeds)
+        values = self._execute(plan, feeds, proj=proj)
         results = dict(zip([uniq[i] for i in plan.fetch_index], values))
         return _pack(fetches, iter([_to_user(results[f]) if isinstance(f, Tensor) else None for f in flat]))
 
@@ -482,8 +530,8 @@ class Session:
         """The values of ``tensors`` in a run with ``feeds``, applying no variable update: the shape arguments
         of a run, computed before it is planned."""
         plan, feeds = self._planned(tensors, feeds)
-        _check_budget(plan)
-        return self._execute(plan, feeds, apply_updates=False)
+        proj = self._checked(plan, feeds)
+        return self._execute(plan, feeds, apply_updates=False, proj=proj)
 
     def plan(self, fetches, feed_dict=None):
         """What a run of ``fetches`` would do, without running it: a ``RunPlan`` with the number of tasks, the
@@ -493,12 +541,12 @@ class Session:
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
         uniq = list(dict.fromkeys(_as_fetch(self.graph, f) for f in _flatten(fetches, [])))
-        with planner.budget(self._memory_budget()):
+        with planner.budget(*self._memory_budget()):
             # the next elements of iterators the fetches read are looked at, and left for the run that follows
             feeds, ran = _host_feeds(self, uniq, self._feeds(feed_dict), peek=True)
             try:
                 plan, feeds = self._planned(uniq, feeds)
-                return RunPlan(plan, feeds)
+                return RunPlan(plan, feeds, self._projection(plan, feeds))
             finally:
                 _host_undo(self, ran)
 
@@ -551,7 +599,21 @@ class Session:
                 self._rng_counts[op.name] += 1
         return vals
 
-    def _execute(self, plan, feeds, apply_updates=True):
+    def _projection(self, plan, feeds):
+        """The projected peak of running ``plan`` with ``feeds`` (``projection.Projection``), within ``run_bytes``:
+        of the inline walk, or of the executor on the threads of this machine (of a worker, on a cluster)."""
+        lazy = [t for t, v in feeds.items() if isinstance(v, da.Array)] if plan.feed_leaves else ()
+        inline = not lazy and self._get(plan) is None
+        return plan.projection(inline, planner.run_threads(), planner.run_bytes(), lazy)
+
+    def _checked(self, plan, feeds):
+        """The run's projection, once the plan is checked against the task and run budgets (refused if over)."""
+        _check_budget(plan)
+        proj = self._projection(plan, feeds)
+        _check_run(plan, proj)
+        return proj
+
+    def _execute(self, plan, feeds, apply_updates=True, proj=None):
         leaves = self._leaf_values(plan, feeds)
         get = self._get(plan)
         if get is None and not any(isinstance(v, Alias) for v in leaves.values()):
@@ -568,8 +630,12 @@ class Session:
             if self.scheduler == "distributed" or getattr(get, "__self__", None).__class__.__name__ == "Client":
                 # a cluster keeps values by key: each run's keys must be new, or it would reuse the last run's
                 dsk, keys = _rename_keys(dsk, keys, next(_run_ids))
+            limit = proj.peak if proj is not None else None  # the executor keeps to the run's projection
             if get is executor.get and not any(isinstance(v, da.Array) for v in feeds.values()):
-                out = get(dsk, keys, cache=plan.exec_cache)  # the plan's shape: ordered on its first run only
+                # the plan's shape: ordered on its first run (or projection) only
+                out = get(dsk, keys, cache=plan.exec_cache, sizes=plan.sizes, limit=limit)
+            elif get is executor.get:
+                out = get(dsk, keys, sizes=plan.sizes, limit=limit)
             else:
                 out = (get or dask.get)(dsk, keys)
         values = list(out)
@@ -654,6 +720,23 @@ def _check_budget(plan):
             "or raise task_bytes with df.config.set(task_bytes=...).")
 
 
+def _check_run(plan, proj):
+    budget = planner.run_bytes()
+    if proj.peak > budget:
+        raise errors.ResourceExhaustedError(None, plan.op_of(proj.key), _run_over(plan, proj, budget))
+
+
+def _run_over(plan, proj, budget):
+    fb = planner.format_bytes
+    op = plan.op_of(proj.key)
+    what = f"op '{op.name}' (type {op.type})" if op is not None else f"task {proj.key!r}"
+    return (f"The run would hold about {fb(proj.peak)} at once, over its memory budget of {fb(budget)} (run_bytes; "
+            f"task_bytes is {fb(planner.task_bytes())} over {planner.run_threads()} thread(s), chunk_bytes "
+            f"{fb(planner.chunk_bytes())}): the peak comes at {proj.moment()}, when {what} starts. Nothing was run: "
+            "lower chunk_bytes, fetch smaller results (write large ones with df.io.to_zarr), or raise run_bytes "
+            "with df.config.set(run_bytes=...).")
+
+
 class RunPlan:
     """What a run would do, from ``Session.plan``: measured on the lowered, optimised dask graph before
     anything runs.
@@ -674,9 +757,20 @@ class RunPlan:
         The ``task_bytes`` a run must fit; ``fits`` says whether it does.
     footprints : list of (Operation, int)
         Every lowered op with its projected task memory, largest first.
+    run_peak_bytes : int
+        Projected peak memory of the whole run (of each worker, on a cluster): the values alive at once under the
+        executor's order and threads, plus what the running tasks need (their outputs and temporaries). Data
+        given with the run (in-memory feeds, variables) is not counted: it is in memory already. The executor
+        keeps the run within it.
+    run_peak_op : Operation or None
+        The op whose task starts at the moment of the peak.
+    run_peak_at : str
+        That moment: which task of how many.
+    run_budget : int
+        The ``run_bytes`` the projection must fit; ``fits`` says whether both budgets hold.
     """
 
-    def __init__(self, plan, feeds):
+    def __init__(self, plan, feeds, proj):
         lazy = [v for v in feeds.values() if isinstance(v, da.Array)]
         self.tasks = plan.n_tasks + sum(len(v.__dask_graph__()) for v in lazy)
         self.peak_task_bytes, self.peak_op = plan.peak_bytes, plan.peak_op
@@ -685,17 +779,20 @@ class RunPlan:
         self.budget = planner.task_bytes()
         self.chunk_bytes = planner.chunk_bytes()
         self.footprints = list(plan.footprints)
+        self.run_peak_bytes, self.run_peak_op, self.run_peak_at = proj.peak, plan.op_of(proj.key), proj.moment()
+        self.run_budget = planner.run_bytes()
 
     @property
     def fits(self):
-        return self.peak_task_bytes <= self.budget
+        return self.peak_task_bytes <= self.budget and self.run_peak_bytes <= self.run_budget
 
     def __repr__(self):
         fb = planner.format_bytes
         peak = f" (op '{self.peak_op.name}', type {self.peak_op.type})" if self.peak_op is not None else ""
-        return (f"<RunPlan {self.tasks} tasks; peak {fb(self.peak_task_bytes)} per task{peak}; reads "
-                f"{fb(self.read_bytes)}, feeds {fb(self.feed_bytes)}; budget {fb(self.budget)} per task"
-                f"{'' if self.fits else ' -- OVER BUDGET'}>")
+        at = f" (op '{self.run_peak_op.name}')" if self.run_peak_op is not None else ""
+        return (f"<RunPlan {self.tasks} tasks; peak {fb(self.run_peak_bytes)} in the run{at}, budget "
+                f"{fb(self.run_budget)}; peak {fb(self.peak_task_bytes)} per task{peak}, budget {fb(self.budget)}; "
+                f"reads {fb(self.read_bytes)}, feeds {fb(self.feed_bytes)}{'' if self.fits else ' -- OVER BUDGET'}>")
 
 
 def _rename_keys(dsk, out_keys, tag):
@@ -735,7 +832,7 @@ def lower(fetches, feed_dict=None, session=None):
 
     def build(feeds, known):
         return Lowering(_LazySources(sess, feeds), fed=feeds.keys(), known=known).run(flat)
-    with planner.budget(sess._memory_budget()):
+    with planner.budget(*sess._memory_budget()):
         low = _with_shape_args(sess, flat, sess._feeds(feed_dict), build)
     return _pack(fetches, iter([low.full(low.values[f]) if isinstance(f, Tensor) else None for f in flat]))
 

@@ -248,8 +248,9 @@ def _xent_grad(op, dloss, dbackprop):
     return [gx, gy]
 
 
-defop("SparseSoftmaxCrossEntropyWithLogits", _xent_infer(True), _sparse_xent_lower, grad=_sparse_xent_grad)
-defop("SoftmaxCrossEntropyWithLogits", _xent_infer(False), _xent_lower, grad=_xent_grad)
+# the kernels keep the logits made contiguous, shifted, exponentiated, and the backprop alive at once
+defop("SparseSoftmaxCrossEntropyWithLogits", _xent_infer(True), _sparse_xent_lower, grad=_sparse_xent_grad, scratch=4)
+defop("SoftmaxCrossEntropyWithLogits", _xent_infer(False), _xent_lower, grad=_xent_grad, scratch=4)
 
 
 def softmax_cross_entropy_with_logits_v2(labels, logits, axis=-1, name=None, dim=None):

@@ -51,6 +51,9 @@ class OpDef:
     - ``footprint(op, xs, outs) -> bytes``: optional; the most memory one task of the lowered op holds, for ops
       whose tasks hold more than one block of each input and output (those that take axes whole). The default is
       the biggest block of every input plus the biggest block of every output (``planner.block_bytes``).
+    - ``scratch``: the temporaries one task of the lowered op makes beyond its inputs and output, counted in blocks
+      of its largest block (2 by default: numpy makes a new array per operation); kernels that keep more alive at
+      once declare more. The memory model of a run (``daskflow.projection``) reads it.
     - ``host_run(op, session, feeds) -> {tensor: value}``: optional; for ops with per-session state on the host
       (iterators). ``Session.run`` calls it, before planning, for each such op its fetches need; the values it
       returns are bound as feeds of those tensors for the run.
@@ -67,6 +70,7 @@ class OpDef:
     is_variable = False  # a variable read: its value comes from the Session's store
     broadcasts = None    # see above: trailing dims of the inputs outside numpy broadcasting, or None
     strings = False      # takes string inputs
+    scratch = 2          # see above: a task's temporaries, in blocks of its largest block
 
     @staticmethod
     def infer(op):
@@ -79,7 +83,7 @@ class OpDef:
 
 _DEFAULTS = {"grad": None, "stateful": False, "side_effect": False, "assigns": False, "is_variable": False,
              "reads_ref": True, "broadcasts": None, "host": None, "host_from_shapes": None, "footprint": None,
-             "host_run": None, "host_undo": None, "strings": False}
+             "host_run": None, "host_undo": None, "strings": False, "scratch": 2}
 
 
 def register(type_name):
