@@ -111,7 +111,7 @@ class _State:
         self.measure = measure or (lambda k, v: self.sizes(k))
         # bytes of values in memory, from the start the run's own records of its tasks; bytes reserved by tasks running
         self.held, self.reserved = getattr(sizes, "per_task", 0) * len(dsk), 0
-        self.bytes, self.peak, self.at, self.started = {}, 0, None, 0
+        self.bytes, self.peak, self.at, self.started, self.biggest = {}, 0, None, 0, 0
         self.waiting = {k: len(ds) for k, ds in self.deps.items()}
         self.left = {k: len(self.users[k]) for k in dsk}
         self.keep = set(keys)
@@ -154,6 +154,7 @@ class _State:
         need = self.need(k)
         self.reserved += need
         self.started += 1
+        self.biggest = max(self.biggest, need)
         if self.held + self.reserved > self.peak:
             self.peak, self.at = self.held + self.reserved, (k, self.started)
         return need
@@ -402,7 +403,7 @@ def simulate(dsk, keys, sizes, n, limit=None, shape=None, cost=None):
     """The run ``get`` would make of ``dsk`` on ``n`` threads, with every task taking ``cost(key)`` time (default:
     in proportion to the bytes it reads and writes) and its value the bytes ``sizes`` projects: nothing runs.
     Returns the finished ``_State``: ``peak`` (bytes in memory and reserved at once), ``at`` (the task whose start
-    reached it, and how many had started then), ``started``."""
+    reached it, and how many had started then), ``started``, ``biggest`` (the most one task needed)."""
     shape = shape or _structure(dsk)
     st = _State(dsk, keys, shape, sizes)
     _drive(st, n, limit, _Clock(st, cost), None)

@@ -99,12 +99,19 @@ class Sizes:
         its temporaries, and what any task holds beyond its blocks (``fixed``). Temporaries are counted in blocks
         of the task's largest block (an input, its output, or a block made by a layer fused into it): as many as
         the op that made it declares (``OpDef.scratch``, two by default: numpy makes a new array per operation),
-        and for a read of data (a task of nothing but data in the graph) two, the bytes read and the chunk decoded
-        from them."""
+        and for a read of data (a task of nothing but data in the graph) one, the bytes read (decoded into the
+        output)."""
         out = self(key)
         name = self._resolve(key[0] if isinstance(key, tuple) else key)
         scratch = self.scratch.get(name, 2)
-        return out + scratch * max([out, self.inner.get(name, 0)] + list(inputs)) + self.fixed
+        inner = self.inner.get(name, 0)
+        if not inner and self._reads(key):
+            scratch = 1
+        return out + scratch * max([out, inner] + list(inputs)) + self.fixed
+
+    def _reads(self, key):
+        node = self.dsk.get(key) if self.dsk is not None else None
+        return node is not None and all(type(self.dsk.get(d)).__name__ == "DataNode" for d in node.dependencies)
 
     def _biggest(self, name):
         got = self.info.get(name)
@@ -192,11 +199,13 @@ class Projection:
 
 
 def project(dsk, keys, sizes, n, limit=None, shape=None):
-    """The projected peak of ``executor.get`` running ``keys`` of ``dsk`` on ``n`` threads within ``limit``."""
+    """The projected peak of ``executor.get`` running ``keys`` of ``dsk`` on ``n`` threads within ``limit``: the
+    peak of the simulated run, plus room for one more task (the most any task needs) when there is more than one
+    thread, as tasks on threads end in an order no simulation foresees; the executor is then held to it."""
     from . import executor
     st = executor.simulate(dsk, keys, sizes, n, limit, shape)
     key, step = st.at if st.at is not None else (None, 0)
-    return Projection(st.peak, key, step, st.started, limit)
+    return Projection(st.peak + (st.biggest if n > 1 else 0), key, step, st.started, limit)
 
 
 def project_walk(order, sizes, out_keys, dsk):

@@ -250,7 +250,7 @@ class _Plan:
     def op_of(self, key):
         """The op whose lowering made task ``key`` (a leaf's placeholder or variable), or None."""
         name = key[0] if isinstance(key, tuple) else key
-        return self.layer_ops.get(name) or self.leaf_tensors.get(name)
+        return self.layer_ops.get(self.sizes._resolve(name)) or self.leaf_tensors.get(name)
 
     def sync_order(self, leaf_keys):
         """Tasks in dask's order (a depth-first order for big graphs), each with the keys it is the last user
