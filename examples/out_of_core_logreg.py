@@ -72,9 +72,11 @@ def main(argv=None):
     data_bytes = rows * (args.features + 1) * 4
     workdir = args.dir or tempfile.mkdtemp(prefix="daskflow-logreg-")
     path = os.path.join(workdir, "data.zarr")
-    # a task holds a few blocks: blocks of a quarter of each thread's share keep the run within the budget
+    # the whole run is held to the budget (run_bytes): a run that could not keep to it is refused before it starts;
+    # blocks of an eighth of each thread's share leave room for the blocks a run holds at once
     threads = os.cpu_count() or 1
-    settings = df.config.set(chunk_bytes=max(1, budget // (4 * threads)), task_bytes=max(1, budget // threads))
+    settings = df.config.set(run_bytes=budget, chunk_bytes=max(1, budget // (8 * threads)),
+                             task_bytes=max(1, budget // threads))
     print(f"data set: {rows} rows x {args.features} features = {data_bytes / 2**20:.1f} MiB, "
           f"memory budget {budget / 2**20:.1f} MiB ({'larger' if data_bytes > budget else 'smaller'} than the budget)")
     results = {}
