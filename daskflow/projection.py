@@ -64,7 +64,7 @@ class Sizes:
                 chunks, itemsize, _ = self.info[name]
                 self.info[name] = (chunks, itemsize, cap)
         self.dsk = dsk
-        self.memo = {}
+        self.memo, self.needs = {}, {}
         self.scratch = dict(scratch or {})  # layer name -> temporaries its tasks make, in blocks, where not 2
         self.inner = self._fused(layers, deps, dsk) if dsk is not None else {}
 
@@ -101,13 +101,17 @@ class Sizes:
         the op that made it declares (``OpDef.scratch``, two by default: numpy makes a new array per operation),
         and for a read of data (a task of nothing but data in the graph) one, the bytes read (decoded into the
         output)."""
-        out = self(key)
-        name = self._resolve(key[0] if isinstance(key, tuple) else key)
-        scratch = self.scratch.get(name, 2)
-        inner = self.inner.get(name, 0)
-        if not inner and self._reads(key):
-            scratch = 1
-        return out + scratch * max([out, inner] + list(inputs)) + self.fixed
+        got = self.needs.get(key)
+        if got is None:
+            out = self(key)
+            name = self._resolve(key[0] if isinstance(key, tuple) else key)
+            scratch = self.scratch.get(name, 2)
+            inner = self.inner.get(name, 0)
+            if not inner and self._reads(key):
+                scratch = 1
+            got = self.needs[key] = (out, scratch, max(out, inner))
+        out, scratch, least = got
+        return out + scratch * max(least, max(inputs, default=0)) + self.fixed
 
     def _reads(self, key):
         node = self.dsk.get(key) if self.dsk is not None else None
