@@ -53,11 +53,12 @@ def shuffle_blocks(blocks, size, rng):
 
 
 def shuffle_elements(blocks, size, rng):
-    """The same buffer over elements of varying shape (e.g. batches with a short last one), one at a time."""
+    """The same buffer over elements of varying shape (e.g. batches with a short last one), one at a time. The
+    buffer holds copies: a view would keep its whole block alive for as long as the element waits."""
     buf = []
     for block in blocks:
         for i in range(len(block[0])):
-            elem = [x[i] for x in block]
+            elem = [np.array(x[i]) for x in block]
             if len(buf) < size:
                 buf.append(elem)
                 continue
