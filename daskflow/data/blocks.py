@@ -83,17 +83,24 @@ def concat(blocks):
     return out
 
 
+def overhead(k):
+    """Bytes of the Python objects of one block or element of ``k`` components beyond their data: the list, and
+    each array's header, shape and strides."""
+    return 64 + 264 * k
+
+
 def unstack(block):
     return ([x[i] for x in block] for i in range(len(block[0])))
 
 
 def restack(elems):
     """Consecutive elements of equal shapes stacked back into blocks of up to ``BLOCK_BYTES`` (an element that
-    big is a block by itself, not copied)."""
+    big is a block by itself, not copied). The elements waiting are counted with their Python objects, which
+    outweigh the data of small ones."""
     group, key, size = [], None, 0
     for e in elems:
         k = tuple(x.shape for x in e)
-        nbytes = sum(x.nbytes for x in e)
+        nbytes = sum(x.nbytes for x in e) + overhead(len(e))
         if group and (k != key or size + nbytes > columns.BLOCK_BYTES):
             yield _stack(group)
             group, size = [], 0
