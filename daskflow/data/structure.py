@@ -8,37 +8,41 @@ def _is_nest(s):
     return isinstance(s, (tuple, dict))
 
 
+# module-level recursion: a nested function that calls itself is a reference cycle, which would keep each
+# element's leaves (and the blocks they view) alive until the garbage collector runs
+
 def flatten(struct):
     """The leaves of ``struct`` in a fixed order."""
     out = []
-
-    def walk(s):
-        if isinstance(s, dict):
-            for k in sorted(s, key=repr):
-                walk(s[k])
-        elif isinstance(s, tuple):
-            for x in s:
-                walk(x)
-        else:
-            out.append(s)
-    walk(struct)
+    _walk(struct, out)
     return out
+
+
+def _walk(s, out):
+    if isinstance(s, dict):
+        for k in sorted(s, key=repr):
+            _walk(s[k], out)
+    elif isinstance(s, tuple):
+        for x in s:
+            _walk(x, out)
+    else:
+        out.append(s)
 
 
 def pack(struct, leaves):
     """``leaves`` (in ``flatten`` order) arranged as ``struct``."""
-    it = iter(leaves)
+    return _build(struct, iter(leaves))
 
-    def build(s):
-        if isinstance(s, dict):
-            vals = {k: build(s[k]) for k in sorted(s, key=repr)}
-            return type(s)((k, vals[k]) for k in s)
-        if isinstance(s, tuple) and hasattr(s, "_fields"):
-            return type(s)(*[build(x) for x in s])
-        if isinstance(s, tuple):
-            return tuple(build(x) for x in s)
-        return next(it)
-    return build(struct)
+
+def _build(s, it):
+    if isinstance(s, dict):
+        vals = {k: _build(s[k], it) for k in sorted(s, key=repr)}
+        return type(s)((k, vals[k]) for k in s)
+    if isinstance(s, tuple) and hasattr(s, "_fields"):
+        return type(s)(*[_build(x, it) for x in s])
+    if isinstance(s, tuple):
+        return tuple(_build(x, it) for x in s)
+    return next(it)
 
 
 def map_structure(fn, struct):
