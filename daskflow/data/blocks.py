@@ -1,13 +1,41 @@
 """Block algorithms: the shuffle buffer, batching, mapping and background reading over blocks (lists of numpy
-arrays, one per component, whose leading axis counts elements)."""
+arrays, one per component, whose leading axis counts elements), and the most memory each holds."""
 import collections
 import concurrent.futures
 import threading
+from typing import NamedTuple
 
 import numpy as np
 
 from .. import errors
 from . import columns
+
+
+class Held(NamedTuple):
+    """The memory of one pass over a pipeline, projected from its element shapes and parameters (bytes)."""
+
+    peak: int  # the most this transformation and its inputs hold at once, the block it is making included
+    block: int  # the most one output block keeps alive (a view keeps its whole base alive), with its objects
+    shared: int  # the most one output block keeps alive beyond its own elements (0 for copies: see run_bytes)
+    rows: int  # the most elements in one output block
+    per_row: float  # data a run of output blocks keeps alive per element (see ``run_bytes``)
+
+
+class Unbounded(Exception):
+    """An element whose size no static shape bounds (a map to unknown shapes, strings)."""
+
+
+def overhead(k):
+    """Bytes of the Python objects of one block or element of ``k`` components beyond their data: the list, and
+    each array's header, shape and strides."""
+    return 64 + 264 * k
+
+
+def run_bytes(h, rows, blocks, k):
+    """The most a run of consecutive whole blocks of a pipeline of ``Held`` ``h`` keeps alive, with ``rows`` elements
+    in at most ``blocks`` blocks of ``k`` components: each block at most ``h.block``, and together their elements
+    plus what the two blocks at its ends view outside it (blocks in between share their bases with the run)."""
+    return min(blocks * h.block, rows * h.per_row + 2 * h.shared + blocks * overhead(k))
 
 
 def shuffle_blocks(blocks, size, rng):
@@ -52,6 +80,22 @@ def shuffle_blocks(blocks, size, rng):
             yield [b[perm[i:i + step]] for b in buf]
 
 
+def shuffle_blocks_bytes(size, rows, elem, k, fill, last):
+    """The most ``shuffle_blocks`` holds beyond its input, for a buffer of ``size`` elements of ``elem`` bytes and
+    input blocks of up to ``rows``: the buffer, plus the largest of filling it (``fill``: the input blocks that its
+    elements keep alive until they are copied in), drawing one block (the input block, of up to ``last`` bytes; its
+    output, a gather's temporary and seven index arrays) and emptying it (the last blocks taken and drawn, the
+    permutation and a block of up to ``BLOCK_BYTES``)."""
+    draw = last + 2 * rows * elem + 7 * 8 * rows + overhead(k)
+    empty = last + rows * elem + 8 * size + shuffle_last_rows(size, elem) * elem + 2 * overhead(k)
+    return size * elem + overhead(k) + max(fill, draw, empty)
+
+
+def shuffle_last_rows(size, elem):
+    """The most elements in one of the blocks that empty the buffer."""
+    return min(size, max(1, columns.BLOCK_BYTES // max(1, elem)))
+
+
 def shuffle_elements(blocks, size, rng):
     """The same buffer over elements of varying shape (e.g. batches with a short last one), one at a time. The
     buffer holds copies: a view would keep its whole block alive for as long as the element waits."""
@@ -69,6 +113,13 @@ def shuffle_elements(blocks, size, rng):
         yield [x[None] for x in buf[j]]
 
 
+def shuffle_elements_bytes(size, elem, k):
+    """The most ``shuffle_elements`` holds beyond its input: ``size`` copies of elements of up to ``elem`` bytes (and a
+    pointer each), one coming in, one going out, and the permutation that empties the buffer."""
+    one = elem + overhead(k)
+    return size * (one + 8) + 2 * one + 8 * size + overhead(k)
+
+
 def concat(blocks):
     if len(blocks) == 1:
         return blocks[0]
@@ -81,12 +132,6 @@ def concat(blocks):
                                               f"component {i}: one element has shape {a}, another {b}")
         out.append(np.concatenate(parts))
     return out
-
-
-def overhead(k):
-    """Bytes of the Python objects of one block or element of ``k`` components beyond their data: the list, and
-    each array's header, shape and strides."""
-    return 64 + 264 * k
 
 
 def unstack(block):
@@ -110,6 +155,17 @@ def restack(elems):
         yield _stack(group)
 
 
+def restack_bytes(elem, k, count=None):
+    """For ``count`` (None: any number of) elements of ``elem`` bytes: the most ``restack`` holds (a group of
+    elements, the view of each that ``np.stack`` makes, and the block stacked from them), the most one block holds,
+    and the most elements in one block."""
+    one = elem + overhead(k)
+    rows = max(1, columns.BLOCK_BYTES // one)
+    rows = rows if count is None else max(1, min(rows, count))
+    block = rows * elem + overhead(k)
+    return rows * (one + overhead(k)) + block, block, rows
+
+
 def _stack(elems):
     if len(elems) == 1:
         return [x[None] for x in elems[0]]
@@ -128,6 +184,12 @@ def ordered_map(fn, items, workers):
             yield window.popleft().result()
 
 
+def ordered_map_bytes(call, elem, workers):
+    """The most ``ordered_map`` holds beyond its items: ``workers`` calls holding up to ``call`` bytes each and
+    ``2 * workers`` results of up to ``elem`` bytes waiting in their futures."""
+    return workers * call + 2 * workers * (elem + 1024)
+
+
 class Reader:
     """A background thread reading blocks from ``source`` while fewer than ``limit`` elements wait."""
 
@@ -140,6 +202,12 @@ class Reader:
         self.stopped = False
         self.thread = threading.Thread(target=self._run, name="daskflow-prefetch", daemon=True)
         self.thread.start()
+
+    @staticmethod
+    def queue_bytes(h, limit, k):
+        """The most blocks of a source of ``Held`` ``h`` waiting at once: a block is put while fewer than ``limit``
+        elements wait, so at most ``limit`` blocks of fewer than ``limit + h.rows`` elements."""
+        return run_bytes(h, limit - 1 + h.rows, limit, k)
 
     def _put(self, item, n):
         with self.cond:

@@ -1,6 +1,7 @@
 """Columns: the arrays a dataset is sliced from, read by contiguous row ranges. In-memory arrays are sliced
 without copying; zarr arrays, h5py datasets, memory maps, dask arrays and any object with ``shape``, ``dtype``
 and ``__getitem__`` are read one block of rows at a time, aligned with their chunks."""
+import bisect
 import itertools
 
 import dask
@@ -22,6 +23,7 @@ def readonly(a):
 class Column:
     """An in-memory array, sliced without copying."""
     bounds = None  # chunk boundaries along rows, for storage columns
+    copies = False  # whether a read allocates the rows it returns
 
     def __init__(self, arr):
         self.arr = arr
@@ -30,10 +32,18 @@ class Column:
     def read(self, a, b):
         return readonly(self.arr[a:b])
 
+    def row_bytes(self):
+        return self.dtype.itemsize * int(np.prod(self.row_shape))
+
+    def read_extra(self, a, b):
+        """The most bytes reading rows ``a:b`` holds at once beyond the rows it returns."""
+        return 0
+
 
 class StorageColumn(Column):
     """zarr arrays, h5py datasets, memory maps and any object with ``shape``, ``dtype`` and ``__getitem__``:
     read one contiguous row range at a time."""
+    copies = True
 
     def __init__(self, arr):
         self.arr = arr
@@ -45,6 +55,19 @@ class StorageColumn(Column):
     def read(self, a, b):
         return np.array(self.arr[a:b], copy=True)
 
+    def read_extra(self, a, b):
+        # the storage's own result, copied (a memory map's is a view), and the chunks a read covers, decoded and
+        # still encoded (measured with zarr: at most twice the chunks covered)
+        own = 0 if isinstance(self.arr, np.memmap) else b - a
+        return (own + 2 * self.covered(a, b)) * self.row_bytes()
+
+    def covered(self, a, b):
+        """Rows of the chunks that hold rows ``a:b`` (none for unchunked storage, such as memory maps)."""
+        if self.bounds is None or b <= a:
+            return 0
+        i, j = bisect.bisect_right(self.bounds, a) - 1, bisect.bisect_left(self.bounds, b)
+        return self.bounds[j] - self.bounds[i]
+
 
 class DaskColumn(StorageColumn):
     def __init__(self, arr):
@@ -54,6 +77,10 @@ class DaskColumn(StorageColumn):
 
     def read(self, a, b):
         return np.asarray(executor.compute(self.arr[a:b])[0])
+
+    def read_extra(self, a, b):
+        # the dask chunks covering the rows, all computed at once, each read from storage as above
+        return 3 * self.covered(a, b) * self.row_bytes()
 
 
 def is_storage(v):
@@ -88,12 +115,12 @@ def block_bounds(columns, n, merge=True):
     """Row boundaries of the blocks a source is read in: the chunks of its widest storage column, merged up to
     ``BLOCK_BYTES`` unless ``merge`` is false (a shuffle mixes best with the finest blocks that are cheap to
     read); fixed-size blocks for in-memory columns."""
-    row_bytes = sum(c.dtype.itemsize * int(np.prod(c.row_shape)) for c in columns)
+    row_bytes = sum(c.row_bytes() for c in columns)
     target = max(1, BLOCK_BYTES // max(row_bytes, 1))
     storage = [c for c in columns if c.bounds is not None]
     if not storage:
         return list(range(0, n, target)) + [n]
-    base = max(storage, key=lambda c: c.dtype.itemsize * int(np.prod(c.row_shape))).bounds
+    base = max(storage, key=lambda c: c.row_bytes()).bounds
     if not merge:
         return base
     out = [0]

@@ -14,6 +14,7 @@ Examples
 """
 import collections
 import itertools
+import math
 import os
 import threading
 
@@ -21,14 +22,19 @@ import numpy as np
 
 from .. import dtypes, errors
 from ..graph import Graph, Tensor, TensorShape
+from . import columns
 from . import structure as nest
-from .blocks import Reader, concat, ordered_map, restack, shuffle_blocks, shuffle_elements, unstack
+from .blocks import (Held, Reader, Unbounded, concat, ordered_map, ordered_map_bytes, overhead, restack,
+                     restack_bytes, run_bytes, shuffle_blocks, shuffle_blocks_bytes, shuffle_elements,
+                     shuffle_elements_bytes, shuffle_last_rows, unstack)
 from .columns import Column, as_source, block_bounds, readonly, whole
 
 __all__ = ["Dataset", "TensorSpec", "AUTOTUNE"]
 
 AUTOTUNE = -1
 RANGE_BLOCK = 1 << 16
+PASS_BYTES = 256 << 10  # the Python objects of one pass (measured: ~120 KiB, mostly free lists)
+CALL_BYTES = 64 << 10  # Python objects of a map function's run and plan, per op (measured: ~10-40 KiB)
 
 
 class TensorSpec:
@@ -127,9 +133,12 @@ class Dataset(nest.HasElementSpec):
                 yield [leaf[i] for leaf in block]
 
     def _iterate(self, session=None, feed_dict=None, iteration=0):
+        return self._elements(self._context(session, feed_dict, iteration))
+
+    def _context(self, session=None, feed_dict=None, iteration=0):
         ctx = _Context(_evaluate_tensors(self._tensors(), session, feed_dict), iteration)
         self._check(ctx)
-        return self._elements(ctx)
+        return ctx
 
     def _check(self, ctx):
         """Raise now, when an iteration starts, for tensor values that cannot be iterated."""
@@ -144,6 +153,51 @@ class Dataset(nest.HasElementSpec):
     def as_numpy_iterator(self):
         """An iterator over the elements as numpy structures (the same as ``iter(ds)``)."""
         return iter(self)
+
+    # -- memory, projected without iterating
+    def _held_bytes(self, values=None):
+        """The most bytes one iteration over this dataset holds at once: buffers, queues, blocks being read or
+        built and the block its consumer holds, from the element shapes and the transformations' parameters.
+        None when no static shape bounds an element (a map to unknown shapes, strings). ``values``: {tensor: value}
+        of its tensor inputs, once an iterator has evaluated them (they tell sizes their static shapes do not)."""
+        try:
+            h = self._held(False, values or {})
+        except Unbounded:
+            return None
+        # and the element being handed out, and Python's own: frames, free lists of small objects
+        return int(h.peak + h.block + 2 * overhead(len(self._specs())) + PASS_BYTES)
+
+    # Each dataset defines ``_held(order, values) -> Held``: what one pass holds, its inputs' included, with
+    # ``order`` as in ``_blocks`` (sources read finer blocks under a shuffle). A transformation that pulls blocks
+    # from its input also holds the last of them while the input makes the next (the loop's variable); its
+    # consumer holds its last output block likewise (counted by the consumer as the input's ``block``), which is
+    # that same block when it is passed on or viewed.
+    _same_elements = False  # elements are the input's (shuffle, repeat, take, skip, filter, prefetch)
+
+    def _held(self, order, values):
+        raise Unbounded  # a dataset that does not say what it holds
+
+    def _shapes(self, values):
+        """Each component's largest shape, as ints; ``Unbounded`` where nothing bounds a dim."""
+        if self._same_elements:
+            return self._inputs[0]._shapes(values)
+        return [_bounded(s.shape) for s in self._specs()]
+
+    def _elem_bytes(self, values):
+        specs = self._specs()
+        if any(dtypes.is_string(s.dtype) for s in specs):
+            raise Unbounded
+        return sum(math.prod(shp) * s.dtype.itemsize for shp, s in zip(self._shapes(values), specs))
+
+    def _count(self, values):
+        """The most elements of one pass; None when not known (or endless)."""
+        return self._inputs[0]._count(values) if self._inputs else None
+
+    def _through(self, h, own=0, views=True):
+        """``Held`` of a transformation that passes on each block of its input (of ``Held`` ``h``), or views of it,
+        holding ``own`` bytes besides: the last block it pulled is the one its consumer holds."""
+        o = overhead(len(self._specs()))
+        return Held(h.peak + own, h.block + o, h.block if views else h.shared, h.rows, h.per_row)
 
     # -- sources
     @staticmethod
@@ -291,6 +345,47 @@ class _TensorSlices(Dataset):
         for a, b in spans:
             yield [c.read(a, b) for c in cols]
 
+    def _sized(self, values):
+        """The columns of a pass, with tensors not yet evaluated standing in by their static shapes."""
+        return [(Column(np.asarray(values[s])) if s in values else _SpecColumn(s)) if isinstance(s, Tensor) else s
+                for s in self._sources]
+
+    def _shapes(self, values):
+        return [tuple(c.row_shape) for c in self._sized(values)]
+
+    def _count(self, values):
+        return next((c.n for c in self._sized(values) if c.n is not None), None)
+
+    def _held(self, order, values):
+        # storage columns are copied block by block (their reads decode chunks); in-memory ones are viewed;
+        # tensors are evaluated whole when the pass starts and kept to its end
+        cols = self._sized(values)
+        kept = [c for c, s in zip(cols, self._sources) if isinstance(s, Tensor)]
+        copied = [c for c in cols if c.copies]
+        if any(dtypes.is_string(c.dtype) for c in kept + copied) or any(c.n is None for c in kept):
+            raise Unbounded
+        resident = sum(c.n * c.row_bytes() for c in kept)
+        n = self._count(values)
+        if n is None:  # only tensors of unknown length: blocks of the fixed size
+            n = max(1, columns.BLOCK_BYTES // max(1, sum(c.row_bytes() for c in cols)))
+        bounds = block_bounds(cols, n, merge=not order)
+        per_row = sum(c.row_bytes() for c in copied)
+        rows = peak = 0
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            rows = max(rows, b - a)
+            peak = max(peak, (b - a) * per_row + max((c.read_extra(a, b) for c in copied), default=0))
+        o = overhead(len(cols))
+        return Held(resident + peak + o, rows * per_row + o, 0, rows, per_row)
+
+
+class _SpecColumn(Column):
+    """A tensor's column before it is evaluated: its static shape (the number of rows may be unknown)."""
+
+    def __init__(self, t):
+        if t.shape.ndims is None:
+            raise Unbounded
+        self.arr, self.n, self.dtype, self.row_shape = None, t.shape[0], t.dtype, _bounded(t.shape[1:])
+
 
 def _rows_of(src):
     if isinstance(src, Tensor):
@@ -317,6 +412,22 @@ class _FromTensors(Dataset):
         yield [np.asarray(ctx.values[s])[None] if isinstance(s, Tensor) else readonly(s[None])
                for s in self._sources]
 
+    def _shapes(self, values):
+        return [(np.shape(values[s]) if s in values else _bounded(s.shape)) if isinstance(s, Tensor) else s.shape
+                for s in self._sources]
+
+    def _count(self, values):
+        return 1
+
+    def _held(self, order, values):
+        # tensors are evaluated when the pass starts; the one block is views
+        tensors = [i for i, s in enumerate(self._sources) if isinstance(s, Tensor)]
+        if any(dtypes.is_string(self._sources[i].dtype) for i in tensors):
+            raise Unbounded
+        shapes, o = self._shapes(values), overhead(len(self._sources))
+        resident = sum(math.prod(shapes[i]) * self._sources[i].dtype.itemsize for i in tensors)
+        return Held(resident + o, o, 0, 1, 0)
+
 
 class _Range(Dataset):
     def __init__(self, r, dtype):
@@ -328,6 +439,14 @@ class _Range(Dataset):
         for i in range(0, len(r), RANGE_BLOCK):
             sub = r[i:i + RANGE_BLOCK]
             yield [np.arange(sub.start, sub.stop, sub.step, dtype=dt)]
+
+    def _count(self, values):
+        return len(self._range)
+
+    def _held(self, order, values):
+        size = self._structure.dtype.itemsize
+        rows = min(len(self._range), RANGE_BLOCK)
+        return Held(rows * size + overhead(1), rows * size + overhead(1), 0, rows, size)
 
 
 class _Zip(Dataset):
@@ -352,6 +471,19 @@ class _Zip(Dataset):
             yield [leaf[:m] for c in cur for leaf in c]
             cur = [[leaf[m:] for leaf in c] for c in cur]
 
+    def _shapes(self, values):
+        return [shp for d in self._inputs for shp in d._shapes(values)]
+
+    def _count(self, values):
+        return min((n for n in (d._count(values) for d in self._inputs) if n is not None), default=None)
+
+    def _held(self, order, values):
+        # one block (or what is left of it) of each input, and views of them all as the output
+        hs, o = [d._held(False, values) for d in self._inputs], overhead(len(self._specs()))
+        block = sum(h.block for h in hs) + o
+        return Held(sum(h.peak + h.block for h in hs) + block, block, block, min(h.rows for h in hs),
+                    sum(h.per_row for h in hs))
+
 
 # -- transformations
 
@@ -359,7 +491,15 @@ def _spec_defined(ds):
     return all(s.shape.is_fully_defined() for s in ds._specs())
 
 
+def _bounded(shape):
+    if shape.ndims is None or not shape.is_fully_defined():
+        raise Unbounded
+    return tuple(int(d) for d in shape)
+
+
 class _Shuffle(Dataset):
+    _same_elements = True
+
     def __init__(self, input, buffer_size, seed, reshuffle_each_iteration):
         if isinstance(buffer_size, bool) or not isinstance(buffer_size, (int, np.integer)) or buffer_size < 1:
             raise errors.InvalidArgumentError(None, None, f"shuffle: buffer_size must be a positive int, got "
@@ -381,6 +521,19 @@ class _Shuffle(Dataset):
             yield from shuffle_blocks(blocks, self.buffer_size, rng)
         else:
             yield from shuffle_elements(blocks, self.buffer_size, rng)
+
+    def _held(self, order, values):
+        # a buffer of buffer_size elements (or of the whole input, when smaller), copied from the input's blocks
+        ds, k = self._inputs[0], len(self._specs())
+        h, elem, n = ds._held(True, values), ds._elem_bytes(values), ds._count(values)
+        size = self.buffer_size if n is None else min(self.buffer_size, n)
+        if _spec_defined(ds):
+            fill = h.block + run_bytes(h, size, size, k)  # the last block it takes from is viewed in part
+            own = shuffle_blocks_bytes(size, h.rows, elem, k, fill, h.block)
+            rows = max(h.rows, shuffle_last_rows(size, elem), 1)
+            return Held(h.peak + own, rows * elem + overhead(k), 0, rows, elem)
+        own = shuffle_elements_bytes(size, elem, k)
+        return Held(h.peak + h.block + own, elem + 2 * overhead(k), 0, 1, elem + overhead(k))
 
 
 class _Batch(Dataset):
@@ -413,8 +566,27 @@ class _Batch(Dataset):
         if have and not self.drop:
             yield [x[None] for x in concat(pending)]
 
+    def _shapes(self, values):
+        return [(self.n,) + shp for shp in self._inputs[0]._shapes(values)]
+
+    def _count(self, values):
+        n = self._inputs[0]._count(values)
+        return None if n is None else n // self.n if self.drop else -(-n // self.n)
+
+    def _held(self, order, values):
+        # input blocks of fewer than batch_size elements waiting, and the batch copied across them; the other
+        # batches are views of the input block
+        ds, k, n = self._inputs[0], len(self._specs()), self.n
+        h, elem = ds._held(False, values), ds._elem_bytes(values)
+        # the blocks waiting (the first may be the tail of a block, the last is the one it pulled last)
+        own = h.block + run_bytes(h, n - 1, n - 1, k) + n * elem + 3 * overhead(k)
+        return Held(h.peak + own, max(n * elem + overhead(k), h.block) + overhead(k), h.block,
+                    max(1, h.rows // n), n * max(elem, h.per_row))
+
 
 class _Repeat(Dataset):
+    _same_elements = True
+
     def __init__(self, input, count):
         self.count = None if count is None or count < 0 else int(count)
         super().__init__(input._structure, [input])
@@ -428,8 +600,17 @@ class _Repeat(Dataset):
             if empty:  # an empty input repeated forever is still empty
                 return
 
+    def _count(self, values):
+        n = self._inputs[0]._count(values)
+        return n if n == 0 else None if n is None or self.count is None else n * self.count
+
+    def _held(self, order, values):
+        return self._through(self._inputs[0]._held(order, values), views=False)
+
 
 class _Take(Dataset):
+    _same_elements = True
+
     def __init__(self, input, count):
         self.count = int(count)
         super().__init__(input._structure, [input])
@@ -445,8 +626,17 @@ class _Take(Dataset):
             left -= len(block[0]) if left >= 0 else 0
             yield block
 
+    def _count(self, values):
+        n = self._inputs[0]._count(values)
+        return n if self.count < 0 else self.count if n is None else min(n, self.count)
+
+    def _held(self, order, values):
+        return self._through(self._inputs[0]._held(False, values))
+
 
 class _Skip(Dataset):
+    _same_elements = True
+
     def __init__(self, input, count):
         self.count = int(count)
         super().__init__(input._structure, [input])
@@ -461,6 +651,14 @@ class _Skip(Dataset):
                 continue
             yield [x[left:] for x in block]
             left = 0
+
+    def _count(self, values):
+        n = self._inputs[0]._count(values)
+        return 0 if self.count < 0 else None if n is None else max(0, n - self.count)
+
+    def _held(self, order, values):
+        h = self._inputs[0]._held(False, values)
+        return self._through(h, h.block)  # a block skipped whole is held while the consumer holds an older one
 
 
 class _GraphFn:
@@ -490,6 +688,18 @@ class _GraphFn:
         vals = self._session.run(self.fetches, feed_dict=dict(zip(self.feeds, elem)))
         return [np.asarray(v) for v in vals]
 
+    def held_bytes(self):
+        """The most one call holds: every tensor of the function's graph at once, and as much again for kernels'
+        temporaries and the feeds' copies, plus the run's Python objects and the private Session's cached plan
+        (``CALL_BYTES`` a op)."""
+        total = 0
+        ops = self.graph.get_operations()
+        for t in (t for op in ops for t in op.outputs):
+            if dtypes.is_string(t.dtype):
+                raise Unbounded
+            total += math.prod(_bounded(t.shape)) * t.dtype.itemsize
+        return 2 * total + CALL_BYTES * (len(ops) + 1)
+
 
 class _Map(Dataset):
     def __init__(self, input, fn, num_parallel_calls):
@@ -506,8 +716,23 @@ class _Map(Dataset):
             outs = map(self._fn, elems)
         yield from restack(outs)
 
+    def _held(self, order, values):
+        # workers calls at once and twice as many elements in flight, then the outputs restacked into blocks
+        ds, k = self._inputs[0], len(self._specs())
+        h, elem = ds._held(order, values), self._elem_bytes(values)
+        group, block, rows = restack_bytes(elem, k, ds._count(values))
+        w, shared = self.workers, 0
+        # elements in flight are views of the input's blocks: of the one it reads (counted) and of those before
+        window = run_bytes(h, 2 * w, 2 * w, len(ds._specs())) if w > 1 else 0
+        own = window + ordered_map_bytes(self._fn.held_bytes(), elem + overhead(k), w) + group
+        if rows == 1:  # an element too big to share a block is passed on as it is: the input's, if returned
+            block = shared = max(block, h.block + overhead(k))
+        return Held(h.peak + h.block + own, block, shared, rows, max(elem, h.per_row))
+
 
 class _Filter(Dataset):
+    _same_elements = True
+
     def __init__(self, input, predicate):
         self._fn = _GraphFn(input._structure, predicate)
         out = self._fn.fetches
@@ -521,6 +746,12 @@ class _Filter(Dataset):
             keep = np.array([bool(self._fn(e)[0]) for e in unstack(block)], dtype=bool)
             if keep.any():
                 yield [x[keep] for x in block]
+
+    def _held(self, order, values):
+        # the predicate's run on one element, a flag for each element of the block, and the copy of those kept
+        h, elem, k = self._inputs[0]._held(order, values), self._elem_bytes(values), len(self._specs())
+        own = self._fn.held_bytes() + 9 * h.rows + h.rows * elem + 2 * overhead(k)
+        return Held(h.peak + h.block + own, h.rows * elem + overhead(k), 0, h.rows, elem)
 
 
 class _Unbatch(Dataset):
@@ -541,8 +772,29 @@ class _Unbatch(Dataset):
                                                       f"different leading dims {[len(x) for x in elem]}")
                 yield elem
 
+    def _shapes(self, values):
+        return [shp[1:] for shp in self._inputs[0]._shapes(values)]
+
+    def _count(self, values):
+        ds = self._inputs[0]
+        n = ds._count(values)
+        try:
+            return None if n is None else n * ds._shapes(values)[0][0]
+        except Unbounded:
+            return None
+
+    def _held(self, order, values):
+        # each element of the input's block passed on as a block of views; a run of them covers whole input
+        # elements of at least (the static leading dim, else one) rows
+        ds = self._inputs[0]
+        h, rows = self._through(ds._held(False, values)), ds._shapes(values)[0][0]
+        lead = ds._specs()[0].shape[0] or 1
+        return h._replace(rows=rows, per_row=h.per_row / lead)
+
 
 class _Prefetch(Dataset):
+    _same_elements = True
+
     def __init__(self, input, buffer_size):
         size = (os.cpu_count() or 1) if buffer_size == AUTOTUNE else buffer_size
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
@@ -560,4 +812,12 @@ class _Prefetch(Dataset):
             yield from reader
         finally:
             reader.stop()
+
+    def _held(self, order, values):
+        # the reading thread's input making a block, and the blocks waiting (the last it put among them, or held
+        # by the consumer)
+        h = self._inputs[0]._held(order, values)
+        if self.size == 0:
+            return h
+        return self._through(h, Reader.queue_bytes(h, self.size, len(self._specs())), views=False)
 
