@@ -5,6 +5,7 @@ plans its work, it pulls the iterator's next element in that session and binds i
 the rest of the run is an ordinary fed run. ``MakeIterator`` (the ``initializer``) starts or restarts the
 iterator. Iterator state lives in the Session, so two sessions iterate independently.
 """
+import functools
 import itertools
 import threading
 
@@ -19,10 +20,15 @@ _ids = itertools.count()
 
 
 class _State:
-    def __init__(self, elements):
-        self.elements = elements  # generator of flat element lists; None once exhausted
+    def __init__(self, dataset, ctx):
+        self.dataset, self.values = dataset, ctx.values  # what it iterates, and the values of its tensor inputs
+        self.elements = dataset._elements(ctx)  # generator of flat element lists; None once exhausted
         self.returned = []  # elements given back by runs that did not happen, served first (last in, first out)
         self.lock = threading.Lock()
+
+    @functools.cached_property
+    def held_bytes(self):
+        return self.dataset._held_bytes(self.values)
 
 
 def _states(session):
@@ -39,7 +45,7 @@ def _start(iterator, dataset, session, feeds):
         old.elements.close()  # stops any background reader of the previous pass
     counts = session._host_state.setdefault("iterator_inits", {})
     n = counts[iterator._id] = counts.get(iterator._id, -1) + 1
-    state = states[iterator._id] = _State(dataset._iterate(session, feeds or None, iteration=n))
+    state = states[iterator._id] = _State(dataset, dataset._context(session, feeds or None, iteration=n))
     return state
 
 
@@ -97,6 +103,15 @@ class IteratorGetNext:
         if state is not None:
             with state.lock:
                 state.returned.append([values[t] for t in op.outputs])
+
+    def host_bytes(op, session):
+        # the pipeline the iterator runs in this session (sized by its tensor inputs' values), else the one it
+        # will start on first use; an iterator made by from_structure and not yet started runs none
+        it = op.attrs["iterator"]
+        state = _states(session).get(it._id)
+        if state is not None:
+            return state.held_bytes
+        return it._dataset._held_bytes() if it._dataset is not None else 0
 
 
 class Iterator(nest.HasElementSpec):

@@ -59,6 +59,11 @@ class OpDef:
       returns are bound as feeds of those tensors for the run.
     - ``host_undo(op, session, values)``: optional, with ``host_run``; puts back what ``host_run`` took when the run
       is refused before anything runs (planning errors, ``task_bytes``), or after ``Session.plan`` looked ahead.
+    - ``host_bytes(op, session) -> int | None``: optional, with ``host_run``; the most memory (bytes) the op's state
+      on the host holds at once while the session runs it (an iterator: its input pipeline's buffers, prefetch
+      queue and blocks in flight), projected without running it, for the run's memory projection; None when it
+      cannot be bounded (a pipeline mapping to shapes unknown until run). Ops sharing that state (two
+      ``get_next()`` of one iterator) each give the whole of it.
     """
 
     type = None
@@ -83,7 +88,7 @@ class OpDef:
 
 _DEFAULTS = {"grad": None, "stateful": False, "side_effect": False, "assigns": False, "is_variable": False,
              "reads_ref": True, "broadcasts": None, "host": None, "host_from_shapes": None, "footprint": None,
-             "host_run": None, "host_undo": None, "strings": False, "scratch": 2}
+             "host_run": None, "host_undo": None, "host_bytes": None, "strings": False, "scratch": 2}
 
 
 def register(type_name):
