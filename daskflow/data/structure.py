@@ -1,11 +1,13 @@
 """Element structures: any nesting of tuple / dict / namedtuple around leaves (arrays or tensors), as ``tf.nest``
 has them. Lists are leaves (TF converts a list to one tensor); dicts are walked in sorted key order."""
 
+from ..graph import TensorShape
+
 __all__ = ["flatten", "pack", "map_structure", "same_structure", "HasElementSpec"]
 
 
-def _is_nest(s):
-    return isinstance(s, (tuple, dict))
+def _is_tuple(s):
+    return isinstance(s, tuple) and not isinstance(s, TensorShape)  # a shape (output_shapes) is one leaf
 
 
 # module-level recursion: a nested function that calls itself is a reference cycle, which would keep each
@@ -22,7 +24,7 @@ def _walk(s, out):
     if isinstance(s, dict):
         for k in sorted(s, key=repr):
             _walk(s[k], out)
-    elif isinstance(s, tuple):
+    elif _is_tuple(s):
         for x in s:
             _walk(x, out)
     else:
@@ -38,9 +40,9 @@ def _build(s, it):
     if isinstance(s, dict):
         vals = {k: _build(s[k], it) for k in sorted(s, key=repr)}
         return type(s)((k, vals[k]) for k in s)
-    if isinstance(s, tuple) and hasattr(s, "_fields"):
+    if _is_tuple(s) and hasattr(s, "_fields"):
         return type(s)(*[_build(x, it) for x in s])
-    if isinstance(s, tuple):
+    if _is_tuple(s):
         return tuple(_build(x, it) for x in s)
     return next(it)
 
@@ -54,8 +56,8 @@ def same_structure(a, b):
     if isinstance(a, dict) or isinstance(b, dict):
         return isinstance(a, dict) and isinstance(b, dict) and sorted(a, key=repr) == sorted(b, key=repr) and all(
             same_structure(a[k], b[k]) for k in a)
-    if isinstance(a, tuple) or isinstance(b, tuple):
-        return isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b) and all(
+    if _is_tuple(a) or _is_tuple(b):
+        return _is_tuple(a) and _is_tuple(b) and len(a) == len(b) and all(
             same_structure(x, y) for x, y in zip(a, b))
     return True
 

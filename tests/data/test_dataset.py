@@ -637,6 +637,16 @@ def test_from_structure_serves_several_datasets():
         df.data.Dataset.range(3).make_one_shot_iterator().initializer
 
 
+def test_from_structure_takes_output_shapes_of_any_rank():
+    ds = df.data.Dataset.from_tensor_slices((np.zeros((4, 2, 3), "float32"), np.arange(4))).batch(2)
+    it = df.data.Iterator.from_structure(ds.output_types, ds.output_shapes)
+    x, y = it.get_next()
+    assert x.shape.as_list() == [None, 2, 3] and y.shape.as_list() == [None]
+    with df.Session() as sess:
+        sess.run(it.make_initializer(ds))
+        assert sess.run(y).tolist() == [0, 1]
+
+
 def test_iterator_ops_are_not_differentiable():
     x = df.data.Dataset.from_tensor_slices(np.ones((4, 2), "float32")).batch(2).make_one_shot_iterator().get_next()
     w = df.Variable(np.ones((2, 1), "float32"))
