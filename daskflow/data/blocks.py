@@ -25,6 +25,13 @@ class Unbounded(Exception):
     """An element whose size no static shape bounds (a map to unknown shapes, strings)."""
 
 
+def bounded(shape):
+    """A static shape's dims as ints; ``Unbounded`` where one is unknown."""
+    if shape.ndims is None or not shape.is_fully_defined():
+        raise Unbounded
+    return tuple(int(d) for d in shape)
+
+
 def overhead(k):
     """Bytes of the Python objects of one block or element of ``k`` components beyond their data: the list, and
     each array's header, shape and strides."""

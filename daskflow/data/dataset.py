@@ -16,25 +16,24 @@ import collections
 import itertools
 import math
 import os
-import threading
 
 import numpy as np
 
 from .. import dtypes, errors
-from ..graph import Graph, Tensor, TensorShape
+from ..graph import Tensor, TensorShape
 from . import columns
 from . import structure as nest
-from .blocks import (Held, Reader, Unbounded, concat, ordered_map, ordered_map_bytes, overhead, restack,
+from .blocks import (Held, Reader, Unbounded, bounded, concat, ordered_map, ordered_map_bytes, overhead, restack,
                      restack_bytes, run_bytes, shuffle_blocks, shuffle_blocks_bytes, shuffle_elements,
                      shuffle_elements_bytes, shuffle_last_rows, unstack)
 from .columns import Column, as_source, block_bounds, readonly, whole
+from .functions import GraphFn
 
 __all__ = ["Dataset", "TensorSpec", "AUTOTUNE"]
 
 AUTOTUNE = -1
 RANGE_BLOCK = 1 << 16
 PASS_BYTES = 256 << 10  # the Python objects of one pass (measured: ~120 KiB, mostly free lists)
-CALL_BYTES = 64 << 10  # Python objects of a map function's run and plan, per op (measured: ~10-40 KiB)
 
 
 class TensorSpec:
@@ -181,7 +180,7 @@ class Dataset(nest.HasElementSpec):
         """Each component's largest shape, as ints; ``Unbounded`` where nothing bounds a dim."""
         if self._same_elements:
             return self._inputs[0]._shapes(values)
-        return [_bounded(s.shape) for s in self._specs()]
+        return [bounded(s.shape) for s in self._specs()]
 
     def _elem_bytes(self, values):
         specs = self._specs()
@@ -384,7 +383,7 @@ class _SpecColumn(Column):
     def __init__(self, t):
         if t.shape.ndims is None:
             raise Unbounded
-        self.arr, self.n, self.dtype, self.row_shape = None, t.shape[0], t.dtype, _bounded(t.shape[1:])
+        self.arr, self.n, self.dtype, self.row_shape = None, t.shape[0], t.dtype, bounded(t.shape[1:])
 
 
 def _rows_of(src):
@@ -413,7 +412,7 @@ class _FromTensors(Dataset):
                for s in self._sources]
 
     def _shapes(self, values):
-        return [(np.shape(values[s]) if s in values else _bounded(s.shape)) if isinstance(s, Tensor) else s.shape
+        return [(np.shape(values[s]) if s in values else bounded(s.shape)) if isinstance(s, Tensor) else s.shape
                 for s in self._sources]
 
     def _count(self, values):
@@ -489,12 +488,6 @@ class _Zip(Dataset):
 
 def _spec_defined(ds):
     return all(s.shape.is_fully_defined() for s in ds._specs())
-
-
-def _bounded(shape):
-    if shape.ndims is None or not shape.is_fully_defined():
-        raise Unbounded
-    return tuple(int(d) for d in shape)
 
 
 class _Shuffle(Dataset):
@@ -661,50 +654,10 @@ class _Skip(Dataset):
         return self._through(h, h.block)  # a block skipped whole is held while the consumer holds an older one
 
 
-class _GraphFn:
-    """A user function of an element, built once into a private graph on placeholders shaped as the element,
-    and run by a private Session on element values (numpy in, numpy out)."""
-
-    def __init__(self, structure, fn):
-        self.graph = Graph()
-        with self.graph.as_default():
-            from ..ops.registry import convert_to_tensor
-            from ..ops.state import placeholder
-            self.feeds = [placeholder(s.dtype, s.shape if s.shape.ndims is not None else None, name=f"arg{i}")
-                          for i, s in enumerate(nest.flatten(structure))]
-            arg = nest.pack(structure, self.feeds)
-            out = fn(*arg) if isinstance(arg, tuple) and not hasattr(arg, "_fields") else fn(arg)
-            self.structure = tuple(out) if isinstance(out, list) else out
-            self.fetches = [convert_to_tensor(t) for t in nest.flatten(self.structure)]
-        self._session = None
-        self._lock = threading.Lock()
-
-    def __call__(self, elem):
-        if self._session is None:
-            with self._lock:
-                if self._session is None:
-                    from ..session import Session
-                    self._session = Session(graph=self.graph, scheduler="sync")
-        vals = self._session.run(self.fetches, feed_dict=dict(zip(self.feeds, elem)))
-        return [np.asarray(v) for v in vals]
-
-    def held_bytes(self):
-        """The most one call holds: every tensor of the function's graph at once, and as much again for kernels'
-        temporaries and the feeds' copies, plus the run's Python objects and the private Session's cached plan
-        (``CALL_BYTES`` a op)."""
-        total = 0
-        ops = self.graph.get_operations()
-        for t in (t for op in ops for t in op.outputs):
-            if dtypes.is_string(t.dtype):
-                raise Unbounded
-            total += math.prod(_bounded(t.shape)) * t.dtype.itemsize
-        return 2 * total + CALL_BYTES * (len(ops) + 1)
-
-
 class _Map(Dataset):
     def __init__(self, input, fn, num_parallel_calls):
         self.workers = (os.cpu_count() or 1) if num_parallel_calls == AUTOTUNE else (num_parallel_calls or 1)
-        self._fn = _GraphFn(input._structure, fn)
+        self._fn = GraphFn(input._structure, fn)
         super().__init__(nest.pack(self._fn.structure, [TensorSpec(t.shape, t.dtype) for t in self._fn.fetches]),
                          [input])
 
@@ -734,7 +687,7 @@ class _Filter(Dataset):
     _same_elements = True
 
     def __init__(self, input, predicate):
-        self._fn = _GraphFn(input._structure, predicate)
+        self._fn = GraphFn(input._structure, predicate)
         out = self._fn.fetches
         if len(out) != 1 or out[0].dtype != np.bool_ or out[0].shape.ndims not in (0, None):
             raise errors.InvalidArgumentError(None, out[0].op if out else None, "filter: the predicate must "
