@@ -188,12 +188,17 @@ class Sizes:
 
 
 class Projection:
-    """The projected peak of a run: ``peak`` bytes in use at once (values in memory and what running tasks need),
-    reached when task ``key`` started, the ``step``-th of ``steps`` tasks; ``limit``: the bytes the simulated run
-    was held to."""
+    """The projected peak of a run: ``peak`` bytes in use at once (values in memory and what running tasks need,
+    ``graph_peak``, plus what state on the host holds, ``host``), reached when task ``key`` started, the
+    ``step``-th of ``steps`` tasks; ``limit``: the bytes the simulated run was held to."""
 
-    def __init__(self, peak, key, step, steps, limit):
-        self.peak, self.key, self.step, self.steps, self.limit = int(peak), key, step, steps, limit
+    def __init__(self, peak, key, step, steps, limit, host=0):
+        self.peak, self.key, self.step, self.steps, self.limit = int(peak) + host, key, step, steps, limit
+        self.graph_peak, self.host = int(peak), host  # the task graph's share, and what host state holds
+
+    def plus(self, host):
+        """This projection with ``host`` bytes more held by state on the host (an input pipeline's buffers)."""
+        return Projection(self.graph_peak, self.key, self.step, self.steps, self.limit, self.host + host)
 
     def moment(self):
         return f"task {self.step} of {self.steps}" + (f" ({self.key!r} starting)" if self.key is not None else "")

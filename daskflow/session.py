@@ -511,7 +511,7 @@ class Session:
         feeds, ran = _host_feeds(self, uniq, self._feeds(feed_dict))
         try:
             plan, feeds = self._planned(uniq, feeds)
-            proj = self._checked(plan, feeds)
+            proj = self._checked(plan, feeds, ran)
         except BaseException:  # refused before anything ran: iterators keep the elements this run took
             _host_undo(self, ran)
             raise
@@ -546,7 +546,7 @@ class Session:
             feeds, ran = _host_feeds(self, uniq, self._feeds(feed_dict), peek=True)
             try:
                 plan, feeds = self._planned(uniq, feeds)
-                return RunPlan(plan, feeds, self._projection(plan, feeds))
+                return RunPlan(plan, feeds, self._projection(plan, feeds, ran))
             finally:
                 _host_undo(self, ran)
 
@@ -599,17 +599,20 @@ class Session:
                 self._rng_counts[op.name] += 1
         return vals
 
-    def _projection(self, plan, feeds):
+    def _projection(self, plan, feeds, ran=()):
         """The projected peak of running ``plan`` with ``feeds`` (``projection.Projection``), within ``run_bytes``:
-        of the inline walk, or of the executor on the threads of this machine (of a worker, on a cluster)."""
+        of the inline walk, or of the executor on the threads of this machine (of a worker, on a cluster); plus
+        what the host ops ``ran`` for it hold (``OpDef.host_bytes``: an iterator's input pipeline)."""
         lazy = [t for t, v in feeds.items() if isinstance(v, da.Array)] if plan.feed_leaves else ()
         inline = not lazy and self._get(plan) is None
-        return plan.projection(inline, planner.run_threads(), planner.run_bytes(), lazy)
+        proj = plan.projection(inline, planner.run_threads(), planner.run_bytes(), lazy)
+        host = _host_bytes(self, [op for op, _ in ran])
+        return proj.plus(host) if host else proj
 
-    def _checked(self, plan, feeds):
+    def _checked(self, plan, feeds, ran=()):
         """The run's projection, once the plan is checked against the task and run budgets (refused if over)."""
         _check_budget(plan)
-        proj = self._projection(plan, feeds)
+        proj = self._projection(plan, feeds, ran)
         _check_run(plan, proj)
         return proj
 
@@ -630,7 +633,7 @@ class Session:
             if self.scheduler == "distributed" or getattr(get, "__self__", None).__class__.__name__ == "Client":
                 # a cluster keeps values by key: each run's keys must be new, or it would reuse the last run's
                 dsk, keys = _rename_keys(dsk, keys, next(_run_ids))
-            limit = proj.peak if proj is not None else None  # the executor keeps to the run's projection
+            limit = proj.graph_peak if proj is not None else None  # the executor keeps to the run's projection
             if get is executor.get and not any(isinstance(v, da.Array) for v in feeds.values()):
                 # the plan's shape: ordered on its first run (or projection) only
                 out = get(dsk, keys, cache=plan.exec_cache, sizes=plan.sizes, limit=limit)
@@ -695,6 +698,19 @@ def _with_shape_args(session, fetches, feeds, build):
             if e.tensor in needs:
                 raise
             needs.append(e.tensor)
+
+
+def _host_bytes(session, ops):
+    """What the host state of ``ops`` holds (``OpDef.host_bytes``), counted once per state they share (the iterator
+    several ``get_next()`` read); a state nothing bounds counts nothing."""
+    states = {}
+    for op in ops:
+        fn = OPS[op.type].host_bytes
+        if fn is not None:
+            key = op.attrs.get("iterator", op)
+            if key not in states:
+                states[key] = fn(op, session) or 0
+    return sum(states.values())
 
 
 def _host_undo(session, ran):
@@ -762,6 +778,9 @@ class RunPlan:
         executor's order and threads, plus what the running tasks need (their outputs and temporaries). Data
         given with the run (in-memory feeds, variables) is not counted: it is in memory already. The executor
         keeps the run within it.
+    host_bytes : int
+        Of ``run_peak_bytes``, what state on the host holds for the run: the input pipelines of the iterators it
+        reads (shuffle buffers, prefetched batches, blocks being read).
     run_peak_op : Operation or None
         The op whose task starts at the moment of the peak.
     run_peak_at : str
@@ -780,6 +799,7 @@ class RunPlan:
         self.chunk_bytes = planner.chunk_bytes()
         self.footprints = list(plan.footprints)
         self.run_peak_bytes, self.run_peak_op, self.run_peak_at = proj.peak, plan.op_of(proj.key), proj.moment()
+        self.host_bytes = proj.host
         self.run_budget = planner.run_bytes()
 
     @property

@@ -89,7 +89,9 @@ def main(argv=None):
             Xt, yt = (df.data.from_zarr(path, component=f"test/{c}") for c in ("X", "y"))
 
             # mini-batch SGD over a shuffled, prefetched Dataset of the stored arrays
-            ds = (df.data.Dataset.from_tensor_slices((Xs, ys)).shuffle(64 * args.batch, seed=0)
+            # (a shuffle buffer of up to 64 batches, within an eighth of the budget: it is held in memory)
+            buffer = max(args.batch, min(64 * args.batch, budget // (8 * 4 * (args.features + 1))))
+            ds = (df.data.Dataset.from_tensor_slices((Xs, ys)).shuffle(buffer, seed=0)
                   .batch(args.batch).repeat(args.epochs).prefetch(2))
             xb, yb = ds.make_one_shot_iterator().get_next()
             w1, b1 = model("sgd", args.features)

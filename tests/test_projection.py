@@ -220,3 +220,26 @@ def test_sizes_correct_what_dask_records_for_reductions_and_stores():
     g = st.__dask_graph__()
     sizes = projection.Sizes(g.layers, g.dependencies, {})
     assert sizes(next(iter(dask.core.flatten(st.__dask_keys__())))) == 0
+
+
+def test_an_input_pipeline_s_buffers_are_part_of_the_run(tmp_path):
+    zx, zy = _write(tmp_path / "d.zarr", 32_000, 1_000)
+    plans = {}
+    for buffer in (256, 8192):
+        with df.Graph().as_default():
+            X = df.data.from_zarr(tmp_path / "d.zarr", component="X")
+            y = df.data.from_zarr(tmp_path / "d.zarr", component="y")
+            ds = df.data.Dataset.from_tensor_slices((X, y)).shuffle(buffer, seed=1).batch(128)
+            it = ds.make_one_shot_iterator()
+            xb, yb = it.get_next()
+            w = df.Variable(np.zeros((D, 1), "f4"))
+            loss = df.reduce_mean(df.square(df.matmul(xb, w)[:, 0] - yb))
+            step = df.train.GradientDescentOptimizer(0.1).minimize(loss)
+            with df.Session() as s:
+                s.run(df.global_variables_initializer())
+                plans[buffer] = s.plan([step, loss])
+                s.run([step, loss])  # the plan looked ahead only: the run takes the first batch
+    small, large = plans[256], plans[8192]
+    assert small.host_bytes > 0 and small.run_peak_bytes >= small.host_bytes
+    # a bigger shuffle buffer holds more elements of X and y: 64 + 4 bytes a row
+    assert large.host_bytes - small.host_bytes >= (8192 - 256) * (D * 4 + 4)

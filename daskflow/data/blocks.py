@@ -82,7 +82,7 @@ def shuffle_blocks(blocks, size, rng):
         buf = [np.concatenate(xs) for xs in zip(*parts)]
     if filled:
         perm = rng.permutation(filled)
-        step = max(1, columns.BLOCK_BYTES // max(1, sum(b[0].nbytes for b in buf)))
+        step = max(1, columns.block_bytes() // max(1, sum(b[0].nbytes for b in buf)))
         for i in range(0, filled, step):
             yield [b[perm[i:i + step]] for b in buf]
 
@@ -92,7 +92,7 @@ def shuffle_blocks_bytes(size, rows, elem, k, fill, last):
     input blocks of up to ``rows``: the buffer, plus the largest of filling it (``fill``: the input blocks that its
     elements keep alive until they are copied in), drawing one block (the input block, of up to ``last`` bytes; its
     output, a gather's temporary and seven index arrays) and emptying it (the last blocks taken and drawn, the
-    permutation and a block of up to ``BLOCK_BYTES``)."""
+    permutation and a block of up to ``block_bytes()``)."""
     draw = last + 2 * rows * elem + 7 * 8 * rows + overhead(k)
     empty = last + rows * elem + 8 * size + shuffle_last_rows(size, elem) * elem + 2 * overhead(k)
     return size * elem + overhead(k) + max(fill, draw, empty)
@@ -100,7 +100,7 @@ def shuffle_blocks_bytes(size, rows, elem, k, fill, last):
 
 def shuffle_last_rows(size, elem):
     """The most elements in one of the blocks that empty the buffer."""
-    return min(size, max(1, columns.BLOCK_BYTES // max(1, elem)))
+    return min(size, max(1, columns.block_bytes() // max(1, elem)))
 
 
 def shuffle_elements(blocks, size, rng):
@@ -146,14 +146,14 @@ def unstack(block):
 
 
 def restack(elems):
-    """Consecutive elements of equal shapes stacked back into blocks of up to ``BLOCK_BYTES`` (an element that
+    """Consecutive elements of equal shapes stacked back into blocks of up to ``block_bytes()`` (an element that
     big is a block by itself, not copied). The elements waiting are counted with their Python objects, which
     outweigh the data of small ones."""
     group, key, size = [], None, 0
     for e in elems:
         k = tuple(x.shape for x in e)
         nbytes = sum(x.nbytes for x in e) + overhead(len(e))
-        if group and (k != key or size + nbytes > columns.BLOCK_BYTES):
+        if group and (k != key or size + nbytes > columns.block_bytes()):
             yield _stack(group)
             group, size = [], 0
         group.append(e)
@@ -167,7 +167,7 @@ def restack_bytes(elem, k, count=None):
     elements, the view of each that ``np.stack`` makes, and the block stacked from them), the most one block holds,
     and the most elements in one block."""
     one = elem + overhead(k)
-    rows = max(1, columns.BLOCK_BYTES // one)
+    rows = max(1, columns.block_bytes() // one)
     rows = rows if count is None else max(1, min(rows, count))
     block = rows * elem + overhead(k)
     return rows * (one + overhead(k)) + block, block, rows

@@ -8,10 +8,16 @@ import dask
 import dask.array as da
 import numpy as np
 
-from .. import dtypes, errors, executor
+from .. import dtypes, errors, executor, planner
 from ..graph import Tensor
 
 BLOCK_BYTES = 4 * 2**20  # rows read together from a source: big enough to amortise a read, small enough to mix
+
+
+def block_bytes():
+    """The bytes of the row blocks a pipeline reads and builds: ``BLOCK_BYTES``, or less where the planner's
+    ``chunk_bytes`` is smaller (a run with a small memory budget)."""
+    return min(BLOCK_BYTES, planner.chunk_bytes())
 
 
 def readonly(a):
@@ -113,10 +119,10 @@ def as_source(v, i):
 
 def block_bounds(columns, n, merge=True):
     """Row boundaries of the blocks a source is read in: the chunks of its widest storage column, merged up to
-    ``BLOCK_BYTES`` unless ``merge`` is false (a shuffle mixes best with the finest blocks that are cheap to
+    ``block_bytes()`` unless ``merge`` is false (a shuffle mixes best with the finest blocks that are cheap to
     read); fixed-size blocks for in-memory columns."""
     row_bytes = sum(c.row_bytes() for c in columns)
-    target = max(1, BLOCK_BYTES // max(row_bytes, 1))
+    target = max(1, block_bytes() // max(row_bytes, 1))
     storage = [c for c in columns if c.bounds is not None]
     if not storage:
         return list(range(0, n, target)) + [n]

@@ -366,7 +366,7 @@ class _TensorSlices(Dataset):
         resident = sum(c.n * c.row_bytes() for c in kept)
         n = self._count(values)
         if n is None:  # only tensors of unknown length: blocks of the fixed size
-            n = max(1, columns.BLOCK_BYTES // max(1, sum(c.row_bytes() for c in cols)))
+            n = max(1, columns.block_bytes() // max(1, sum(c.row_bytes() for c in cols)))
         bounds = block_bounds(cols, n, merge=not order)
         per_row = sum(c.row_bytes() for c in copied)
         rows = peak = 0
@@ -521,7 +521,8 @@ class _Shuffle(Dataset):
         h, elem, n = ds._held(True, values), ds._elem_bytes(values), ds._count(values)
         size = self.buffer_size if n is None else min(self.buffer_size, n)
         if _spec_defined(ds):
-            fill = h.block + run_bytes(h, size, size, k)  # the last block it takes from is viewed in part
+            # the input blocks the buffer's elements come from (the last of them viewed in part)
+            fill = h.block + run_bytes(h, size, -(-size // max(h.rows, 1)) + 1, k)
             own = shuffle_blocks_bytes(size, h.rows, elem, k, fill, h.block)
             rows = max(h.rows, shuffle_last_rows(size, elem), 1)
             return Held(h.peak + own, rows * elem + overhead(k), 0, rows, elem)

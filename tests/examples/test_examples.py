@@ -38,9 +38,9 @@ def test_digits_mlp_learns(capsys):
 
 
 def test_out_of_core_logreg_learns_from_data_larger_than_its_budget(capsys, tmp_path):
-    res = load("out_of_core_logreg").main(["--rows", "40000", "--features", "16", "--budget-mib", "2",
+    res = load("out_of_core_logreg").main(["--rows", "160000", "--features", "16", "--budget-mib", "8",
                                            "--batch", "256", "--gd-steps", "5", "--dir", str(tmp_path)])
-    assert res["data_bytes"] > 2 * 2**20  # the data set is larger than the budget
+    assert res["data_bytes"] > 8 * 2**20  # the data set is larger than the budget
     assert np.mean(res["sgd_losses"][-10:]) < 0.5 * res["sgd_losses"][0]
     assert res["gd_losses"][-1] < 0.6 * res["gd_losses"][0]
     assert all(b < a for a, b in zip(res["gd_losses"], res["gd_losses"][1:]))  # full-batch descent: loss falls
