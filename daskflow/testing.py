@@ -1,12 +1,20 @@
 """Helpers for testing daskflow programs (and daskflow itself): run a graph-building function on numpy inputs
 under several chunkings and compare with a numpy reference, checking that every result has the statically
 inferred shape and dtype; and a family of streaming programs over zarr data, each with a piecewise numpy
-reference."""
+reference, with a runner that measures a program's peak memory in a fresh process."""
 import concurrent.futures
+import ctypes
+import ctypes.util
+import gc
 import itertools
+import json
 import os
+import resource
+import subprocess
+import sys
 import tempfile
 import threading
+import time
 import weakref
 
 import dask
@@ -21,7 +29,8 @@ from .session import Session
 
 __all__ = ["chunkings", "run_graph", "assert_op", "raise_if_computes", "rand", "check_grads", "GradCase", "collect",
            "with_unknown_dims", "with_unknown_rank", "BlockCounter", "StreamingData", "write_streaming_data",
-           "StreamingProgram", "StreamingJob", "STREAMING_PROGRAMS", "streaming_program", "streaming_programs"]
+           "StreamingProgram", "StreamingJob", "STREAMING_PROGRAMS", "streaming_program", "streaming_programs",
+           "measure_streaming_program", "run_streaming_program"]
 
 
 def chunkings(shape):
@@ -686,3 +695,193 @@ def streaming_programs():
     """Every program of the streaming family, with default options (see ``streaming_program``)."""
     return [streaming_program(name) for name in STREAMING_PROGRAMS]
 
+
+# -- measuring a streaming program's peak memory
+
+def _status(field):
+    """A field of ``/proc/self/status`` in bytes (Linux), or None."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def _rss():
+    rss = _status("VmRSS")
+    if rss is None:
+        import psutil
+        rss = psutil.Process().memory_info().rss
+    return rss
+
+
+def _peak_rss():
+    """The peak RSS of this process: Linux's ``VmHWM``, which ``_reset_peak`` resets. Not ``ru_maxrss``: it is
+    also at least what the process held before it exec'd this interpreter (a copy of its parent's memory), so a
+    process started from a big one reads that."""
+    peak = _status("VmHWM")
+    if peak is not None:
+        return peak
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB elsewhere
+
+
+def _reset_peak():
+    """Make the peak RSS the current RSS where the system allows (Linux: ``/proc/self/clear_refs``) and return the
+    current RSS. Where it does not, the peak read after a run is that of the whole process so far, which is never
+    lower than the run's own: a measurement errs high, never low."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+    return _rss()
+
+
+def _release_free_memory():
+    """Collect garbage and give the C allocator's free memory back to the system (glibc's ``malloc_trim``), so
+    that memory freed before a run is not in the baseline for the run to reuse unseen."""
+    gc.collect()
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _projection(job, session):
+    """The whole-run projection of ``job``'s plan: ``{"projection", "run_budget", "run_peak_op", "run_peak_at"}``,
+    or ``{"projection_error": ...}`` where daskflow makes none."""
+    try:
+        plan = job.plan(session)
+        op = getattr(plan, "run_peak_op", None)  # to_zarr's plan names no op
+        return {"projection": int(plan.run_peak_bytes), "run_budget": int(plan.run_budget),
+                "run_peak_op": getattr(op, "name", op), "run_peak_at": str(plan.run_peak_at)}
+    except AttributeError as e:
+        return {"projection": None, "projection_error": f"{type(e).__name__}: {e}"}
+
+
+def measure_streaming_program(program, data, out, *, chunk_bytes=None, task_bytes=None, num_workers=None,
+                              check=True, warm_up=True):
+    """Run a streaming program over ``data`` in this process and measure its peak memory.
+
+    The program is built in a new graph, its variables initialized and its run planned; then the allocator's free
+    memory is given back and the peak resident set size (RSS) reset, and the program runs. Its peak is the RSS
+    high-water mark after the run less the RSS just before it: everything the run allocates counts, whatever it
+    frees before the end. The import baseline is left out: modules imported, the graph and plan, and (with
+    ``warm_up``) what the program's first run in a process sets up once (lazy imports, thread pools, BLAS buffers),
+    by running it first over the data's first four chunks in another graph (small, so that little of what it frees
+    is left for the run to reuse unseen). Run it in a fresh process (see ``run_streaming_program``) so that nothing
+    else shares the figures.
+
+    Parameters
+    ----------
+    program : StreamingProgram or str
+        The program, or its name in the family.
+    data : StreamingData or str
+        The data, or the path of its zarr group.
+    out : str
+        A directory for the program's outputs.
+    chunk_bytes, task_bytes : int, optional
+        daskflow's settings for the run (``df.config.set``); None leaves the default.
+    num_workers : int, optional
+        Threads of the local executor (``dask.config.set(num_workers=...)``); None leaves the default.
+    check : bool
+        Compare the values with the program's reference (computed after the measurement).
+    warm_up : bool
+        Run the program over the data's first chunks before measuring.
+
+    Returns
+    -------
+    dict
+        ``program``, ``rows``, ``features``, ``data_bytes``, ``settings``, ``seconds`` of the run; ``peak_bytes``
+        (the run's peak RSS above the RSS before it), ``run_rss`` (that RSS) and ``setup_bytes`` (its excess over
+        the RSS after imports: graph, plan and warm-up); ``projection`` (the plan's ``run_peak_bytes``) with
+        ``run_budget``, ``run_peak_op`` and ``run_peak_at``, or ``projection_error`` where the plan has none;
+        with ``check``, ``errors`` (each value's error relative to its reference's magnitude) and ``values_match``.
+    """
+    imported = _rss()
+    program = streaming_program(program) if isinstance(program, str) else program
+    data = StreamingData(data) if isinstance(data, (str, os.PathLike)) else data
+    settings = {k: v for k, v in (("chunk_bytes", chunk_bytes), ("task_bytes", task_bytes)) if v is not None}
+    config = {"num_workers": num_workers} if num_workers is not None else {}
+    with df.config.set(**settings), dask.config.set(config):
+        if warm_up:
+            with Graph().as_default():
+                job = program.build(data.head(min(data.rows, 4 * data.chunk_rows)), os.path.join(out, "warm-up"))
+                with Session() as s:
+                    s.run(df.global_variables_initializer())
+                    job.run(s)
+            del job, s
+        with Graph().as_default() as g, Session(graph=g) as s:
+            job = program.build(data, out)
+            s.run(df.global_variables_initializer())
+            plan = _projection(job, s)
+            _release_free_memory()
+            before = _reset_peak()
+            t0 = time.perf_counter()
+            got = job.run(s)
+            seconds = time.perf_counter() - t0
+            peak = _peak_rss() - before
+    result = {"program": program.name, "rows": data.rows, "features": data.features, "data_bytes": data.nbytes,
+              "settings": dict(settings, **config), "seconds": seconds, "peak_bytes": peak, "run_rss": before,
+              "setup_bytes": before - imported, **plan}
+    if check:
+        errors = program.errors(got, program.reference(data))
+        result.update(errors=errors, values_match=all(e <= program.tolerance for e in errors.values()))
+    return result
+
+
+def run_streaming_program(program, data, out, *, env=None, timeout=600, **settings):
+    """``measure_streaming_program`` in a fresh Python process (this interpreter, this daskflow), so that its peak
+    memory is the run's own.
+
+    Parameters
+    ----------
+    program : StreamingProgram or str
+        The program (remade in the new process from its name and options), or its name.
+    data : StreamingData or str
+        Data on disk (``write_streaming_data``), or its path.
+    out : str
+        A directory for the program's outputs and the measurement.
+    env : dict, optional
+        Environment variables of the process, besides this one's.
+    timeout : float
+        Seconds before the process is stopped (``subprocess.TimeoutExpired``).
+    **settings
+        ``chunk_bytes``, ``task_bytes``, ``num_workers``, ``check``, ``warm_up`` of ``measure_streaming_program``.
+
+    Returns
+    -------
+    dict
+        What ``measure_streaming_program`` returns. A failure in the process raises ``RuntimeError`` with the end
+        of its output.
+    """
+    program = streaming_program(program) if isinstance(program, str) else program
+    path = data.path if isinstance(data, StreamingData) else os.fspath(data)
+    if path is None:
+        raise ValueError("run_streaming_program needs data on disk")
+    os.makedirs(out, exist_ok=True)
+    result = os.path.join(out, f"{program.name}.json")
+    spec = {"name": program.name, "options": program.options, "data": path, "out": os.fspath(out),
+            "settings": settings, "result": result}
+    root = os.path.dirname(os.path.dirname(os.path.abspath(df.__file__)))  # this daskflow, first
+    environ = dict(os.environ, **(env or {}))
+    environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, environ.get("PYTHONPATH")) if p)
+    proc = subprocess.run([sys.executable, "-c", "from daskflow.testing import _measure_main; _measure_main()",
+                           json.dumps(spec)], env=environ, capture_output=True, text=True, timeout=timeout)
+    if proc.returncode:
+        raise RuntimeError(f"streaming program '{program.name}' failed (exit status {proc.returncode}):\n"
+                           f"{(proc.stdout + proc.stderr)[-6000:]}")
+    with open(result) as f:
+        return json.load(f)
+
+
+def _measure_main():
+    spec = json.loads(sys.argv[1])
+    got = measure_streaming_program(streaming_program(spec["name"], **spec["options"]), spec["data"], spec["out"],
+                                    **spec["settings"])
+    with open(spec["result"], "w") as f:
+        json.dump(got, f)
