@@ -64,6 +64,35 @@ def quiet_tasks():
             kernels._state.quiet = outer
 
 
+_blas = {"controller": None, "active": 0, "restore": None}
+_blas_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def blas_shared(n):
+    """BLAS libraries limited to their share of the cores (``cpus // n``, at least one thread) while ``n`` threads
+    run tasks: each task calling a BLAS that starts a thread per core of its own would oversubscribe the cores
+    (dask.distributed's workers set the same limit). The limit is the process's: it holds from the first run that
+    sets it to the end of the last one running (threadpoolctl)."""
+    if n <= 1 or _CPUS <= 1:
+        yield
+        return
+    with _blas_lock:
+        if _blas["active"] == 0:
+            import threadpoolctl
+            if _blas["controller"] is None:
+                _blas["controller"] = threadpoolctl.ThreadpoolController()
+            _blas["restore"] = _blas["controller"].limit(limits=max(1, _CPUS // n), user_api="blas")
+        _blas["active"] += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas["active"] -= 1
+            if _blas["active"] == 0:
+                _blas["restore"].restore_original_limits()
+
+
 def _run(node, args):
     with quiet_tasks():
         return node(args)
@@ -389,7 +418,8 @@ def get(dsk, keys, num_workers=None, cache=None, sizes=None, limit=None):
     st = _State(dsk, keys, shape, sizes, _held_bytes, roots)
     cbs = watched(dsk, st.done)
     try:
-        _drive(st, n, limit, _Threads(dsk, n, cbs), cbs)
+        with blas_shared(n):
+            _drive(st, n, limit, _Threads(dsk, n, cbs), cbs)
     except BaseException:
         if cbs is not None:
             cbs.finish(True)

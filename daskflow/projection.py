@@ -25,6 +25,7 @@ __all__ = ["Sizes", "Projection", "project", "project_walk"]
 
 RECORD_BYTES = 512  # what a run's records of one task take (its entries in the executor's tables), the run long
 TASK_BYTES = 96 * 2**10  # what any running task holds beyond its blocks: Python objects, codecs' and kernels' scratch
+WRITE_BYTES = 2**20  # what a write to storage holds beyond its block: the codec's context and the encoded chunk
 _STORE = re.compile(r"store-")  # what da.store's tasks return: nothing, or empty blocks
 _TREE = re.compile(r"-(partial|aggregate)-[0-9a-f]+$")  # the layers of dask's tree reductions after the first
 
@@ -100,7 +101,7 @@ class Sizes:
         of the task's largest block (an input, its output, or a block made by a layer fused into it): as many as
         the op that made it declares (``OpDef.scratch``, two by default: numpy makes a new array per operation),
         and for a read of data (a task of nothing but data in the graph) one, the bytes read (decoded into the
-        output)."""
+        output); a write to storage holds ``WRITE_BYTES`` more."""
         got = self.needs.get(key)
         if got is None:
             out = self(key)
@@ -109,7 +110,8 @@ class Sizes:
             inner = self.inner.get(name, 0)
             if not inner and self._reads(key):
                 scratch = 1
-            got = self.needs[key] = (out, scratch, max(out, inner))
+            extra = WRITE_BYTES if isinstance(name, str) and _STORE.match(name) else 0
+            got = self.needs[key] = (out + extra, scratch, max(out, inner))
         out, scratch, least = got
         return out + scratch * max(least, max(inputs, default=0)) + self.fixed
 
