@@ -26,7 +26,7 @@ from dask._task_spec import Alias, DataNode, GraphNode, List, Task, TaskRef, Tup
 
 from . import kernels
 
-__all__ = ["get", "simulate", "compute", "configured_scheduler", "thread_count", "compile_task", "walk", "watched"]
+__all__ = ["get", "simulate", "passes", "compute", "configured_scheduler", "thread_count", "compile_task", "walk", "watched"]
 
 _pools = {}
 _pools_lock = threading.Lock()
@@ -119,6 +119,50 @@ def _data_roots(dsk, deps, sizes):
         return isinstance(dsk[d], DataNode) or sizes(d) < _SMALL
     return {k for k, ds in deps.items()
             if not isinstance(dsk[k], DataNode) and sizes(k) >= _SMALL and all(small(d) for d in ds)}
+
+
+def passes(dsk, sizes, small=2**20):
+    """The passes over the data of graph ``dsk``: lists of keys, one per pass but the last, of the values that end a
+    pass and that a later one reads. Such a value is small (under ``small`` bytes), is made from several reads of
+    data (``_data_roots``) and is used by the tasks of many blocks (at least half as many as the largest array
+    read has: the column means each block of X is standardised by).
+    Pass ``i`` ends with those that depend on ends of passes before ``i`` only."""
+    deps = {k: node.dependencies for k, node in dsk.items()}
+    users = collections.Counter(d for ds in deps.values() for d in ds)
+    roots = _data_roots(dsk, deps, sizes)
+    blocks = max(collections.Counter(_name(r) for r in roots).values(), default=0)
+    many = max(4, blocks // 2)  # users of a value every block of a pass reads
+    reads, fresh, level, ends = {}, {}, {}, {}
+    for k in _topological(deps):
+        reads[k] = min(2, (k in roots) + sum(reads[d] for d in deps[k]))
+        fresh[k] = k in roots or any(fresh[d] for d in deps[k] if d not in ends)  # reads data not through an end
+        level[k] = max((level[d] + (d in ends) for d in deps[k]), default=0)
+        if (reads[k] >= 2 and users[k] >= many and k not in roots and not isinstance(dsk[k], DataNode)
+                and sizes(k) < small):
+            ends[k] = level[k]
+    # only the ends a later pass reads: used by a task that also reads data not through an end
+    later = {d for k, ds in deps.items() if fresh[k] for d in ds if d in ends}
+    out = collections.defaultdict(list)
+    for k in later:
+        out[ends[k]].append(k)
+    return [out[i] for i in sorted(out)]
+
+
+def _topological(deps):
+    order, done = [], set()
+    for root in deps:
+        stack = [(root, False)]
+        while stack:
+            k, expanded = stack.pop()
+            if k in done:
+                continue
+            if expanded:
+                done.add(k)
+                order.append(k)
+                continue
+            stack.append((k, True))
+            stack.extend((d, False) for d in deps[k] if d not in done)
+    return order
 
 
 def _name(key):

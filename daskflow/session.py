@@ -211,6 +211,7 @@ class _Plan:
         self.leaf_tensors = {a.name: t.op for t, a in src.feeds.items()}
         self.leaf_tensors.update((a.name, op) for op, a in list(src.variables.items()) + list(src.rngs.items()))
         self._projections = {}
+        self._passes = None
         self._order = None
         self.exec_cache = {}  # executor.get's structure of this plan's graph
         self.n_tasks = len(dsk)
@@ -246,6 +247,15 @@ class _Plan:
                 got = projection.project(dsk, self.out_keys, self.sizes, threads, limit, shape)
             self._projections[key] = got
         return got
+
+    def passes(self):
+        """The values that end each pass over the data but the last (``executor.passes``), worked out once."""
+        if self._passes is None:
+            dsk = dict(self.dsk)
+            for k in self.leaf_keys():
+                dsk[k] = DataNode(k, None)
+            self._passes = executor.passes(dsk, self.sizes)
+        return self._passes
 
     def op_of(self, key):
         """The op whose lowering made task ``key`` (a leaf's placeholder or variable), or None."""
@@ -632,7 +642,9 @@ class Session:
             keys = plan.out_keys
             if self.scheduler == "distributed" or getattr(get, "__self__", None).__class__.__name__ == "Client":
                 # a cluster keeps values by key: each run's keys must be new, or it would reuse the last run's
-                dsk, keys = _rename_keys(dsk, keys, next(_run_ids))
+                tag = next(_run_ids)
+                dsk, keys = _rename_keys(dsk, keys, tag)
+                dsk = _by_passes(get, dsk, [[_renamed(k, tag) for k in ks] for ks in plan.passes()])
             limit = proj.graph_peak if proj is not None else None  # the executor keeps to the run's projection
             if get is executor.get and not any(isinstance(v, da.Array) for v in feeds.values()):
                 # the plan's shape: ordered on its first run (or projection) only
@@ -815,11 +827,23 @@ class RunPlan:
                 f"reads {fb(self.read_bytes)}, feeds {fb(self.feed_bytes)}{'' if self.fits else ' -- OVER BUDGET'}>")
 
 
+def _renamed(k, tag):
+    return (f"{k[0]}-r{tag}",) + tuple(k[1:]) if isinstance(k, tuple) else f"{k}-r{tag}"
+
+
+def _by_passes(get, dsk, passes):
+    """``dsk`` with the values that end each pass over the data but the last computed first, one pass at a time
+    (``executor.passes``), and given to the rest as data: a cluster's scheduler, given a graph that reads the data
+    twice (standardising by column means), keeps every block of the first pass for the second."""
+    for keys in passes:
+        for k, v in zip(keys, get(cull(dsk, keys), keys)):
+            dsk[k] = DataNode(k, v)
+    return dsk
+
+
 def _rename_keys(dsk, out_keys, tag):
     """The graph with every key suffixed by ``-r<tag>`` (so no key of one run names a value of another)."""
-    def new(k):
-        return (f"{k[0]}-r{tag}",) + tuple(k[1:]) if isinstance(k, tuple) else f"{k}-r{tag}"
-    subs = {k: new(k) for k in dsk}
+    subs = {k: _renamed(k, tag) for k in dsk}
     renamed = {subs[k]: node.substitute(subs, key=subs[k]) for k, node in dsk.items()}
     return renamed, [subs[k] for k in out_keys]
 

@@ -243,3 +243,22 @@ def test_an_input_pipeline_s_buffers_are_part_of_the_run(tmp_path):
     assert small.host_bytes > 0 and small.run_peak_bytes >= small.host_bytes
     # a bigger shuffle buffer holds more elements of X and y: 64 + 4 bytes a row
     assert large.host_bytes - small.host_bytes >= (8192 - 256) * (D * 4 + 4)
+
+
+@pytest.mark.parametrize("program, passes", [(_standardised, 2), (_logistic_2d_labels, 0), (_mlp, 0), (_gram, 0)])
+def test_the_passes_over_the_data_a_cluster_runs_one_at_a_time(tmp_path, program, passes):
+    # on a cluster, the values that end a pass over X and that the next pass reads (the column means, then the
+    # variances) are computed first: distributed's scheduler would otherwise keep every block of X for the next pass
+    _write(tmp_path / "d.zarr", 48_000, 1_000)
+    with df.Graph().as_default(), df.config.set(chunk_bytes=64 * 2**10):
+        X = df.data.from_zarr(tmp_path / "d.zarr", component="X")
+        y = df.data.from_zarr(tmp_path / "d.zarr", component="y")
+        loss = program(X, y)
+        with df.Session() as s:
+            s.run(df.global_variables_initializer())
+            s.plan(loss)
+            plan = list(s._plans.values())[-1]  # the loss's (the initializer's is the other)
+            ends = plan.passes()
+    assert len(ends) == passes
+    for keys in ends:  # small values, each used by every block of the pass that follows
+        assert keys and all(plan.sizes(k) <= D * 8 for k in keys)
