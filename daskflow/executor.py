@@ -427,10 +427,20 @@ def configured_scheduler():
     return dask.base.get_scheduler()
 
 
-def compute(*collections):
+def compute(*collections, sizes=None, limit=None):
     """``dask.compute(*collections)`` on this executor, unless dask is set to run elsewhere (a scheduler in its
-    config, an active dask.distributed client)."""
-    return dask.compute(*collections, scheduler=configured_scheduler() or get)
+    config, an active dask.distributed client). ``sizes(dsk)``: the projected sizes of the values of the graph
+    dask optimised (``projection.Sizes``), and ``limit(dsk, keys, sizes)`` the bytes the run is held to."""
+    configured = configured_scheduler()
+    if configured is not None or sizes is None:
+        return dask.compute(*collections, scheduler=configured or get)
+
+    def bounded(dsk, keys, **kwargs):
+        if not isinstance(dsk, dict) or not all(isinstance(v, GraphNode) for v in dsk.values()):
+            dsk = convert_legacy_graph(dsk if isinstance(dsk, Mapping) else dsk.__dask_graph__())
+        s = sizes(dsk)
+        return get(dsk, keys, sizes=s, limit=limit(dsk, keys, s), **kwargs)
+    return dask.compute(*collections, scheduler=bounded)
 
 
 def get(dsk, keys, num_workers=None, cache=None, sizes=None, limit=None):

@@ -18,10 +18,11 @@ import math
 import re
 
 from dask.blockwise import Blockwise
+from dask.highlevelgraph import HighLevelGraph
 
-from . import planner
+from . import executor, planner
 
-__all__ = ["Sizes", "Projection", "project", "project_walk"]
+__all__ = ["Sizes", "Projection", "project", "project_walk", "compute"]
 
 RECORD_BYTES = 512  # what a run's records of one task take (its entries in the executor's tables), the run long
 TASK_BYTES = 96 * 2**10  # what any running task holds beyond its blocks: Python objects, codecs' and kernels' scratch
@@ -213,7 +214,6 @@ def project(dsk, keys, sizes, n, limit=None, shape=None):
     """The projected peak of ``executor.get`` running ``keys`` of ``dsk`` on ``n`` threads within ``limit``: the
     peak of the simulated run, plus room for one more task (the most any task needs) when there is more than one
     thread, as tasks on threads end in an order no simulation foresees; the executor is then held to it."""
-    from . import executor
     st = executor.simulate(dsk, keys, sizes, n, limit, shape)
     key, step = st.at if st.at is not None else (None, 0)
     return Projection(st.peak + (st.biggest if n > 1 else 0), key, step, st.started, limit)
@@ -236,3 +236,15 @@ def project_walk(order, sizes, out_keys, dsk):
             if d not in kept:
                 held -= live.pop(d, 0)
     return Projection(peak, at[0], at[1], len(order), None)
+
+
+def compute(*arrays):
+    """``dask.compute(*arrays)`` (dask arrays) on daskflow's executor, held to the projection of the run within
+    ``run_bytes``, as a Session's runs are: the reads of storage a Dataset makes."""
+    graph = HighLevelGraph.merge(*[a.__dask_graph__() for a in arrays])
+    blocks = {a.name: (a.chunks, a.dtype) for a in arrays}
+
+    def limit(dsk, keys, sizes):
+        return project(dsk, keys, sizes, planner.run_threads(), planner.run_bytes()).peak
+    return executor.compute(*arrays, sizes=lambda dsk: Sizes(graph.layers, graph.dependencies, blocks, dsk),
+                            limit=limit)

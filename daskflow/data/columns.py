@@ -8,7 +8,7 @@ import dask
 import dask.array as da
 import numpy as np
 
-from .. import dtypes, errors, executor, planner
+from .. import dtypes, errors, executor, planner, projection
 from ..graph import Tensor
 
 BLOCK_BYTES = 4 * 2**20  # rows read together from a source: big enough to amortise a read, small enough to mix
@@ -82,7 +82,7 @@ class DaskColumn(StorageColumn):
         self.bounds = [0] + list(itertools.accumulate(arr.chunks[0]))
 
     def read(self, a, b):
-        return np.asarray(executor.compute(self.arr[a:b])[0])
+        return np.asarray(projection.compute(self.arr[a:b])[0])
 
     def read_extra(self, a, b):
         # the dask chunks covering the rows, all computed at once, each read from storage as above
