@@ -51,10 +51,21 @@ def cluster_budget(client):
     """The memory budget of one thread of a dask.distributed cluster: over its workers, the least of
     ``memory_limit`` times the worker memory target fraction (``distributed.worker.memory.target``, or the pause
     fraction when spilling is off) over the worker's threads; None where no worker has a limit."""
+    return _per_thread(client, held=False)
+
+
+def cluster_free(client):
+    """As ``cluster_budget``, less what each worker's process holds already (its modules and state, about 100 MiB;
+    at least a quarter of the target is left): what the blocks of a run on the cluster are sized from."""
+    return _per_thread(client, held=True)
+
+
+def _per_thread(client, held):
     import dask
     frac = dask.config.get("distributed.worker.memory.target", 0.6) or \
         dask.config.get("distributed.worker.memory.pause", 0.8) or 0.8
-    per = [w["memory_limit"] * frac / max(w.get("nthreads", 1), 1)
+    per = [max(w["memory_limit"] * frac - (w.get("metrics", {}).get("memory", 0) if held else 0),
+               w["memory_limit"] * frac / 4) / max(w.get("nthreads", 1), 1)
            for w in client.scheduler_info()["workers"].values() if w.get("memory_limit")]
     return int(min(per)) if per else None
 
@@ -65,10 +76,11 @@ def cluster_threads(client):
 
 
 @contextlib.contextmanager
-def budget(nbytes, threads=None):
+def budget(nbytes, threads=None, free=None):
     """Plan with ``nbytes`` as the memory budget of one thread and ``threads`` threads running tasks (what each of
-    a Session's workers has); None: this machine's."""
-    token = _BUDGET.set((nbytes, threads))
+    a Session's workers has), blocks sized from ``free`` bytes a thread (default ``nbytes``); None: this
+    machine's."""
+    token = _BUDGET.set((nbytes, threads, free))
     try:
         yield
     finally:
@@ -89,11 +101,14 @@ def run_threads():
 
 
 def chunk_bytes():
-    """The ``chunk_bytes`` setting, else an eighth of ``memory_budget``, within 1 MiB and 32 MiB."""
+    """The ``chunk_bytes`` setting, else an eighth of ``memory_budget`` (of the memory a cluster's workers have
+    free, see ``cluster_free``), within 1 MiB and 32 MiB."""
     v = config.get("chunk_bytes")
     if v is not None:
         return int(v)
-    return int(min(_MAX_CHUNK, max(_MIN_CHUNK, memory_budget() // 8)))
+    b = _BUDGET.get()
+    free = b[2] if b is not None and b[2] is not None else memory_budget()
+    return int(min(_MAX_CHUNK, max(_MIN_CHUNK, free // 8)))
 
 
 def task_bytes():

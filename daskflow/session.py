@@ -412,12 +412,14 @@ class Session:
         self._budget = []  # a cluster's memory budget of one thread, asked of it once
 
     def _memory_budget(self):
-        """The memory budget of one thread of what runs this Session's graphs and the threads of one worker: a
-        cluster's workers' (None, None: this machine's, see ``planner.memory_budget``)."""
+        """The memory budget of one thread of what runs this Session's graphs, the threads of one worker and the
+        memory a thread has free: a cluster's workers' (None, None, None: this machine's, see
+        ``planner.memory_budget``)."""
         if self._client is None:
-            return None, None
+            return None, None, None
         if not self._budget:
-            self._budget.extend([planner.cluster_budget(self._client), planner.cluster_threads(self._client)])
+            self._budget.extend([planner.cluster_budget(self._client), planner.cluster_threads(self._client),
+                                 planner.cluster_free(self._client)])
         return tuple(self._budget)
 
     # -- scheduler

@@ -95,8 +95,9 @@ def test_tracked_peak_of_a_streaming_run_is_within_its_projection(tmp_path, prog
         plan, got, peak = _plan_and_run(tmp_path / "d.zarr", program, traced=True)
     assert plan.fits and plan.run_peak_bytes <= plan.run_budget
     assert peak <= plan.run_peak_bytes, f"{peak} bytes allocated at once, {plan.run_peak_bytes} projected"
-    # and the projection holds a few blocks, not the data (12 MiB of X in 48 blocks)
-    assert plan.run_peak_bytes < rows * D * 4 / 2
+    # and the projection holds a few blocks (and the MLP's hidden activations of them), not the data (12 MiB of X in
+    # 48 blocks)
+    assert plan.run_peak_bytes < rows * D * 4 * 0.6
 
 
 @pytest.mark.parametrize("program", PROGRAMS)

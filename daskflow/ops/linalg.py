@@ -166,6 +166,7 @@ def _einsum_grad(op, dz):
 @register("Einsum")
 class Einsum:
     grad = _einsum_grad
+    scratch = 3  # operands made contiguous (or packed by BLAS) besides the product
 
     def infer(op):
         dt = same_dtype(op, *op.inputs)

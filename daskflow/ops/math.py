@@ -412,6 +412,7 @@ __all__ += ["clip_by_value", "add_n"]
 @register("BatchMatMulV2")
 class MatMul:
     broadcasts = 2  # batch dims broadcast; the matrix dims do not
+    scratch = 3  # BLAS packs panels of both operands besides the product
 
     def infer(op):
         a, b = op.inputs
@@ -544,6 +545,7 @@ def _unpermute(t, order):
 
 @register("Tensordot")
 class Tensordot:
+    scratch = 3  # BLAS packs panels of both operands besides the product
     def infer(op):
         a, b = op.inputs
         dt = same_dtype(op, a, b)
