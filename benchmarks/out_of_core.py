@@ -296,11 +296,10 @@ def _mib(b):
 
 def _print_row(row):
     f, d = row["daskflow"], row["dask"]
-    dask_cols = (f"{f['seconds'] / d['seconds']:6.2f}x", "", _mib(d["peak_bytes"]),
-                 f"{f['peak_bytes'] / d['peak_bytes']:8.2f}x") if d else ("n/a", "", "n/a", "n/a")
+    x_dask, dask_peak, peak_ratio = ((f"{f['seconds'] / d['seconds']:.2f}x", _mib(d["peak_bytes"]),
+                                      f"{f['peak_bytes'] / d['peak_bytes']:.2f}x") if d else ("n/a",) * 3)
     print(f"{row['gib']:4g}G {row['program']:>16} {f['seconds']:8.2f} {f['seconds'] / row['floor']:7.2f}x "
-          f"{dask_cols[0]:>7} {_mib(f['projection']):>10} {_mib(f['peak_bytes']):>9} {dask_cols[2]:>9} "
-          f"{dask_cols[3]:>9}")
+          f"{x_dask:>7} {_mib(f['projection']):>10} {_mib(f['peak_bytes']):>9} {dask_peak:>9} {peak_ratio:>9}")
     sys.stdout.flush()
 
 
@@ -318,9 +317,12 @@ def _print_summary(rows):
     print(f"goal: peak no more than {PEAK_GOAL}x hand-written dask's: {len(lean)} of {len(paired)} rows "
           f"(sgd_epoch: dask {NO_HAND})")
     for r in rows:
-        if r not in fast or (r["dask"] and r not in lean):
-            f = r["daskflow"]
-            print(f"  misses: {r['gib']:g}G {r['program']}: projected peak at op {f['run_peak_op']!r}, {f['run_peak_at']}")
+        f, d = r["daskflow"], r["dask"]
+        missed = ([f"{f['seconds'] / r['floor']:.2f}x the floor"] if r not in fast else []) + (
+            [f"peak {f['peak_bytes'] / d['peak_bytes']:.2f}x dask's"] if d and r not in lean else [])
+        if missed:
+            print(f"  {r['gib']:g}G {r['program']}: {', '.join(missed)}; projected peak {_mib(f['projection']).strip()}"
+                  f" at op {f['run_peak_op']!r}, {f['run_peak_at']}")
 
 
 def main(argv=None):
@@ -342,7 +344,9 @@ def main(argv=None):
     base = args.dir or tempfile.mkdtemp(prefix="daskflow-ooc-")
     try:
         if args.check:
-            return check(args.programs, base) or sys.exit(1)
+            if not check(args.programs, base):
+                sys.exit(1)
+            return True
         rows = bench(args.sizes, args.programs, base, args.repeat)
         if args.json:
             with open(args.json, "w") as f:
