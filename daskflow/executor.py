@@ -133,7 +133,7 @@ def passes(dsk, sizes, small=2**20):
     blocks = max(collections.Counter(_name(r) for r in roots).values(), default=0)
     many = max(4, blocks // 2)  # users of a value every block of a pass reads
     reads, fresh, level, ends = {}, {}, {}, {}
-    for k in _topological(deps):
+    for k in topological(deps):
         reads[k] = min(2, (k in roots) + sum(reads[d] for d in deps[k]))
         fresh[k] = k in roots or any(fresh[d] for d in deps[k] if d not in ends)  # reads data not through an end
         level[k] = max((level[d] + (d in ends) for d in deps[k]), default=0)
@@ -148,9 +148,11 @@ def passes(dsk, sizes, small=2**20):
     return [out[i] for i in sorted(out)]
 
 
-def _topological(deps):
-    order, done = [], set()
-    for root in deps:
+def topological(deps, roots=None, done=()):
+    """A depth-first topological order of the keys of ``deps`` (key -> its dependencies) that ``roots`` need
+    (default: all), keys in ``done`` left out; in linear time."""
+    order, done = [], set(done)
+    for root in deps if roots is None else roots:
         stack = [(root, False)]
         while stack:
             k, expanded = stack.pop()

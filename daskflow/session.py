@@ -298,20 +298,7 @@ def _keyed_slices(a):
 
 def _dfs_order(dsk, out_keys, leaf_keys):
     """A depth-first topological order of the tasks ``out_keys`` need, in linear time."""
-    seq, done = [], set(leaf_keys)
-    for root in out_keys:
-        stack = [(root, False)]
-        while stack:
-            k, expanded = stack.pop()
-            if k in done:
-                continue
-            if expanded:
-                done.add(k)
-                seq.append(k)
-                continue
-            stack.append((k, True))
-            stack.extend((d, False) for d in dsk[k].dependencies if d not in done)
-    return seq
+    return executor.topological({k: node.dependencies for k, node in dsk.items()}, out_keys, leaf_keys)
 
 
 def _nested_refs(keys):

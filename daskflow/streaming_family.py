@@ -2,6 +2,7 @@
 read one storage chunk at a time; and a runner that measures a program's peak memory in a fresh process. The
 memory guarantee of streaming runs (``daskflow.projection``) is tested, and benchmarked, over this family.
 Re-exported by ``daskflow.testing``."""
+import abc
 import concurrent.futures
 import ctypes
 import ctypes.util
@@ -165,7 +166,7 @@ class _Epoch(StreamingJob):
         return out
 
 
-class StreamingProgram:
+class StreamingProgram(abc.ABC):
     """One program of the streaming family: a graph over the zarr data of a ``StreamingData``, written as users
     write it, and a numpy reference for its values that reads the storage one chunk at a time and accumulates in
     float64.
@@ -190,11 +191,13 @@ class StreamingProgram:
         return StreamingJob(self.fetches(X, y, classes))
 
     def fetches(self, X, y, classes):
-        """The fetches of a run over the whole data (a dict), built from the data's tensors."""
-        raise NotImplementedError
+        """The fetches of a run over the whole data (a dict), built from the data's tensors; programs that are not
+        one run over the whole data override ``build`` instead."""
+        raise TypeError(f"streaming program '{self.name}' builds its own job")
 
+    @abc.abstractmethod
     def reference(self, data):
-        raise NotImplementedError
+        """The values the program's run gives, by numpy, reading ``data`` one storage chunk at a time."""
 
     def errors(self, got, want):
         return {k: _relative_error(got[k], want[k]) for k in want}
