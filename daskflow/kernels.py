@@ -1,12 +1,14 @@
 """Pure per-chunk functions, generic over the chunk's array module (numpy or cupy): never ``numpy`` by name."""
 import contextlib
+import math
 import threading
 
 from . import errors
 from .backend import xp
 
 __all__ = ["elementwise", "matmul", "sigmoid", "softplus", "rsqrt", "squared_difference", "add_n", "floordiv", "floormod", "erf",
-           "erfc", "check_numerics", "check_assert", "check_labels", "sparse_xent", "xent"]
+           "erfc", "check_numerics", "check_assert", "check_labels", "sparse_xent", "xent", "moments_chunk", "moments_combine",
+           "moments_aggregate"]
 
 
 _NO_CHANGE = contextlib.nullcontext()
@@ -211,3 +213,80 @@ def xent(x, labels):
         e *= labels.sum(axis=ax, keepdims=True) / s
         e -= labels
     return loss.astype(x.dtype, copy=False), _rows_first(e, ax)
+
+
+# -- moments in one pass: per-block counts, means and sums of squared deviations, combined pairwise (Chan et al.)
+
+def _flat_parts(parts):
+    if isinstance(parts, list):
+        for p in parts:
+            yield from _flat_parts(p)
+    else:
+        yield parts
+
+
+_SLAB_BYTES = 1 << 18  # rows of a block taken at a time by moments_chunk: in cache, and float32 sums of few rows
+
+
+def moments_chunk(b, axis, keepdims=True):
+    """``(n, mean, m2)`` of one block over ``axis`` (kept as size 1): the count (a 0-d array), the mean and the
+    sum of squared deviations from it, accumulated in float64 for narrower floats. Deviations are taken from a
+    shift near the mean (the block's mean in its own dtype) and corrected by their own mean (the shifted-data
+    formula), so large offsets lose nothing."""
+    m = xp(b)
+    acc = m.float64 if b.dtype.itemsize < 8 else b.dtype
+    n = math.prod(b.shape[a] for a in axis)
+    kept = tuple(1 if i in axis else d for i, d in enumerate(b.shape))
+    if n == 0:
+        return m.asarray(0.0, acc), m.zeros(kept, acc), m.zeros(kept, acc)
+    with _quiet(m):
+        k = len(axis)
+        if axis == tuple(range(k)) and k < b.ndim and b.dtype.itemsize >= 4 and b.flags.c_contiguous:
+            s1, s2, shift = _leading_moments(m, b.reshape(n, b.size // n), acc)
+            s1, s2, shift = s1.reshape(kept), s2.reshape(kept), shift.reshape(kept)
+        else:
+            shift = m.mean(b, axis=axis, keepdims=True, dtype=acc).astype(b.dtype)
+            d = b - shift
+            s1 = m.sum(d, axis=axis, keepdims=True, dtype=acc)
+            d *= d
+            s2 = m.sum(d, axis=axis, keepdims=True, dtype=acc)
+        return m.asarray(float(n), acc), shift.astype(acc) + s1 / n, s2 - s1 * s1 / n
+
+
+def _leading_moments(m, x, acc):
+    """Sums of the deviations of the rows of 2-D ``x`` from a shift, and of their squares, and the shift: a slab
+    of rows at a time into one buffer (no array the size of the block is made), summed by BLAS and einsum."""
+    rows, cols = x.shape
+    shift = (m.ones(rows, x.dtype) @ x) / x.dtype.type(rows)
+    step = max(1, _SLAB_BYTES // max(1, cols * x.dtype.itemsize))
+    buf, ones = m.empty((min(step, rows), cols), x.dtype), m.ones(min(step, rows), x.dtype)
+    s1, s2 = m.zeros(cols, acc), m.zeros(cols, acc)
+    for i in range(0, rows, step):
+        part = x[i:i + step]
+        d = m.subtract(part, shift, out=buf[:len(part)])
+        s1 += ones[:len(part)] @ d
+        s2 += m.einsum("ij,ij->j", d, d)
+    return s1, s2, shift
+
+
+def moments_combine(parts, axis=None, keepdims=True):
+    """The ``(n, mean, m2)`` of the union of ``parts`` (nested lists of them, as dask's tree reduction gives)."""
+    parts = list(_flat_parts(parts))
+    n = sum(p[0] for p in parts)
+    if n == 0:
+        return parts[0]
+    m = xp(parts[0][1])
+    with _quiet(m):
+        mean = sum(p[0] * p[1] for p in parts) / n
+        m2 = sum(p[2] + p[0] * (p[1] - mean) ** 2 for p in parts if p[0])
+    return n, mean, m2
+
+
+def moments_aggregate(parts, axis=None, keepdims=True, dtype=None):
+    """``(mean, variance)`` of dtype ``dtype`` from ``parts``; nan for an empty reduction, as TF's mean."""
+    n, mean, m2 = moments_combine(parts)
+    m = xp(mean)
+    if n == 0:
+        nan = m.full(mean.shape, m.nan, dtype)
+        return nan, nan.copy()
+    return mean.astype(dtype), (m2 / n).astype(dtype)

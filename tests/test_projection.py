@@ -48,6 +48,15 @@ def _standardised(X, y):
     return df.reduce_mean(df.square(df.reshape(df.matmul((X - mean) / df.sqrt(var + 1e-6), w), [-1]) - y))
 
 
+def _standardised_by_hand(X, y):
+    # the moments as TF's nn.moments takes them: the mean, then the mean of squared differences from it (a pass
+    # each), then the loss (a third pass)
+    w = df.Variable(np.linspace(-1, 1, D).reshape(D, 1).astype("f4"))
+    mean = df.reduce_mean(X, 0)
+    var = df.reduce_mean(df.squared_difference(X, mean), 0)
+    return df.reduce_mean(df.square(df.reshape(df.matmul((X - mean) / df.sqrt(var + 1e-6), w), [-1]) - y))
+
+
 def _mlp(X, y):
     W1 = df.Variable(np.linspace(-1, 1, D * 32).reshape(D, 32).astype("f4"))
     W2 = df.Variable(np.linspace(-1, 1, 32).reshape(32, 1).astype("f4"))
@@ -60,7 +69,7 @@ def _gram(X, y):
     return df.reduce_sum(df.matmul(X, X, transpose_a=True) * W)
 
 
-PROGRAMS = [_logistic_2d_labels, _sliced, _softmax, _standardised, _mlp, _gram]
+PROGRAMS = [_logistic_2d_labels, _sliced, _softmax, _standardised, _standardised_by_hand, _mlp, _gram]
 
 
 def _plan_and_run(path, program, threads=2, traced=False):
@@ -246,10 +255,11 @@ def test_an_input_pipeline_s_buffers_are_part_of_the_run(tmp_path):
     assert large.host_bytes - small.host_bytes >= (8192 - 256) * (D * 4 + 4)
 
 
-@pytest.mark.parametrize("program, passes", [(_standardised, 2), (_logistic_2d_labels, 0), (_mlp, 0), (_gram, 0)])
+@pytest.mark.parametrize("program, passes", [(_standardised, 1), (_standardised_by_hand, 2),
+                                                     (_logistic_2d_labels, 0), (_mlp, 0), (_gram, 0)])
 def test_the_passes_over_the_data_a_cluster_runs_one_at_a_time(tmp_path, program, passes):
-    # on a cluster, the values that end a pass over X and that the next pass reads (the column means, then the
-    # variances) are computed first: distributed's scheduler would otherwise keep every block of X for the next pass
+    # on a cluster, the values that end a pass over X and that the next pass reads (the column moments; or the
+    # means, then the variances) are computed first: distributed's scheduler would otherwise keep every block of X for the next pass
     _write(tmp_path / "d.zarr", 48_000, 1_000)
     with df.Graph().as_default(), df.config.set(chunk_bytes=64 * 2**10):
         X = df.data.from_zarr(tmp_path / "d.zarr", component="X")

@@ -4,6 +4,8 @@ Relu, Relu6, ReluGrad and TF's two fused cross entropies (loss and gradient from
 ops; everything else is a composite of math, reduction and indexing ops, so it gets its gradients from them: softmax
 and log_softmax are max-shifted (stable for any chunking of their axis), and the losses use TF's overflow-free forms.
 """
+from functools import partial
+
 import dask.array as da
 import numpy as np
 from dask._task_spec import Task, TaskRef
@@ -17,7 +19,7 @@ from .array import expand_dims, reshape, transpose
 from .generate import dim_size, shape
 from .hostvalue import as_tensor, shape_str
 from .math import assert_equal, exp, log, subtract, truediv
-from .reduce import _float_input, _pick, reduce_max, reduce_sum
+from .reduce import _axes, _float_input, _pick, _static_axis, reduce_max, reduce_sum, reduced_count
 from .registry import apply, apply1, convert_to_tensor, defop, fail, same_dtype, same_shape, tuple_outputs
 from .state import stop_gradient
 
@@ -513,16 +515,63 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
         return df.multiply(x / keep, df.cast(u < keep, x.dtype), name=scope)
 
 
+def _moments_infer(op):
+    x = op.inputs[0]
+    if x.dtype.kind != "f":
+        fail(op, f"Moments needs a floating-point input, got '{x.name}' of dtype {x.dtype.name}")
+    if x.shape.ndims is None:
+        return [(TensorShape(None), x.dtype)] * 2
+    axes = _axes(op, op.attrs["axis"], x.shape.ndims)
+    dims = [1 if i in axes else d for i, d in enumerate(x.shape)]
+    return [(dims, x.dtype)] * 2
+
+
+def _moments_lower(op, x):
+    """One pass over ``x``: a tree reduction of per-block counts, means and squared deviations (dask's
+    ``split_every`` honoured), whose last task gives the pair (mean, variance), split by ``tuple_outputs``."""
+    axes = _axes(op, op.attrs["axis"], x.ndim)
+    meta = backend.meta(x, x.dtype, x.ndim)
+    packed = da.reduction(x, kernels.moments_chunk, partial(kernels.moments_aggregate, dtype=x.dtype), axis=axes,
+                          keepdims=True, dtype=x.dtype, combine=kernels.moments_combine, concatenate=False,
+                          meta=meta, name=f"moments-{tokenize(op.name, x.name, axes)}")
+    return tuple_outputs(packed, [packed.chunks] * 2, [meta] * 2, "moments")
+
+
+def _moments_grad(op, dmean, dvar):
+    # d mean / dx = 1/n and d var / dx = 2 (x - mean) / n; through the mean output, so gradients of gradients
+    # differentiate the mean too
+    x, mean = op.inputs[0], op.outputs[0]
+    g = None
+    if not _is_zero(dvar):
+        g = (2 * dvar) * (x - mean)
+    if not _is_zero(dmean):
+        g = g + dmean if g is not None else None
+    if g is None:
+        from .array import broadcast_to
+        g = broadcast_to(dmean, shape(x))
+    return [g / reduced_count(op, x.dtype)]
+
+
+defop("Moments", _moments_infer, _moments_lower, grad=_moments_grad)
+
+
 def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None):
-    """Mean and variance of ``x`` over ``axes``."""
+    """Mean and variance of ``x`` over ``axes`` (``shift`` is unused, as in TF).
+
+    For floating-point ``x`` both come from one ``Moments`` op, which reads ``x`` once (TF takes the mean first,
+    then the mean of squared differences from it: a second pass over data larger than memory); the tensors keep
+    TF's names (``moments/mean``, ``moments/variance``, squeezed unless ``keepdims``). Integer ``x`` follows TF's
+    two reductions, in integer arithmetic."""
     import daskflow as df
     keep = bool(_pick("keepdims", keepdims, "keep_dims", keep_dims))
     x = _t(x)
     with name_scope(name, "moments"):
-        mean = df.reduce_mean(x, axes, keepdims=True)
-        # no stop_gradient on the mean (TF has one): its first-order effect is zero anyway, and without it the
-        # second-order gradients are right
-        var = df.reduce_mean(df.squared_difference(x, mean), axes, keepdims=True)
+        if x.dtype.kind == "f":
+            m, v = apply("Moments", [x], {"axis": _static_axis(axes)}, name="Moments")
+            mean, var = df.identity(m, name="mean"), df.identity(v, name="variance")
+        else:
+            mean = df.reduce_mean(x, axes, keepdims=True, name="mean")
+            var = df.reduce_mean(df.squared_difference(x, mean), axes, keepdims=True, name="variance")
         if not keep:
             mean, var = df.squeeze(mean, axes), df.squeeze(var, axes)
         return mean, var

@@ -277,14 +277,18 @@ def _sum_grad(op, dy):
     return [df.broadcast_to(_with_reduced_dims(op, dy), df.shape(op.inputs[0]))]
 
 
-def _mean_grad(op, dy):
+def reduced_count(op, dtype):
+    """How many values each output of reduction ``op`` sees (at least 1), as a python int or, when known only at
+    run time, a tensor of ``dtype``: the input's size over the output's, as TF."""
     x = op.inputs[0]
     dims = [x.shape[a] for a in _axes(op, op.attrs["axis"], x.shape.ndims)] if x.shape.ndims is not None else [None]
-    if None in dims:  # known only at run time: the input's size over the output's, as TF
-        n = cast(df.size(x), dy.dtype) / cast(df.maximum(df.size(op.outputs[0]), 1), dy.dtype)
-    else:
-        n = max(math.prod(dims), 1)
-    return _sum_grad(op, dy / n)
+    if None in dims:
+        return cast(df.size(x), dtype) / cast(df.maximum(df.size(op.outputs[0]), 1), dtype)
+    return max(math.prod(dims), 1)
+
+
+def _mean_grad(op, dy):
+    return _sum_grad(op, dy / reduced_count(op, dy.dtype))
 
 
 def _extreme_grad(op, dy):  # the entries equal to the max (min) share dy evenly, as TF

@@ -9,7 +9,8 @@ from hypothesis.extra import numpy as hnp
 import daskflow as df
 from daskflow.testing import GradCase, assert_op, rand, run_graph
 
-TESTED_OPS = {"Relu", "Relu6", "ReluGrad", "SparseSoftmaxCrossEntropyWithLogits", "SoftmaxCrossEntropyWithLogits"}
+TESTED_OPS = {"Relu", "Relu6", "ReluGrad", "SparseSoftmaxCrossEntropyWithLogits", "SoftmaxCrossEntropyWithLogits",
+              "Moments"}
 
 SHAPES = [(), (5,), (7, 3), (1, 3), (4, 1, 3)]
 
@@ -548,7 +549,10 @@ GRAD_CASES += [
     GradCase((), lambda z, y: df.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=z), [(3, 4), (3, 4)]),
     GradCase((), lambda x: df.nn.l2_normalize(x, axis=1) + df.nn.l2_loss(x), [(3, 4)]),
     GradCase((), lambda x, m, v: df.nn.batch_normalization(x, m, v * v + 1.0, None, None, 1e-3), [(4, 3), (3,), (3,)]),
-    GradCase((), lambda x: list(df.nn.moments(x, axes=[0])), [(5, 3)]),
+    GradCase("Moments", lambda x: list(df.nn.moments(x, axes=[0])), [(5, 3)], order=2),
+    GradCase("Moments", lambda x: list(df.nn.moments(x, axes=[0, 2], keepdims=True)), [(4, 3, 5)], order=2),
+    GradCase("Moments", lambda x: df.nn.moments(x, axes=[1])[1], [(3, 6)]),  # the variance alone
+    GradCase("Moments", lambda x: df.nn.moments(x, axes=[1])[0] * 2.0, [(3, 6)]),  # the mean alone
     GradCase((), lambda p: df.nn.embedding_lookup(p, np.array([3, 0, 3])), [(4, 2)]),
     GradCase((), lambda v, b: df.nn.bias_add(v, b), [(2, 3, 4), (4,)]),
 ]
@@ -659,6 +663,56 @@ def test_loss_gradients_are_finite_and_exact_for_large_logits(scale):
     np.testing.assert_allclose(g_dense, p - soft, rtol=1e-7, atol=1e-12)
     np.testing.assert_allclose(g_sig, _sigmoid(z) - onehot, rtol=1e-7, atol=1e-12)
     np.testing.assert_allclose(g_logsm, soft - p * soft.sum(-1, keepdims=True), rtol=1e-7, atol=1e-12)
+
+
+@pytest.mark.parametrize("axes", [[0], [1], [0, 1], [0, 2], [-1]])
+@pytest.mark.parametrize("chunk_bytes", [None, 512])
+def test_moments_in_one_pass_match_numpy_over_chunkings(axes, chunk_bytes):
+    rng = np.random.default_rng(len(axes))
+    x = rng.standard_normal((40, 6, 5)) * 3 + 1e4 if 2 in axes else rng.standard_normal((40, 6)) * 3 + 1e4
+    x32 = x.astype("f4")
+    with df.config.set(chunk_bytes=chunk_bytes or 128 * 2**20):
+        got = run_graph(lambda a: list(df.nn.moments(a, axes=axes)), x32, chunks=(7,) + x.shape[1:])
+    want_mean, want_var = x32.astype("f8").mean(tuple(axes)), x32.astype("f8").var(tuple(axes))
+    assert got[0].dtype == got[1].dtype == np.float32
+    np.testing.assert_allclose(got[0], want_mean, rtol=1e-7)
+    np.testing.assert_allclose(got[1], want_var, rtol=1e-5)  # float64 accumulators: no loss to the 1e4 offset
+
+
+def test_moments_read_the_data_once_and_keep_tf_names():
+    x = df.placeholder(df.float32, [None, 3])
+    mean, var = df.nn.moments(x, [0])
+    kept = df.nn.moments(x, [0], keep_dims=True)
+    assert (mean.name, var.name) == ("moments/Squeeze:0", "moments/Squeeze_1:0")
+    assert [t.name for t in kept] == ["moments_1/mean:0", "moments_1/variance:0"]
+    assert mean.op.inputs[0].op.inputs[0].op.type == "Moments"
+    X = da.from_array(rand((64, 3), "f4", seed=3), chunks=8)
+    with df.Session() as s:
+        got = s.run([mean, var], {x: X})
+        plan = list(s._plans.values())[-1]
+    np.testing.assert_allclose(got[1], X.compute().astype("f8").var(0), rtol=1e-7)
+    fed = {k for _, blocks in plan.feed_leaves for k, _ in blocks}
+    readers = [k for k, task in plan.dsk.items() if set(task.dependencies) & fed]
+    assert len(readers) == X.numblocks[0]  # one task per block of x, and nothing else reads it
+    assert all(set(plan.dsk[k].dependencies) <= fed for k in readers)
+
+
+def test_moments_of_unknown_sizes_empty_axes_and_integers_as_tf():
+    x = rand((50, 4), seed=11)
+    kept = da.from_array(x, chunks=(9, 4))
+    kept = kept[kept[:, 0] > 0]  # blocks of sizes unknown until run
+    ph = df.placeholder(df.float64, [None, 4])
+    with df.Session() as s:
+        got = s.run(list(df.nn.moments(ph, [0])), {ph: kept})
+    kept = x[x[:, 0] > 0]
+    np.testing.assert_allclose(got, [kept.mean(0), kept.var(0)], rtol=1e-12)
+    empty = run_graph(lambda a: list(df.nn.moments(a, [0])), np.zeros((0, 3), "f4"))
+    assert np.isnan(empty).all() and empty[0].shape == (3,)  # as TF: the mean of nothing is nan
+    ints = run_graph(lambda a: list(df.nn.moments(a, [0])), np.array([[1, 2], [4, 7]], "i4"))
+    np.testing.assert_array_equal(ints, [[2, 4], [2, 6]])  # TF's integer arithmetic, truncated
+    halves = run_graph(lambda a: list(df.nn.moments(a, [0])), np.array([[1, 2], [4, 7]], "f2"))
+    assert halves[0].dtype == np.float16
+    np.testing.assert_array_equal(halves, [[2.5, 4.5], [2.25, 6.25]])
 
 
 def test_normalisations_without_nans_and_moments_keepdims():
