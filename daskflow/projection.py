@@ -17,6 +17,7 @@ before the run: it adds nothing.
 import math
 import re
 
+from dask._task_spec import DataNode
 from dask.blockwise import Blockwise
 from dask.highlevelgraph import HighLevelGraph
 
@@ -214,9 +215,21 @@ def project(dsk, keys, sizes, n, limit=None, shape=None):
     """The projected peak of ``executor.get`` running ``keys`` of ``dsk`` on ``n`` threads within ``limit``: the
     peak of the simulated run, plus room for one more task (the most any task needs) when there is more than one
     thread, as tasks on threads end in an order no simulation foresees; the executor is then held to it."""
+    if shape is None:
+        dsk = _with_held(dsk)
     st = executor.simulate(dsk, keys, sizes, n, limit, shape)
     key, step = st.at if st.at is not None else (None, 0)
     return Projection(st.peak + (st.biggest if n > 1 else 0), key, step, st.started, limit)
+
+
+def _with_held(dsk):
+    """``dsk`` with the values its tasks read from outside it (blocks a cluster holds: futures) as data."""
+    held = {d for node in dsk.values() for d in node.dependencies if d not in dsk}
+    if not held:
+        return dsk
+    out = dict(dsk)
+    out.update((k, DataNode(k, None)) for k in held)
+    return out
 
 
 def project_walk(order, sizes, out_keys, dsk):

@@ -8,13 +8,14 @@ import threading
 
 import dask
 import dask.array as da
+import dask.order
 import numpy as np
 from dask._task_spec import (Alias, DataNode, List, Task, TaskRef, convert_legacy_graph, cull, fuse_linear_task_spec)
 from dask.blockwise import optimize_blockwise
 from dask.utils import ensure_dict
 from dask.highlevelgraph import HighLevelGraph
 
-from . import config, dtypes, errors, executor, memory, planner, projection, storage
+from . import config, dtypes, errors, executor, memory, planner, projection, remote, storage
 from .graph import Operation, Tensor, get_default_graph
 from .lowering import Lowering, closure
 from .ops.hostvalue import NeedsValue
@@ -134,6 +135,11 @@ def _rng_dtype():
     return np.dtype("uint64")
 
 
+def _value_chunks(v):
+    """The blocks a variable's value is read in: those it is held in on a cluster, else ``planner.chunks_for``."""
+    return v.chunks if isinstance(v, remote.RemoteValue) else planner.chunks_for(v.shape, v.dtype)
+
+
 class _PlanSources:
     """Leaves of a cached plan: placeholder keys, filled per run."""
 
@@ -148,7 +154,7 @@ class _PlanSources:
 
     def variable(self, op):
         v = self.session._variable_value(op)
-        a = _leaf(f"var-{op.name}", planner.chunks_for(v.shape, v.dtype), v.dtype)
+        a = _leaf(f"var-{op.name}", _value_chunks(v), v.dtype)
         self.variables[op] = a
         return a
 
@@ -167,7 +173,14 @@ class _Plan:
         outs = [low.full(low.values[f]) for f in fetches if isinstance(f, Tensor)]
         self.fetch_index = [i for i, f in enumerate(fetches) if isinstance(f, Tensor)]
         self.update_vars = list(low.updates)
-        outs += [low.full(low.updates[v]) for v in self.update_vars]
+        # on a cluster, new values of variables stay there block by block (``remote``), in the blocks they are read in
+        self.remote = session._client is not None
+        updates = [low.full(low.updates[v]) for v in self.update_vars]
+        if self.remote:
+            updates = [u if any(d != d for d in u.shape) else u.rechunk(planner.chunks_for(u.shape, u.dtype))
+                       for u in updates]
+        self.update_chunks = [u.chunks for u in updates]
+        outs += updates
         n_values = len(outs)
         outs += [_token(low.full(low.values[op.outputs[0]])) for op in low.effects if op.outputs
                  and not getattr(OPS[op.type], "assigns", False)]
@@ -186,8 +199,13 @@ class _Plan:
             dsk = cull(convert_legacy_graph(ensure_dict(dsk)), flat + leaf_keys)
             dsk = fuse_linear_task_spec(dsk, keys=flat + leaf_keys)
         self.out_keys = []
+        self.update_spans = []  # on a cluster: per updated variable, where its block keys are in out_keys
         for i, (a, k) in enumerate(zip(outs, keys)):
-            if a.npartitions == 1:
+            if self.remote and len(self.fetch_index) <= i < n_values:
+                block_keys = list(dask.core.flatten(k))
+                self.update_spans.append((len(self.out_keys), len(self.out_keys) + len(block_keys)))
+                self.out_keys.extend(block_keys)
+            elif a.npartitions == 1:
                 self.out_keys.append(next(iter(dask.core.flatten(k))))
             else:  # several chunks: one final task joins them
                 key = (f"out-{i}",)
@@ -196,7 +214,7 @@ class _Plan:
         self.dsk = dsk
         # per leaf, its keys (and for in-memory feeds the slice of the value each key holds), fixed per plan
         self.feed_leaves = [(t, _keyed_slices(a)) for t, a in src.feeds.items()]
-        self.var_leaves = [(op, _keyed_slices(a), a.shape) for op, a in src.variables.items()]
+        self.var_leaves = [(op, _keyed_slices(a), a.shape, a.chunks) for op, a in src.variables.items()]
         self.rng_leaves = [(op, (a.name,)) for op, a in src.rngs.items()]
         fp = low.footprints
         self.peak_op = max(fp, key=lambda op: (fp[op], -op._id)) if fp else None
@@ -213,6 +231,7 @@ class _Plan:
         self._projections = {}
         self._passes = None
         self._order = None
+        self._ranks = None
         self.exec_cache = {}  # executor.get's structure of this plan's graph
         self.n_tasks = len(dsk)
 
@@ -256,6 +275,17 @@ class _Plan:
                 dsk[k] = DataNode(k, None)
             self._passes = executor.passes(dsk, self.sizes)
         return self._passes
+
+    def ranks(self):
+        """dask's order of this plan's tasks with its leaves as data, worked out once. On a cluster, leaves read
+        blocks the workers hold, which the scheduler's own ordering would see as dependencies from outside the
+        graph: it then orders the graph differently (and holds more blocks at once, measured)."""
+        if self._ranks is None:
+            dsk = dict(self.dsk)
+            for k in self.leaf_keys():
+                dsk[k] = DataNode(k, None)
+            self._ranks = dask.order.order(dsk)
+        return self._ranks
 
     def op_of(self, key):
         """The op whose lowering made task ``key`` (a leaf's placeholder or variable), or None."""
@@ -412,6 +442,12 @@ class Session:
     # -- scheduler
     def _resolve_scheduler(self, scheduler):
         if scheduler is None:
+            # a dask.distributed client set as dask's default (as ``Client()`` does) runs this Session's graphs
+            # and holds its state, as it runs dask's computations
+            client = getattr(executor.configured_scheduler(), "__self__", None)
+            if type(client).__name__ == "Client":
+                self._client = client
+                return "distributed"
             return None
         if isinstance(scheduler, str):
             if scheduler in ("sync", "synchronous", "single-threaded"):
@@ -470,7 +506,10 @@ class Session:
             return
         self._closed = True
         self._plans = {}
-        self._vars = {}
+        held, self._vars = self._vars, {}
+        for v in held.values():
+            if isinstance(v, remote.RemoteValue) and v.client is self._client and v.client.status == "running":
+                v.release()
         self._host_state = {}
         if self._own_client and self._client is not None:
             self._client.close()
@@ -491,8 +530,20 @@ class Session:
         if not var.shape.is_compatible_with(arr.shape):
             raise errors.InvalidArgumentError(None, var.op, f"Cannot load a value of shape {arr.shape} into "
                                               f"variable '{var.op.name}' of shape {var.shape}")
+        if self._client is not None:
+            with planner.budget(*self._memory_budget()):
+                arr = remote.scatter(self._client, arr)
+        self._set_values({var.op.name: arr})
+
+    def _set_values(self, values):
+        """Make ``values`` (by variable name) the variables' values; on a cluster, the blocks of the values they
+        replace are released."""
         with self._lock:
-            self._vars[var.op.name] = arr
+            old = [self._vars.get(name) for name in values]
+            self._vars.update(values)
+        for v in old:
+            if isinstance(v, remote.RemoteValue) and v not in values.values():
+                v.release()
 
     # -- running
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
@@ -571,7 +622,8 @@ class Session:
                tuple((t.name, v.tobytes()) for t, v in known.items()) if known else ())
         plan = self._plans.get(key)
         if plan is not None and all(self._vars.get(op.name) is not None and self._vars[op.name].shape == shp
-                                    for op, _, shp in plan.var_leaves):
+                                    and _value_chunks(self._vars[op.name]) == chunks
+                                    for op, _, shp, chunks in plan.var_leaves):
             return plan
         plan = _Plan(self, fetches, {t: _feed_chunks(v) for t, v in feeds.items()}, known)
         with self._lock:
@@ -589,8 +641,13 @@ class Session:
                 for key, sl in leaves:
                     vals[key] = v[sl]
         with self._lock:
-            for op, leaves, _ in plan.var_leaves:
+            for op, leaves, *_ in plan.var_leaves:
                 v = self._variable_value(op)
+                if isinstance(v, remote.RemoteValue):
+                    if plan.remote:  # read where the cluster holds it
+                        vals.update(v.aliases([key for key, _ in leaves]))
+                        continue
+                    v = v.fetch()
                 for key, sl in leaves:
                     vals[key] = v[sl]
             for op, key in plan.rng_leaves:
@@ -623,12 +680,14 @@ class Session:
         else:
             dsk = dict(plan.dsk)
             for k, v in leaves.items():
-                dsk[k] = v if isinstance(v, Alias) else DataNode(k, v)
+                dsk[k] = v if isinstance(v, (Alias, Task)) else DataNode(k, v)
             for v in feeds.values():
                 if isinstance(v, da.Array):
                     dsk.update(convert_legacy_graph(dict(v.__dask_optimize__(v.__dask_graph__(),
                                                                             v.__dask_keys__()))))
             keys = plan.out_keys
+            if plan.remote:
+                return self._execute_remote(plan, dsk, apply_updates)
             if self.scheduler == "distributed" or getattr(get, "__self__", None).__class__.__name__ == "Client":
                 # a cluster keeps values by key: each run's keys must be new, or it would reuse the last run's
                 tag = next(_run_ids)
@@ -645,10 +704,42 @@ class Session:
         values = list(out)
         updates = dict(zip(plan.update_vars, values[len(plan.fetch_index):plan.n_values]))
         if updates and apply_updates:
-            with self._lock:
-                for op, val in updates.items():
-                    self._vars[op.name] = np.asarray(val)
+            self._set_values({op.name: np.asarray(val) for op, val in updates.items()})
         return values[:len(plan.fetch_index)]
+
+    def _execute_remote(self, plan, dsk, apply_updates):
+        """Run ``dsk`` (``plan``'s graph with its leaves bound) on this Session's cluster. Only the fetched values
+        (and the tokens of side effects) come back; the blocks of variables' new values stay on the workers and
+        become their values when every task has succeeded (otherwise they are released and no variable
+        changes)."""
+        client = self._client
+        tag = next(_run_ids)
+        dsk, keys = _rename_keys(dsk, plan.out_keys, tag)
+        with dask.annotate(priority=_Priority(plan.ranks(), tag)):
+            return self._submit(plan, client, dsk, keys, tag, apply_updates)
+
+    def _submit(self, plan, client, dsk, keys, tag, apply_updates):
+        held = []  # the values ending passes over the data, kept on the cluster while the run reads them
+        for ends in plan.passes():
+            ends = [_renamed(k, tag) for k in ends]
+            held += client.get(_cull_known(dsk, ends), ends, sync=False)
+            remote.wait(client, held)
+            for k in ends:
+                del dsk[k]  # now a key the cluster holds
+        futures = client.get(dsk, keys, sync=False)
+        nf = len(plan.fetch_index)
+        span_end = plan.update_spans[-1][1] if plan.update_spans else nf
+        try:
+            small = client.gather(futures[:nf] + futures[span_end:])  # fetches and effect tokens
+            remote.wait(client, futures[nf:span_end])
+            if apply_updates and plan.update_spans:  # each value takes its own references to its blocks
+                self._set_values({op.name: remote.RemoteValue(client, futures[a:b], chunks, op.outputs[0].dtype)
+                                  for op, (a, b), chunks in zip(plan.update_vars, plan.update_spans,
+                                                                plan.update_chunks)})
+        finally:
+            for f in {f.key: f for f in held + futures}.values():  # one future per key
+                f.release()
+        return small[:nf]
 
 
 def _host_feeds(session, fetches, feeds, peek=False):
@@ -820,6 +911,33 @@ def _renamed(k, tag):
     return (f"{k[0]}-r{tag}",) + tuple(k[1:]) if isinstance(k, tuple) else f"{k}-r{tag}"
 
 
+class _Priority:
+    """The scheduling priority of each task of a run on a cluster (dask's annotation, evaluated by the scheduler
+    per key): its rank in its plan's order (``_Plan.ranks``), first ranks first."""
+
+    def __init__(self, ranks, tag):
+        self.ranks, self.suffix = ranks, f"-r{tag}"
+
+    def __call__(self, key):
+        name = key[0] if isinstance(key, tuple) else key
+        if isinstance(name, str) and name.endswith(self.suffix):
+            name = name[:-len(self.suffix)]
+        return -self.ranks.get((name,) + tuple(key[1:]) if isinstance(key, tuple) else name, 0)
+
+
+def _cull_known(dsk, keys):
+    """The tasks of ``dsk`` that ``keys`` need; keys the graph refers to but does not hold (values a cluster
+    holds) are left to the cluster."""
+    seen, todo = set(), list(keys)
+    while todo:
+        k = todo.pop()
+        if k in seen or k not in dsk:
+            continue
+        seen.add(k)
+        todo.extend(dsk[k].dependencies)
+    return {k: dsk[k] for k in seen}
+
+
 def _by_passes(get, dsk, passes):
     """``dsk`` with the values that end each pass over the data but the last computed first, one pass at a time
     (``executor.passes``), and given to the rest as data: a cluster's scheduler, given a graph that reads the data
@@ -885,6 +1003,8 @@ class _LazySources:
 
     def variable(self, op):
         v = self.session._variable_value(op)
+        if isinstance(v, remote.RemoteValue):
+            return v.as_dask(f"var-{op.name}-{self.tag}")
         return da.from_array(v, chunks=planner.chunks_for(v.shape, v.dtype), name=f"var-{op.name}-{self.tag}")
 
     def rng(self, op):

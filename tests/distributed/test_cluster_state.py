@@ -1,0 +1,174 @@
+"""A cluster Session keeps its variables on the workers: training steps read and update them there, and only the
+fetched values reach the client (counted at the client's comms); a failed run changes no variable; nothing is
+left on the cluster once the Session closes."""
+import contextlib
+import contextvars
+import time
+
+import numpy as np
+import pytest
+
+import daskflow as df
+
+pytestmark = [pytest.mark.distributed, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def client():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None, worker_dashboard_address=None) as cluster, \
+            distributed.Client(cluster, set_as_default=False) as c:
+        yield c
+
+
+@contextlib.contextmanager
+def received(client):
+    """Counts the bytes of every message the client reads from its TCP comms (a LocalCluster's scheduler runs in
+    this process too: what reaches it, on comms it accepted at its own address, is not counted)."""
+    import distributed.comm.tcp as tcp
+    scheduler = client.scheduler.address
+    counted, reading = [0], contextvars.ContextVar("reading", default=False)
+    read, from_frames = tcp.TCP.read, tcp.from_frames
+
+    async def counting_read(comm, *args, **kwargs):
+        reading.set(comm.local_address != scheduler)
+        return await read(comm, *args, **kwargs)
+
+    async def counting_from_frames(frames, *args, **kwargs):
+        if reading.get():
+            counted[0] += sum(memoryview(f).nbytes for f in frames)
+        return await from_frames(frames, *args, **kwargs)
+    tcp.TCP.read, tcp.from_frames = counting_read, counting_from_frames
+    try:
+        yield counted
+    finally:
+        tcp.TCP.read, tcp.from_frames = read, from_frames
+
+
+def _held_bytes(client, settled=None):
+    """Bytes of the values the cluster holds; with ``settled``, once that many are held (releasing is
+    asynchronous), or after 10 s."""
+    def held():
+        return client.run_on_scheduler(
+            lambda dask_scheduler: sum(ts.nbytes for ts in dask_scheduler.tasks.values() if ts.state == "memory"))
+    deadline = time.monotonic() + 10
+    n = held()
+    while settled is not None and n != settled and time.monotonic() < deadline:
+        time.sleep(0.05)
+        n = held()
+    return n
+
+
+def _mlp(d=128, h=512, k=10):
+    rng = np.random.default_rng(0)
+    x = df.placeholder(df.float32, [None, d], name="x")
+    y = df.placeholder(df.int64, [None], name="y")
+    W1 = df.Variable((rng.standard_normal((d, h)) * 0.05).astype("f4"), name="W1")
+    b1 = df.Variable(np.zeros(h, "f4"), name="b1")
+    W2 = df.Variable((rng.standard_normal((h, k)) * 0.05).astype("f4"), name="W2")
+    b2 = df.Variable(np.zeros(k, "f4"), name="b2")
+    logits = df.matmul(df.nn.relu(df.matmul(x, W1) + b1), W2) + b2
+    loss = df.reduce_mean(df.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+    train = df.train.AdamOptimizer(1e-3).minimize(loss)
+    data = rng.standard_normal((5, 64, d)).astype("f4"), rng.integers(0, k, (5, 64))
+    return x, y, [W1, b1, W2, b2], loss, train, data
+
+
+def _steps(s, x, y, loss, train, data):
+    return [s.run([train, loss], {x: xb, y: yb})[1] for xb, yb in zip(*data)]
+
+
+def test_training_steps_update_variables_on_the_workers(client):
+    with df.Graph().as_default():
+        x, y, variables, loss, train, data = _mlp()
+        state = sum(v.dtype.itemsize * int(np.prod(v.shape)) for v in variables) * 3  # with Adam's two slots
+        with df.Session(scheduler="sync") as local:
+            local.run(df.global_variables_initializer())
+            want = _steps(local, x, y, loss, train, data)
+            want_vars = local.run(variables)
+        with df.Session(client) as s:
+            s.run(df.global_variables_initializer())
+            assert _held_bytes(client) >= state  # initialised where they are used
+            got, per_step = [], []
+            for xb, yb in zip(*data):
+                with received(client) as n:
+                    got.append(s.run([train, loss], {x: xb, y: yb})[1])
+                per_step.append(n[0])
+            held = _held_bytes(client)
+            with received(client) as n:
+                got_vars = s.run(variables)
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    for g, w in zip(got_vars, want_vars):
+        np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-7)
+    # a step brings back its loss (a few bytes) and the scheduler's messages about the run, never the state
+    assert max(per_step) < 64 * 2**10 < state, per_step
+    assert n[0] >= sum(v.nbytes for v in got_vars)  # fetching the variables brings them: the count is real
+    assert held >= state
+
+
+def test_old_values_are_released_and_nothing_is_left_after_close(client):
+    with df.Graph().as_default():
+        x, y, variables, loss, train, data = _mlp(h=64)
+        before = _held_bytes(client, 0)  # what tests before left is released
+        with df.Session(client) as s:
+            s.run(df.global_variables_initializer())
+            _steps(s, x, y, loss, train, data)
+            time.sleep(0.2)
+            after_five = _held_bytes(client)
+            _steps(s, x, y, loss, train, data)
+            assert _held_bytes(client, after_five) == after_five  # each step replaces the state it read
+        assert _held_bytes(client, before) == before
+
+
+def test_a_failed_run_changes_no_variable_on_the_cluster(client):
+    with df.Graph().as_default():
+        w = df.Variable(np.arange(6.0).reshape(2, 3), name="w")
+        x = df.placeholder(df.float64, [2, 3], name="x")
+        step = w.assign_add(x)
+        checked = df.check_numerics(df.reduce_sum(step), "bad step")
+        with df.Session(client) as s:
+            s.run(w.initializer)
+            s.run(step, {x: np.ones((2, 3))})
+            held = _held_bytes(client)
+            with pytest.raises(df.errors.InvalidArgumentError, match="bad step"):
+                s.run([step, checked], {x: np.full((2, 3), np.inf)})
+            np.testing.assert_array_equal(s.run(w), np.arange(6.0).reshape(2, 3) + 1)
+            assert _held_bytes(client, held) == held  # the failed run's new values were released
+            s.run(step, {x: np.ones((2, 3))})
+            np.testing.assert_array_equal(s.run(w), np.arange(6.0).reshape(2, 3) + 2)
+
+
+def test_chunked_variables_spread_over_the_workers_and_load_by_blocks(client):
+    with df.Graph().as_default(), df.config.set(chunk_bytes=64 * 2**10):
+        v = df.Variable(df.random_normal([512, 256], seed=1), name="v")  # 512 KiB: blocks of 64 KiB
+        step = v.assign(v * 2.0)
+        with df.Session(client) as s:
+            s.run(v.initializer)
+            first = s.run(v)
+            s.run(step)
+            keys = [f.key for f in s._vars["v"].futures]
+            where = client.run_on_scheduler(lambda dask_scheduler, keys=keys: [
+                sorted(w.address for w in dask_scheduler.tasks[k].who_has) for k in keys])
+            np.testing.assert_array_equal(s.run(v), first * 2)
+            value = np.arange(512 * 256, dtype="f4").reshape(512, 256)
+            with received(client) as n:
+                v.load(value, s)
+            np.testing.assert_array_equal(s.run(v), value)
+    assert len(keys) == 8 and len({w for ws in where for w in ws}) == 2  # blocks on both workers
+    assert n[0] < 64 * 2**10  # loading sends the blocks; nothing comes back
+
+
+def test_variables_given_one_value_keep_it_apart(client):
+    with df.Graph().as_default():
+        c = df.constant(np.arange(4.0), name="c")
+        a, b = df.Variable(np.zeros(4), name="a"), df.Variable(np.zeros(4), name="b")
+        both = df.group(a.assign(c), b.assign(c))  # one value, made once, is the new value of both
+        with df.Session(client) as s:
+            s.run([a.initializer, b.initializer])
+            s.run(both)
+            s.run(a.assign_add(df.ones(4, df.float64)))  # replacing a's value leaves b's
+            np.testing.assert_array_equal(s.run(b), np.arange(4.0))
+            np.testing.assert_array_equal(s.run(a), np.arange(4.0) + 1)
+            np.testing.assert_array_equal(s.run(a.assign(a * 2)), (np.arange(4.0) + 1) * 2)  # fetched and kept
+            np.testing.assert_array_equal(s.run(a), (np.arange(4.0) + 1) * 2)
