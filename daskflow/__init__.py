@@ -7,7 +7,7 @@ from . import config, dtypes, errors
 from .autodiff import gradients, hessians
 from .dtypes import (as_dtype, bool, complex64, complex128, double, float16, float32, float64, half, int8, int16,
                      int32, int64, string, uint8, uint16, uint32, uint64)
-from .graph import (DeviceSpec, Graph, Operation, Tensor, TensorShape, control_dependencies, device,
+from .graph import (DeviceSpec, Graph, Operation, Tensor, TensorShape, colocate_with, control_dependencies, device,
                     get_default_graph, name_scope, reset_default_graph, set_random_seed)
 from .ops import overloads as _overloads  # noqa: F401 - installs Tensor operators and numpy protocols
 from .ops.array import *  # noqa: F401,F403

@@ -9,7 +9,7 @@ import numpy as np
 from . import dtypes, errors
 
 __all__ = ["Graph", "Operation", "Tensor", "TensorShape", "DeviceSpec", "get_default_graph", "reset_default_graph",
-           "name_scope", "control_dependencies", "device", "set_random_seed"]
+           "name_scope", "control_dependencies", "device", "colocate_with", "set_random_seed"]
 
 
 class TensorShape(tuple):
@@ -101,20 +101,28 @@ def as_shape(shape):
 
 
 class DeviceSpec:
-    """A parsed device string such as ``/job:worker/task:1/device:GPU:0`` (``/gpu:0`` and ``gpu:0`` too)."""
+    """A parsed device string such as ``/job:worker/task:1/device:GPU:0`` (``/gpu:0`` and ``gpu:0`` too).
 
-    _FIELDS = ("job", "replica", "task", "device_type", "device_index")
+    On a dask.distributed cluster a device may also name one worker directly, by its address
+    (``"tcp://10.0.0.5:40331"``) or as ``/worker:<name>`` (the name a worker was given, ``dask worker --name``);
+    see ``Session`` for how ``/job:worker/task:K`` picks a worker."""
 
-    def __init__(self, job=None, replica=None, task=None, device_type=None, device_index=None):
+    _FIELDS = ("job", "replica", "task", "device_type", "device_index", "worker")
+
+    def __init__(self, job=None, replica=None, task=None, device_type=None, device_index=None, worker=None):
         self.job, self.replica, self.task = job, replica, task
         self.device_type = device_type.upper() if device_type else None
         self.device_index = device_index
+        self.worker = worker
 
     @classmethod
     def from_string(cls, spec):
         if isinstance(spec, DeviceSpec):
             return spec
         out = cls()
+        if spec and "://" in spec:  # a worker's address
+            out.job, out.worker = "worker", spec.strip()
+            return out
         for part in filter(None, (spec or "").strip("/").split("/")):
             bits = part.split(":")
             key = bits[0].lower()
@@ -123,6 +131,8 @@ class DeviceSpec:
             elif key == "device" and len(bits) in (2, 3):
                 out.device_type = bits[1].upper()
                 out.device_index = None if len(bits) == 2 or bits[2] == "*" else int(bits[2])
+            elif key == "worker" and len(bits) == 2 and bits[1]:
+                out.job, out.worker = out.job or "worker", bits[1]
             elif key in ("cpu", "gpu") and len(bits) in (1, 2):
                 out.device_type = key.upper()
                 out.device_index = None if len(bits) == 1 or bits[1] == "*" else int(bits[1])
@@ -143,6 +153,8 @@ class DeviceSpec:
             s += f"/replica:{self.replica}"
         if self.task is not None:
             s += f"/task:{self.task}"
+        if self.worker is not None:
+            s += f"/worker:{self.worker}"
         if self.device_type is not None:
             s += f"/device:{self.device_type}:{'*' if self.device_index is None else self.device_index}"
         return s
@@ -546,8 +558,30 @@ def control_dependencies(control_inputs):
 
 
 def device(spec):
-    """Record a device (``"/cpu:0"``, ``"/gpu:0"``, ``"/job:worker/task:1"``) on ops created inside."""
+    """Place the ops created inside on a device: ``"/cpu:0"``, ``"/gpu:0"`` (a worker with a GPU), a worker of a
+    cluster (``"/job:worker/task:1"``, ``"/worker:<name>"`` or its address). A Session on a dask.distributed
+    cluster honours it (see ``Session``); a local Session accepts it and runs everything here, as TF1 with soft
+    placement."""
     return get_default_graph().device(spec)
+
+
+@contextlib.contextmanager
+def colocate_with(op, ignore_existing=False):
+    """Ops created inside are placed where ``op`` (an Operation, Tensor or Variable) is: on its device, replacing
+    the device scope around (with ``ignore_existing``, TF's wording, the scope's device is dropped too)."""
+    if op is None:
+        yield
+        return
+    if hasattr(op, "_as_tensor") and not isinstance(op, (Tensor, Operation)):
+        op = op._as_tensor()
+    op = op.op if isinstance(op, Tensor) else op
+    graph = op.graph
+    st = graph._stack("device")
+    st.append(op.device_spec)
+    try:
+        yield
+    finally:
+        st.pop()
 
 
 def set_random_seed(seed):

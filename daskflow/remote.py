@@ -103,3 +103,100 @@ def wait(client, futures):
     for f in futures:
         if f.status == "error":
             f.result()  # raises its exception
+
+
+# -- placement: device scopes on a cluster
+
+_JOBS = ("worker", "localhost")
+
+
+class Placement:
+    """Where a device asks its ops' tasks to run on a cluster: ``workers`` (a worker's address, or None for
+    any) and ``resources`` (``{"GPU": 1}`` for a GPU device, or None)."""
+
+    __slots__ = ("workers", "resources")
+
+    def __init__(self, workers=None, resources=None):
+        self.workers, self.resources = workers, resources
+
+    def annotations(self):
+        out = {}
+        if self.workers is not None:
+            out.update(workers=[self.workers], allow_other_workers=False)
+        if self.resources is not None:
+            out["resources"] = dict(self.resources)
+        return out
+
+    def __bool__(self):
+        return self.workers is not None or self.resources is not None
+
+
+def place(op, workers, soft=False):
+    """The ``Placement`` of ``op``'s device on a cluster whose workers are ``workers`` (``{address: info}``, as
+    ``Client.scheduler_info()`` gives them); raises ``InvalidArgumentError`` naming the op for a job, task, worker
+    or device the cluster does not have (unless ``soft``, TF's ``allow_soft_placement``, where a device that is
+    missing places nothing).
+
+    The mapping: ``/job:worker/task:K`` is the worker named ``K`` (``LocalCluster`` names its workers 0, 1, ...;
+    ``dask worker --name K`` names one), or when no worker has that name, the K-th worker in the order of their
+    addresses; ``/worker:<name>`` and an address name a worker directly; ``/device:GPU:N`` asks for a worker with a
+    ``GPU`` resource (``dask worker --resources GPU=1``) and one unit of it; ``/device:CPU:N`` and
+    ``/job:localhost`` (TF's name for the local process) place nothing."""
+    from . import errors
+    spec = op.device_spec
+    if spec is None:
+        return Placement()
+
+    def fail(what, choices):
+        raise errors.InvalidArgumentError(
+            None, op, f"Cannot assign a device for operation '{op.name}': operation was explicitly assigned to "
+                      f"{op.device} but {what}; available: {choices}")
+    if spec.job is not None and spec.job not in _JOBS:
+        fail(f"the cluster has no job '{spec.job}'", ", ".join(f"/job:{j}" for j in _JOBS))
+    names = {str(info.get("name")): addr for addr, info in workers.items()}
+    listing = ", ".join(f"{addr} (name {info.get('name')})" for addr, info in sorted(workers.items())) or "none"
+    address = None
+    if spec.worker is not None:
+        address = spec.worker if spec.worker in workers else names.get(spec.worker)
+        if address is None:
+            fail(f"no worker has that address or name", listing)
+    elif spec.task is not None and spec.job != "localhost":
+        address = names.get(str(spec.task))
+        if address is None:
+            ordered = sorted(workers)
+            if not 0 <= spec.task < len(ordered):
+                fail(f"the cluster has {len(ordered)} worker(s), so no task {spec.task}", listing)
+            address = ordered[spec.task]
+    resources = None
+    if spec.device_type == "GPU":
+        resources = {"GPU": 1}
+        able = [a for a, info in workers.items() if info.get("resources", {}).get("GPU", 0) >= 1
+                and address in (None, a)]
+        if not able:
+            if soft:
+                return Placement(address)
+            fail("no worker " + ("there " if address else "") + "has a GPU resource (start workers with "
+                 "`dask worker --resources GPU=1`)", listing)
+    elif spec.device_type not in (None, "CPU"):
+        fail(f"daskflow has no {spec.device_type} devices", "CPU, GPU")
+    return Placement(address, resources)
+
+
+def placed_graph(dsk, placements):
+    """``dsk`` as a HighLevelGraph whose tasks with a ``Placement`` (``placements``: key -> Placement) are in
+    layers annotated with it (dask's per-layer annotations, which the scheduler honours per task); ``dsk`` itself
+    when nothing is placed."""
+    from dask.highlevelgraph import MaterializedLayer
+    groups = {}
+    for k, p in placements.items():
+        if k in dsk and p:
+            groups.setdefault((p.workers, tuple(sorted((p.resources or {}).items()))), (p, []))[1].append(k)
+    if not groups:
+        return dsk
+    rest = dict(dsk)
+    layers = {}
+    for i, (p, keys) in enumerate(groups.values()):
+        layers[f"placed-{i}"] = MaterializedLayer({k: rest.pop(k) for k in keys}, annotations=p.annotations())
+    layers["unplaced"] = MaterializedLayer(rest)
+    # layers read each other both ways (a placed op's input, its users): the tasks' own dependencies order them
+    return HighLevelGraph(layers, {name: set() for name in layers})

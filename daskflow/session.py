@@ -4,6 +4,7 @@ stream counters, cached plans and the scheduler."""
 import collections
 import contextlib
 import itertools
+import sys
 import threading
 
 import dask
@@ -675,6 +676,8 @@ class Session:
     def _execute(self, plan, feeds, apply_updates=True, proj=None):
         leaves = self._leaf_values(plan, feeds)
         get = self._get(plan)
+        if not plan.remote and self._logs_placement(plan):
+            _log_placement(plan, lambda op: _LOCAL_DEVICE)
         if get is None and not any(isinstance(v, Alias) for v in leaves.values()):
             out = executor.walk(plan.sync_order(leaves.keys()), leaves, plan.out_keys, plan.dsk)
         else:
@@ -713,20 +716,63 @@ class Session:
         become their values when every task has succeeded (otherwise they are released and no variable
         changes)."""
         client = self._client
+        placements = self._placements(plan)  # before anything runs: a device the cluster lacks is an error
         tag = next(_run_ids)
         dsk, keys = _rename_keys(dsk, plan.out_keys, tag)
-        with dask.annotate(priority=_Priority(plan.ranks(), tag)):
-            return self._submit(plan, client, dsk, keys, tag, apply_updates)
+        placements = {_renamed(k, tag): p for k, p in placements.items()}
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(dask.annotate(priority=_Priority(plan.ranks(), tag)))
+            stream = None
+            if self._logs_placement(plan):
+                from distributed import get_task_stream
+                stream = stack.enter_context(get_task_stream(client))
+            out = self._submit(plan, client, dsk, keys, tag, apply_updates, placements)
+        if stream is not None:  # where each op's tasks ran, from the scheduler's records of this run
+            ran = collections.defaultdict(set)
+            for rec in stream.data:
+                op = plan.op_of(_unrenamed(rec["key"], tag))
+                if op is not None:
+                    ran[op].add(rec["worker"])
+            _log_placement(plan, lambda op: ", ".join(sorted(ran[op])) if op in ran else None)
+        return out
 
-    def _submit(self, plan, client, dsk, keys, tag, apply_updates):
+    def _logs_placement(self, plan):
+        """Whether ``ConfigProto(log_device_placement=True)`` asks for ``plan``'s placement: on its first run."""
+        if not getattr(self.config, "log_device_placement", False) or plan.exec_cache.get("logged"):
+            return False
+        plan.exec_cache["logged"] = True
+        return True
+
+    def _placements(self, plan):
+        """The ``remote.Placement`` of each task of ``plan`` whose op has a device, on this Session's cluster as
+        it is now (worked out once per plan and set of workers)."""
+        workers = self._client.scheduler_info()["workers"]
+        key = frozenset((a, str(w.get("name")), tuple(sorted(w.get("resources", {}).items())))
+                        for a, w in workers.items())
+        got = plan.exec_cache.get(("placements", key))
+        if got is None:
+            soft = bool(getattr(self.config, "allow_soft_placement", False))
+            by_op, got = {}, {}
+            for k in list(plan.dsk) + plan.leaf_keys():
+                op = plan.op_of(k)
+                if op is None or op.device_spec is None:
+                    continue
+                if op not in by_op:
+                    by_op[op] = remote.place(op, workers, soft)
+                if by_op[op]:
+                    got[k] = by_op[op]
+            plan.exec_cache[("placements", key)] = got
+        return got
+
+    def _submit(self, plan, client, dsk, keys, tag, apply_updates, placements):
         held = []  # the values ending passes over the data, kept on the cluster while the run reads them
         for ends in plan.passes():
             ends = [_renamed(k, tag) for k in ends]
-            held += client.get(_cull_known(dsk, ends), ends, sync=False)
+            held += client.get(remote.placed_graph(_cull_known(dsk, ends), placements), ends, sync=False)
             remote.wait(client, held)
             for k in ends:
                 del dsk[k]  # now a key the cluster holds
-        futures = client.get(dsk, keys, sync=False)
+        futures = client.get(remote.placed_graph(dsk, placements), keys, sync=False)
         nf = len(plan.fetch_index)
         span_end = plan.update_spans[-1][1] if plan.update_spans else nf
         try:
@@ -911,18 +957,34 @@ def _renamed(k, tag):
     return (f"{k[0]}-r{tag}",) + tuple(k[1:]) if isinstance(k, tuple) else f"{k}-r{tag}"
 
 
+_LOCAL_DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0"
+
+
+def _log_placement(plan, where):
+    """Print, as TF1 does with ``log_device_placement``, each op of ``plan`` with where it ran (``where(op)``; ops
+    whose tasks ran nowhere, folded into others or given as feeds, are left out)."""
+    ops = sorted(set(plan.layer_ops.values()) | set(plan.leaf_tensors.values()), key=lambda op: op._id)
+    lines = [f"{op.name}: ({op.type}): {w}" for op in ops if (w := where(op)) is not None]
+    print("\n".join(lines), file=sys.stderr, flush=True)
+
+
+def _unrenamed(key, tag):
+    suffix = f"-r{tag}"
+    name = key[0] if isinstance(key, tuple) else key
+    if isinstance(name, str) and name.endswith(suffix):
+        name = name[:-len(suffix)]
+    return (name,) + tuple(key[1:]) if isinstance(key, tuple) else name
+
+
 class _Priority:
     """The scheduling priority of each task of a run on a cluster (dask's annotation, evaluated by the scheduler
     per key): its rank in its plan's order (``_Plan.ranks``), first ranks first."""
 
     def __init__(self, ranks, tag):
-        self.ranks, self.suffix = ranks, f"-r{tag}"
+        self.ranks, self.tag = ranks, tag
 
     def __call__(self, key):
-        name = key[0] if isinstance(key, tuple) else key
-        if isinstance(name, str) and name.endswith(self.suffix):
-            name = name[:-len(self.suffix)]
-        return -self.ranks.get((name,) + tuple(key[1:]) if isinstance(key, tuple) else name, 0)
+        return -self.ranks.get(_unrenamed(key, self.tag), 0)
 
 
 def _cull_known(dsk, keys):

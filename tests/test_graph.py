@@ -33,8 +33,18 @@ def test_unique_scoped_names():
     with df.name_scope("layer"):
         f = df.constant(4.0, name="c")
     assert [t.name for t in (a, b, d, f)] == ["c:0", "c_1:0", "layer/c:0", "layer_1/c:0"]
-    assert e.op.name == "layer/AddV2"
+    assert e.op.name == "layer/add" and e.op.type == "AddV2"  # TF names an operator's op after the operator
     assert a.op.type == "Const" and a.value_index == 0
+
+
+def test_operators_name_their_ops_as_tf():
+    a = df.constant([1.0])
+    t = df.cast(a, df.bool)
+    got = [x.op.name for x in [a * 2.0, a + 1.0, a - 1.0, a / 2.0, a // 2.0, a % 2.0, -a, a ** 2, abs(a), a < 1.0,
+                               2.0 * a, 1.0 - a, t & t, t | t, t ^ t, ~t, a[0]]]
+    # as tensorflow.compat.v1 names them
+    assert got == ["mul", "add", "sub", "truediv", "floordiv", "mod", "Neg", "pow", "Abs", "Less", "mul_1", "sub_1",
+                   "and", "or", "xor", "LogicalNot", "strided_slice"]
 
 
 def test_lookup_by_name():

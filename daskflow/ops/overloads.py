@@ -40,16 +40,16 @@ def _operands(values):
     return [v if t is None else _operand(t, v) for v in values]
 
 
-def _matmul(a, b):
+def _matmul(a, b, name=None):
     """Matrix product; rank-1 operands follow numpy (a vector is a row on the left, a column on the right),
     which TF rejects; for rank >= 2 this is ``matmul``."""
     ra, rb = a.shape.ndims, b.shape.ndims
     if ra is None or rb is None or (ra >= 2 and rb >= 2):
-        return _df.matmul(a, b)
+        return _df.matmul(a, b, name=name)
     if ra == 0 or rb == 0:
         raise ValueError(f"matmul: input operand of shape {a.shape if ra == 0 else b.shape} has no dimensions")
     eq = "k,k->" if ra == rb == 1 else ("k,...kn->...n" if ra == 1 else "...mk,k->...m")
-    return _df.einsum(eq, a, b)
+    return _df.einsum(eq, a, b, name=name)
 
 
 _BINARY = {"add": "add", "sub": "subtract", "mul": "multiply", "truediv": "truediv", "floordiv": "floordiv",
@@ -57,14 +57,19 @@ _BINARY = {"add": "add", "sub": "subtract", "mul": "multiply", "truediv": "trued
            "gt": "greater", "ge": "greater_equal", "and": "logical_and", "or": "logical_or", "xor": "logical_xor"}
 
 
+# TF names the op an operator builds after the operator (``x * 2`` is op "mul"); comparisons keep the op's name
+_NAMED = {"add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or", "xor"}
+
+
 def _binop(py, name, reflected):
     fn = name if callable(name) else _f(name)
+    kw = {"name": py} if py in _NAMED else {}
     if reflected:
         def op(self, other):
-            return fn(_operand(self, other), self)
+            return fn(_operand(self, other), self, **kw)
     else:
         def op(self, other):
-            return fn(self, _operand(self, other))
+            return fn(self, _operand(self, other), **kw)
     op.__name__ = op.__qualname__ = f"__{'r' if reflected else ''}{py}__"
     return op
 

@@ -5,11 +5,10 @@ A training step is ordinary graph ops: gradients from ``gradients``, then assign
 slots. A run reads every variable as of its start and applies all assignments when it succeeds, so the loss
 fetched with a step is the loss before the step, and the whole step is one dask computation.
 """
-import contextlib
 
 from .. import dtypes, errors
 from ..autodiff import gradients
-from ..graph import Tensor, control_dependencies, device, get_default_graph, name_scope
+from ..graph import Tensor, colocate_with, control_dependencies, get_default_graph, name_scope
 from ..ops.generate import fill, zeros, zeros_like
 from ..ops.math import cast, rsqrt, sqrt, square
 from ..ops.registry import convert_to_tensor
@@ -37,7 +36,7 @@ def _resolve(value):
 
 def _colocate(var):
     """Update ops go where their variable is (TF's ``colocate_with``)."""
-    return device(var.op.device) if var.op.device else contextlib.nullcontext()
+    return colocate_with(var.op)
 
 
 def _check_dtypes(tensors):
