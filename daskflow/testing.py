@@ -44,11 +44,17 @@ def chunkings(shape):
         yield tuple(uneven)
 
 
-def run_graph(build, *arrays, chunks=None, scheduler="sync", feed_static_shape=True):
-    """Build ``build(*placeholders)`` in a new graph and run it with ``arrays`` fed as dask arrays of ``chunks``.
+def run_graph(build, *arrays, chunks=None, scheduler=None, feed_static_shape=True):
+    """Build ``build(*placeholders)`` in a new graph and run it with ``arrays`` fed as dask arrays of ``chunks``,
+    on ``scheduler`` (by default the default ``distributed.Client`` where one is set, as dask's own computations
+    run there, else "sync").
 
     Each result is checked against its tensor's static shape and dtype. Returns the result (or a list).
     """
+    if scheduler is None:
+        from .executor import configured_scheduler
+        client = getattr(configured_scheduler(), "__self__", None)
+        scheduler = client if type(client).__name__ == "Client" else "sync"
     g = Graph()
     with g.as_default():
         phs = [placeholder(a.dtype, a.shape if feed_static_shape else [None] * a.ndim, name=f"in{i}")

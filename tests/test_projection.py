@@ -10,6 +10,9 @@ import pytest
 import daskflow as df
 from daskflow import errors, projection
 
+pytestmark = pytest.mark.usefixtures("quiet_process")  # tracemalloc counts every thread
+
+
 D = 16
 
 

@@ -7,6 +7,9 @@ import pytest
 import daskflow as df
 from daskflow.ops.hostvalue import HOST_MAX_ELEMS
 
+pytestmark = pytest.mark.every_executor  # and again on a LocalCluster (tests/conftest.py)
+
+
 Invalid = df.errors.InvalidArgumentError
 
 

@@ -11,6 +11,8 @@ import daskflow as df
 import daskflow.lowering
 from daskflow.testing import raise_if_computes
 
+pytestmark = pytest.mark.every_executor  # and again on a LocalCluster (tests/conftest.py)
+
 
 @pytest.fixture
 def mlp():

@@ -4,6 +4,8 @@ import pytest
 
 import daskflow as df
 
+pytestmark = pytest.mark.every_executor  # and again on a LocalCluster (tests/conftest.py)
+
 
 def test_initialize_and_read():
     w = df.Variable(np.arange(6, dtype="f4").reshape(2, 3), name="W")

@@ -8,6 +8,9 @@ import daskflow as df
 from daskflow.ops.registry import NOT_DIFFERENTIABLE, OPS, apply1
 from daskflow.testing import GradCase, check_grads, with_unknown_dims
 
+pytestmark = pytest.mark.every_executor  # and again on a LocalCluster (tests/conftest.py)
+
+
 TESTED_OPS = {"SumToShape"}
 
 BROADCASTING = sorted(name for name, opdef in OPS.items()

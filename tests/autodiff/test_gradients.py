@@ -9,6 +9,9 @@ from daskflow.autodiff import gradients, hessians
 from daskflow.ops.registry import OPS, apply1, defop
 from daskflow.testing import GradCase, rand, run_graph
 
+pytestmark = pytest.mark.every_executor  # and again on a LocalCluster (tests/conftest.py)
+
+
 GRAD_CASES = [
     GradCase("Identity", lambda x: df.identity(x) * x, [(3, 4)], order=2),
     GradCase("PlaceholderWithDefault", lambda x: df.placeholder_with_default(x * x, [3, 4]), [(3, 4)], order=2),

@@ -13,6 +13,9 @@ import daskflow as df
 from daskflow.data import columns
 from daskflow.ops.registry import OPS
 
+pytestmark = pytest.mark.usefixtures("quiet_process")  # tracemalloc counts every thread
+
+
 D = df.data.Dataset
 MiB = 2**20
 N, F = 16384, 256  # rows of 1 KiB: 16 MiB of features, read in 4 MiB blocks

@@ -11,7 +11,6 @@ import zarr
 import daskflow as df
 from daskflow.testing import BlockCounter
 
-
 def _model():
     x = df.placeholder(df.float32, (None, 6), name="x")
     w = df.Variable(np.linspace(-1, 1, 18, dtype=np.float32).reshape(6, 3), name="w")

@@ -8,6 +8,9 @@ import pytest
 import daskflow as df
 import daskflow.train as train
 
+pytestmark = pytest.mark.every_executor  # and again on a LocalCluster (tests/conftest.py)
+
+
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(8, 3))
 Y = RNG.normal(size=(8, 2))
