@@ -9,9 +9,6 @@ import daskflow as df  # noqa: F401 - registers every op
 from daskflow.ops.registry import NOT_DIFFERENTIABLE, OPS
 from daskflow.testing import GradCase, check_grads, chunkings, collect
 
-pytestmark = pytest.mark.every_executor  # and again on a LocalCluster (tests/conftest.py)
-
-
 TESTS = pathlib.Path(__file__).resolve().parents[1]
 
 
