@@ -39,14 +39,14 @@ class RemoteValue:
     def ndim(self):
         return len(self.shape)
 
-    def aliases(self, keys):
-        """Graph nodes giving ``keys`` (a leaf's keys, block for block) the blocks held by the cluster."""
-        return {k: Task(k, _held, f) for k, f in zip(keys, self.futures)}
+    def blocks(self, keys):
+        """``keys`` (a leaf's keys) each with the future of the block it reads."""
+        return dict(zip(keys, self.futures))
 
     def as_dask(self, name):
         """A dask array ``name`` of the blocks (computed where they are held, by this value's client)."""
         keys = list(dask.core.flatten(_grid_keys(name, self.chunks)))
-        dsk = self.aliases(keys)
+        dsk = {k: held(k, f) for k, f in self.blocks(keys).items()}
         meta = np.empty((0,) * self.ndim, self.dtype)
         return da.Array(HighLevelGraph.from_collections(name, dsk, dependencies=[]), name, self.chunks, meta=meta)
 
@@ -67,6 +67,20 @@ class RemoteValue:
 
 def _held(block):
     return block
+
+
+def held(key, future):
+    """A graph node giving ``key`` the value of ``future`` (a block the cluster holds)."""
+    return Task(key, _held, future)
+
+
+def run_inline(order, out_keys, leaf_keys, leaf_values):
+    """On a worker: a whole small run in one task, as the local Session runs it inline (``executor.walk``):
+    ``order`` is its tasks as ``(key, graph node, keys it is the last user of)``, ``leaf_keys`` the keys the
+    ``leaf_values`` (feeds, variables' blocks) fill. Gives the values of ``out_keys``, as a tuple."""
+    from .executor import compile_task, walk
+    compiled = [(k, compile_task(node), frees) for k, node, frees in order]
+    return tuple(walk(compiled, dict(zip(leaf_keys, leaf_values)), out_keys))
 
 
 def _grid_keys(name, chunks):

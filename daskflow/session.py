@@ -4,6 +4,7 @@ stream counters, cached plans and the scheduler."""
 import collections
 import contextlib
 import itertools
+import operator
 import sys
 import threading
 
@@ -645,8 +646,8 @@ class Session:
             for op, leaves, *_ in plan.var_leaves:
                 v = self._variable_value(op)
                 if isinstance(v, remote.RemoteValue):
-                    if plan.remote:  # read where the cluster holds it
-                        vals.update(v.aliases([key for key, _ in leaves]))
+                    if plan.remote:  # read where the cluster holds it: the blocks' futures
+                        vals.update(v.blocks([key for key, _ in leaves]))
                         continue
                     v = v.fetch()
                 for key, sl in leaves:
@@ -681,9 +682,12 @@ class Session:
         if get is None and not any(isinstance(v, Alias) for v in leaves.values()):
             out = executor.walk(plan.sync_order(leaves.keys()), leaves, plan.out_keys, plan.dsk)
         else:
+            if plan.remote and plan.small and not any(isinstance(v, Alias) for v in leaves.values()):
+                return self._execute_remote(plan, None, apply_updates, leaves)
             dsk = dict(plan.dsk)
             for k, v in leaves.items():
-                dsk[k] = v if isinstance(v, (Alias, Task)) else DataNode(k, v)
+                dsk[k] = (v if isinstance(v, Alias) else remote.held(k, v) if type(v).__name__ == "Future"
+                          else DataNode(k, v))
             for v in feeds.values():
                 if isinstance(v, da.Array):
                     dsk.update(convert_legacy_graph(dict(v.__dask_optimize__(v.__dask_graph__(),
@@ -710,7 +714,7 @@ class Session:
             self._set_values({op.name: np.asarray(val) for op, val in updates.items()})
         return values[:len(plan.fetch_index)]
 
-    def _execute_remote(self, plan, dsk, apply_updates):
+    def _execute_remote(self, plan, dsk, apply_updates, leaves=None):
         """Run ``dsk`` (``plan``'s graph with its leaves bound) on this Session's cluster. Only the fetched values
         (and the tokens of side effects) come back; the blocks of variables' new values stay on the workers and
         become their values when every task has succeeded (otherwise they are released and no variable
@@ -718,7 +722,14 @@ class Session:
         client = self._client
         placements = self._placements(plan)  # before anything runs: a device the cluster lacks is an error
         tag = next(_run_ids)
-        dsk, keys = _rename_keys(dsk, plan.out_keys, tag)
+        if dsk is None and (placements or plan.passes()):  # task by task after all
+            dsk = dict(plan.dsk)
+            dsk.update((k, remote.held(k, v) if type(v).__name__ == "Future" else DataNode(k, v))
+                       for k, v in leaves.items())
+        if dsk is None:  # a small run as one task, next to the state it reads (as a TF worker runs its subgraph)
+            dsk, keys = self._one_task(plan, leaves, tag)
+        else:
+            dsk, keys = _rename_keys(dsk, plan.out_keys, tag)
         placements = {_renamed(k, tag): p for k, p in placements.items()}
         with contextlib.ExitStack() as stack:
             stack.enter_context(dask.annotate(priority=_Priority(plan.ranks(), tag)))
@@ -730,11 +741,32 @@ class Session:
         if stream is not None:  # where each op's tasks ran, from the scheduler's records of this run
             ran = collections.defaultdict(set)
             for rec in stream.data:
+                name = rec["key"][0] if isinstance(rec["key"], tuple) else rec["key"]
+                if name == f"run-r{tag}":  # the whole run in one task
+                    for op in set(plan.layer_ops.values()) | set(plan.leaf_tensors.values()):
+                        ran[op].add(rec["worker"])
+                    continue
                 op = plan.op_of(_unrenamed(rec["key"], tag))
                 if op is not None:
                     ran[op].add(rec["worker"])
             _log_placement(plan, lambda op: ", ".join(sorted(ran[op])) if op in ran else None)
         return out
+
+    def _one_task(self, plan, leaves, tag):
+        """The graph of a small run of ``plan`` as one task (``remote.run_inline``) reading ``leaves`` (feed values
+        and the futures of variables' blocks), and a task per output taking its value out of that task's."""
+        order = plan.exec_cache.get("inline")
+        if order is None:
+            order = plan.exec_cache["inline"] = [(k, plan.dsk[k], frees)
+                                                 for k, _, frees in plan.sync_order(leaves.keys())]
+        step = (f"run-r{tag}",)
+        values = List(*[v if type(v).__name__ == "Future" else DataNode(None, v) for v in leaves.values()])
+        dsk = {step: Task(step, remote.run_inline, DataNode(None, order), list(plan.out_keys), list(leaves),
+                          values)}
+        keys = [_renamed(k, tag) for k in plan.out_keys]
+        for i, k in enumerate(keys):
+            dsk[k] = Task(k, operator.getitem, TaskRef(step), i)
+        return dsk, keys
 
     def _logs_placement(self, plan):
         """Whether ``ConfigProto(log_device_placement=True)`` asks for ``plan``'s placement: on its first run."""

@@ -3,6 +3,7 @@ import importlib.util
 import pathlib
 
 import numpy as np
+import pytest
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 
@@ -48,3 +49,22 @@ def test_out_of_core_logreg_learns_from_data_larger_than_its_budget(capsys, tmp_
         assert res[name]["test_accuracy"] > 0.85
     out = capsys.readouterr().out
     assert "larger than the budget" in out and "<RunPlan" in out and "peak memory" in out
+
+
+@pytest.mark.distributed
+@pytest.mark.slow
+def test_distributed_training_data_and_model_parallel(capsys):
+    res = load("distributed_training").main(["--epochs", "4", "--batch", "128", "--lr", "1e-2", "--hidden", "32"])
+    workers = sorted(res["workers"].values())
+    local_losses, local_acc = res["local"]
+    losses, acc = res["data_parallel"]
+    np.testing.assert_allclose(losses, local_losses, rtol=1e-5)  # the cluster trains the same model
+    assert abs(acc - local_acc) < 1e-6 and acc >= 0.85 and losses[-1] < 0.3 * losses[0]
+    # each tower ran on its own worker; the two towers together on both
+    ran = res["towers_ran_on"]
+    for k in (0, 1):
+        assert {w for key, ws in ran.items() if f"tower_{k}" in key for w in ws} == {res["workers"][k]}
+    mp_losses, mp_acc = res["model_parallel"]
+    assert mp_acc >= 0.85 and mp_losses[-1] < 0.3 * mp_losses[0]
+    assert res["layers_ran_on"] == {"hidden": [res["workers"][0]], "output": [res["workers"][1]]}
+    assert len(workers) == 2 and "model_parallel" in capsys.readouterr().out
