@@ -15,6 +15,8 @@
 
 - ``fusion``: lower chains such as matmul + bias + relu as one kernel per block (see ``daskflow.fusion``), default
   True.
+- ``one_task_runs``: on a cluster, run a small single-block run without placements as one task next to the
+  state it reads (``remote.run_inline``), default False: a full test run hung with it on, not yet understood.
 - ``reuse_memory``: let the first Session tune the C allocator to reuse freed blocks up to 32 MiB (see
   ``daskflow.memory``), default True.
 
@@ -23,7 +25,8 @@ at most ``run_bytes`` whatever the size of the data.
 """
 import dask
 
-DEFAULTS = {"chunk_bytes": None, "task_bytes": None, "run_bytes": None, "reuse_memory": True, "fusion": True}
+DEFAULTS = {"chunk_bytes": None, "task_bytes": None, "run_bytes": None, "reuse_memory": True, "fusion": True,
+            "one_task_runs": False}
 
 
 def get(key):
@@ -44,7 +47,7 @@ def set(**settings):
     if unknown:
         raise KeyError(f"unknown daskflow setting(s) {unknown}; known: {sorted(DEFAULTS)}")
     for k, v in settings.items():
-        if k in ("reuse_memory", "fusion"):
+        if k in ("reuse_memory", "fusion", "one_task_runs"):
             if not isinstance(v, bool):
                 raise ValueError(f"daskflow setting {k} must be True or False, got {v!r}")
             continue

@@ -682,7 +682,8 @@ class Session:
         if get is None and not any(isinstance(v, Alias) for v in leaves.values()):
             out = executor.walk(plan.sync_order(leaves.keys()), leaves, plan.out_keys, plan.dsk)
         else:
-            if plan.remote and plan.small and not any(isinstance(v, Alias) for v in leaves.values()):
+            if plan.remote and plan.small and plan.source_bytes == 0 and config.get("one_task_runs") \
+                    and not any(isinstance(v, Alias) for v in leaves.values()):
                 return self._execute_remote(plan, None, apply_updates, leaves)
             dsk = dict(plan.dsk)
             for k, v in leaves.items():
