@@ -24,7 +24,6 @@ share this machine's cores.
 """
 import argparse
 import contextlib
-import contextvars
 import importlib.util
 import json
 import os
@@ -37,6 +36,8 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 
 import numpy as np  # noqa: E402
+
+from daskflow import testing  # noqa: E402
 
 SIZES = (784, 1024, 10)
 STEP_GOALS = {256: 3.0, 8192: 1.2}  # batch: the most a cluster step may take, in local steps
@@ -55,31 +56,6 @@ def start_cluster(n_workers):
 
 
 # -- counting bytes
-
-@contextlib.contextmanager
-def client_received(client):
-    """Counts the bytes of the messages this process reads on its comms to ``client``'s scheduler (a list of one
-    int): what the client receives. A LocalCluster's scheduler runs in this process too; what it reads (from the
-    client, from the workers) comes on other comms and is not counted."""
-    import distributed.comm.tcp as tcp
-    scheduler = client.scheduler.address
-    counted, reading = [0], contextvars.ContextVar("reading", default=False)
-    read, from_frames = tcp.TCP.read, tcp.from_frames
-
-    async def counting_read(comm, *args, **kwargs):
-        reading.set(comm.peer_address == scheduler)
-        return await read(comm, *args, **kwargs)
-
-    async def counting_from_frames(frames, *args, **kwargs):
-        if reading.get():
-            counted[0] += sum(memoryview(f).nbytes for f in frames)
-        return await from_frames(frames, *args, **kwargs)
-    tcp.TCP.read, tcp.from_frames = counting_read, counting_from_frames
-    try:
-        yield counted
-    finally:
-        tcp.TCP.read, tcp.from_frames = read, from_frames
-
 
 def _worker_clock(dask_worker):
     from distributed.metrics import time as now
@@ -105,7 +81,7 @@ def bare_round_trip(client, repeat=5):
     overhead of one run with one fetched value (the median of ``repeat``)."""
     got = []
     for _ in range(repeat):
-        with client_received(client) as n:
+        with testing.client_received(client) as n:
             client.submit(np.float32, 1.0, pure=False).result()
         got.append(n[0])
     return int(np.median(got))
@@ -160,7 +136,7 @@ def bench_step(client, batch, steps, warmup):
         received, fetched = [], 0
         with between_workers(client) as moved:
             for _ in range(COUNTED_STEPS):
-                with client_received(client) as n:
+                with testing.client_received(client) as n:
                     values = remote.run(fetches, feed)
                 received.append(n[0])
                 fetched = sum(np.asarray(v).nbytes for v in values if v is not None)

@@ -779,6 +779,12 @@ class Session:
     def _placements(self, plan):
         """The ``remote.Placement`` of each task of ``plan`` whose op has a device, on this Session's cluster as
         it is now (worked out once per plan and set of workers)."""
+        placed = plan.exec_cache.get("placed")
+        if placed is None:  # the plan's ops with a device (most plans have none: no need to ask the cluster)
+            placed = plan.exec_cache["placed"] = [k for k in list(plan.dsk) + plan.leaf_keys()
+                                                  if (op := plan.op_of(k)) is not None and op.device_spec is not None]
+        if not placed:
+            return {}
         workers = self._client.scheduler_info()["workers"]
         key = frozenset((a, str(w.get("name")), tuple(sorted(w.get("resources", {}).items())))
                         for a, w in workers.items())
@@ -786,10 +792,8 @@ class Session:
         if got is None:
             soft = bool(getattr(self.config, "allow_soft_placement", False))
             by_op, got = {}, {}
-            for k in list(plan.dsk) + plan.leaf_keys():
+            for k in placed:
                 op = plan.op_of(k)
-                if op is None or op.device_spec is None:
-                    continue
                 if op not in by_op:
                     by_op[op] = remote.place(op, workers, soft)
                 if by_op[op]:

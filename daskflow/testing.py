@@ -3,6 +3,8 @@ under several chunkings and compare with a numpy reference, checking that every 
 inferred shape and dtype; and a family of streaming programs over zarr data, each with a piecewise numpy
 reference, with a runner that measures a program's peak memory in a fresh process (``daskflow.streaming_family``,
 re-exported here)."""
+import contextlib
+import contextvars
 import itertools
 import threading
 import weakref
@@ -248,3 +250,46 @@ class BlockCounter:
             self.peak = max(self.peak, self.live)
         weakref.finalize(out, self._freed)
         return out
+
+
+@contextlib.contextmanager
+def client_received(client):
+    """Counts the bytes of the messages this process reads on its comms to ``client``'s scheduler (a list of one
+    int): what the client receives. A LocalCluster's scheduler runs in this process too; what it reads (from the
+    client, from the workers) comes on other comms and is not counted."""
+    import distributed.comm.tcp as tcp
+    scheduler = client.scheduler.address
+    counted, reading = [0], contextvars.ContextVar("reading", default=False)
+    read, from_frames = tcp.TCP.read, tcp.from_frames
+
+    async def counting_read(comm, *args, **kwargs):
+        reading.set(comm.peer_address == scheduler)
+        return await read(comm, *args, **kwargs)
+
+    async def counting_from_frames(frames, *args, **kwargs):
+        if reading.get():
+            counted[0] += sum(memoryview(f).nbytes for f in frames)
+        return await from_frames(frames, *args, **kwargs)
+    tcp.TCP.read, tcp.from_frames = counting_read, counting_from_frames
+    try:
+        yield counted
+    finally:
+        tcp.TCP.read, tcp.from_frames = read, from_frames
+
+
+def adam_mlp(d, h, k, scale=0.05, learning_rate=1e-3, seed=0):
+    """A d-h-k ReLU perceptron trained by Adam on fed ``x`` (float32) and labels ``y`` (int64): returns
+    ``x, y, [W1, b1, W2, b2], loss, train``."""
+    from .ops.state import Variable
+    import daskflow as df
+    rng = np.random.default_rng(seed)
+    x = placeholder(df.float32, [None, d], name="x")
+    y = placeholder(df.int64, [None], name="y")
+    W1 = Variable((rng.standard_normal((d, h)) * scale).astype("f4"), name="W1")
+    b1 = Variable(np.zeros(h, "f4"), name="b1")
+    W2 = Variable((rng.standard_normal((h, k)) * scale).astype("f4"), name="W2")
+    b2 = Variable(np.zeros(k, "f4"), name="b2")
+    logits = df.matmul(df.nn.relu(df.matmul(x, W1) + b1), W2) + b2
+    loss = df.reduce_mean(df.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+    train = df.train.AdamOptimizer(learning_rate).minimize(loss)
+    return x, y, [W1, b1, W2, b2], loss, train

@@ -1,14 +1,13 @@
 """A cluster Session keeps its variables on the workers: training steps read and update them there, and only the
-fetched values reach the client (counted at the client's comms); a failed run changes no variable; nothing is
+fetched values reach the client (counted at the client's comms to the scheduler); a failed run changes no variable; nothing is
 left on the cluster once the Session closes."""
-import contextlib
-import contextvars
 import time
 
 import numpy as np
 import pytest
 
 import daskflow as df
+from daskflow.testing import adam_mlp, client_received
 
 pytestmark = [pytest.mark.distributed, pytest.mark.slow]
 
@@ -20,30 +19,6 @@ def client():
                                   dashboard_address=None, worker_dashboard_address=None) as cluster, \
             distributed.Client(cluster, set_as_default=False) as c:
         yield c
-
-
-@contextlib.contextmanager
-def received(client):
-    """Counts the bytes of every message the client reads from its TCP comms (a LocalCluster's scheduler runs in
-    this process too: what reaches it, on comms it accepted at its own address, is not counted)."""
-    import distributed.comm.tcp as tcp
-    scheduler = client.scheduler.address
-    counted, reading = [0], contextvars.ContextVar("reading", default=False)
-    read, from_frames = tcp.TCP.read, tcp.from_frames
-
-    async def counting_read(comm, *args, **kwargs):
-        reading.set(comm.local_address != scheduler)
-        return await read(comm, *args, **kwargs)
-
-    async def counting_from_frames(frames, *args, **kwargs):
-        if reading.get():
-            counted[0] += sum(memoryview(f).nbytes for f in frames)
-        return await from_frames(frames, *args, **kwargs)
-    tcp.TCP.read, tcp.from_frames = counting_read, counting_from_frames
-    try:
-        yield counted
-    finally:
-        tcp.TCP.read, tcp.from_frames = read, from_frames
 
 
 def _held_bytes(client, settled=None):
@@ -60,19 +35,10 @@ def _held_bytes(client, settled=None):
     return n
 
 
-def _mlp(d=128, h=512, k=10):
-    rng = np.random.default_rng(0)
-    x = df.placeholder(df.float32, [None, d], name="x")
-    y = df.placeholder(df.int64, [None], name="y")
-    W1 = df.Variable((rng.standard_normal((d, h)) * 0.05).astype("f4"), name="W1")
-    b1 = df.Variable(np.zeros(h, "f4"), name="b1")
-    W2 = df.Variable((rng.standard_normal((h, k)) * 0.05).astype("f4"), name="W2")
-    b2 = df.Variable(np.zeros(k, "f4"), name="b2")
-    logits = df.matmul(df.nn.relu(df.matmul(x, W1) + b1), W2) + b2
-    loss = df.reduce_mean(df.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
-    train = df.train.AdamOptimizer(1e-3).minimize(loss)
-    data = rng.standard_normal((5, 64, d)).astype("f4"), rng.integers(0, k, (5, 64))
-    return x, y, [W1, b1, W2, b2], loss, train, data
+def _mlp(h=512):
+    x, y, variables, loss, train = adam_mlp(128, h, 10)
+    rng = np.random.default_rng(1)
+    return x, y, variables, loss, train, (rng.standard_normal((5, 64, 128)).astype("f4"), rng.integers(0, 10, (5, 64)))
 
 
 def _steps(s, x, y, loss, train, data):
@@ -92,11 +58,11 @@ def test_training_steps_update_variables_on_the_workers(client):
             assert _held_bytes(client) >= state  # initialised where they are used
             got, per_step = [], []
             for xb, yb in zip(*data):
-                with received(client) as n:
+                with client_received(client) as n:
                     got.append(s.run([train, loss], {x: xb, y: yb})[1])
                 per_step.append(n[0])
             held = _held_bytes(client)
-            with received(client) as n:
+            with client_received(client) as n:
                 got_vars = s.run(variables)
     np.testing.assert_allclose(got, want, rtol=1e-6)
     for g, w in zip(got_vars, want_vars):
@@ -152,7 +118,7 @@ def test_chunked_variables_spread_over_the_workers_and_load_by_blocks(client):
                 sorted(w.address for w in dask_scheduler.tasks[k].who_has) for k in keys])
             np.testing.assert_array_equal(s.run(v), first * 2)
             value = np.arange(512 * 256, dtype="f4").reshape(512, 256)
-            with received(client) as n:
+            with client_received(client) as n:
                 v.load(value, s)
             np.testing.assert_array_equal(s.run(v), value)
     assert len(keys) == 8 and len({w for ws in where for w in ws}) == 2  # blocks on both workers

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import daskflow as df
+from daskflow.testing import adam_mlp
 
 pytestmark = [pytest.mark.distributed, pytest.mark.slow]
 
@@ -19,19 +20,10 @@ def client():
         yield c
 
 
-def _mlp(d=32, h=64, k=5):
-    rng = np.random.default_rng(0)
-    x = df.placeholder(df.float32, [None, d], name="x")
-    y = df.placeholder(df.int64, [None], name="y")
-    W1 = df.Variable((rng.standard_normal((d, h)) * 0.1).astype("f4"), name="W1")
-    b1 = df.Variable(np.zeros(h, "f4"), name="b1")
-    W2 = df.Variable((rng.standard_normal((h, k)) * 0.1).astype("f4"), name="W2")
-    b2 = df.Variable(np.zeros(k, "f4"), name="b2")
-    logits = df.matmul(df.nn.relu(df.matmul(x, W1) + b1), W2) + b2
-    loss = df.reduce_mean(df.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
-    train = df.train.AdamOptimizer(1e-2).minimize(loss)
-    data = rng.standard_normal((16, d)).astype("f4"), rng.integers(0, k, 16)
-    return x, y, [W1, b1, W2, b2], loss, train, data
+def _mlp():
+    x, y, variables, loss, train = adam_mlp(32, 64, 5, scale=0.1, learning_rate=1e-2)
+    rng = np.random.default_rng(1)
+    return x, y, variables, loss, train, (rng.standard_normal((16, 32)).astype("f4"), rng.integers(0, 5, 16))
 
 
 def _train(s, x, y, variables, loss, train, data):
