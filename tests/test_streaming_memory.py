@@ -1,7 +1,8 @@
 """A measured memory guarantee over the family of streaming programs (``daskflow.testing.streaming_programs``):
 each program, run in a fresh process over zarr data larger than its memory budget, gives the values of its
 piecewise numpy reference, peaks no higher than its run's projection (``RunPlan.run_peak_bytes``, or
-``df.io.plan_to_zarr``'s), and peaks no higher when the data doubles (within 1.25x plus 100 MiB).
+``df.io.plan_to_zarr``'s) plus a stated slack for what the resident set holds beyond the model, and peaks no higher
+when the data doubles (within 1.25x plus 100 MiB).
 
 The peak of a run is the resident set size's high-water mark above the RSS just before the run, after imports, graph,
 plan and a warm-up run over the data's first chunks (``daskflow.testing.measure_streaming_program``).
@@ -22,6 +23,10 @@ SMALL_SETTINGS = dict(chunk_bytes=128 * 2**10, task_bytes=3 * MiB, num_workers=2
 SIZES = [dict(rows=r, features=128, chunk_rows=2048, compressors=None) for r in (384 * 1024, 768 * 1024)]
 SIZE_SETTINGS = dict(chunk_bytes=MiB, num_workers=2)
 SIZE_BUDGET = 2 * 16 * MiB  # task_bytes (8 x chunk_bytes, at least 16 MiB) on each of two threads
+# what the resident set holds that the projection does not model (pages the allocators keep for reuse, interpreter
+# objects), four of the small runs' 128 KiB blocks: the small runs peak at 0.35-0.85x their projection, and once, on a
+# loaded machine, 1.01x (14 KiB over)
+RSS_SLACK = 512 * 2**10
 
 
 def _mib(n):
@@ -36,8 +41,9 @@ def test_streaming_program_is_right_and_peaks_within_its_projection(name, stream
     assert got["projection"] is not None, f"{name}: no projection of the run ({got['projection_error']})"
     assert got["run_budget"] * 2 <= data.nbytes, f"{name}: budget {_mib(got['run_budget'])} for " \
                                                  f"{_mib(data.nbytes)} of data"
-    assert got["peak_bytes"] <= got["projection"], (
-        f"{name}: measured peak {_mib(got['peak_bytes'])} over the projection {_mib(got['projection'])} "
+    assert got["peak_bytes"] <= got["projection"] + RSS_SLACK, (
+        f"{name}: measured peak {_mib(got['peak_bytes'])} over the projection {_mib(got['projection'])} + "
+        f"{_mib(RSS_SLACK)} "
         f"(op '{got['run_peak_op']}' at {got['run_peak_at']}; budget {_mib(got['run_budget'])})")
 
 
