@@ -17,6 +17,9 @@
   True.
 - ``one_task_runs``: on a cluster, run a small single-block run without placements as one task next to the
   state it reads (``remote.run_inline``), default False: a full test run hung with it on, not yet understood.
+- ``state_copies``: on a cluster, how many workers hold each block of a variable's value (see
+  ``daskflow.remote``), default 2: a worker's death loses no state. 1 keeps one copy (half the memory and no copying
+  after each run); a variable of which a block is lost is then an error.
 - ``reuse_memory``: let the first Session tune the C allocator to reuse freed blocks up to 32 MiB (see
   ``daskflow.memory``), default True.
 
@@ -26,7 +29,7 @@ at most ``run_bytes`` whatever the size of the data.
 import dask
 
 DEFAULTS = {"chunk_bytes": None, "task_bytes": None, "run_bytes": None, "reuse_memory": True, "fusion": True,
-            "one_task_runs": False}
+            "one_task_runs": False, "state_copies": 2}
 
 
 def get(key):
@@ -50,6 +53,11 @@ def set(**settings):
         if k in ("reuse_memory", "fusion", "one_task_runs"):
             if not isinstance(v, bool):
                 raise ValueError(f"daskflow setting {k} must be True or False, got {v!r}")
+            continue
+        if k == "state_copies":
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"daskflow setting state_copies must be a whole number of workers, at least 1, "
+                                 f"got {v!r}")
             continue
         if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool) or v < 1):
             raise ValueError(f"daskflow setting {k} must be a positive number of bytes, got {v!r}")

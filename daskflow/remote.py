@@ -5,7 +5,18 @@ A Session given a ``distributed.Client`` keeps each variable's value on the work
 futures), and the new values its assignments make stay where they were computed, to become the variable's value
 when the run succeeds. Only fetched values travel to the client. ``Variable.load`` scatters the value's blocks
 to the workers.
+
+Losing a worker loses no state. A value becomes the variable's only once it is *kept* (``keep``): each block is
+made data of its own under a new key on the worker that computed it (no task behind it, so the scheduler forgets
+the run that made it, rather than keeping every step's tasks as the lineage of the state), and a copy is sent to
+another worker under a key of its own (``config.state_copies`` workers hold each block, default 2; distributed's
+memory manager drops extra replicas of one key, never distinct keys). A run that fails because a worker died is
+run again from the state before it, with each block a lost worker held read from its copy (``repair``), which is
+copied again; a block whose every copy is lost makes the variable's value lost, an error naming it
+(``errors.DataLossError``), never a silent reset.
 """
+import uuid
+
 import dask
 import dask.array as da
 import numpy as np
@@ -14,22 +25,31 @@ from dask.highlevelgraph import HighLevelGraph
 
 from . import planner
 
-__all__ = ["RemoteValue", "scatter", "wait"]
+__all__ = ["RemoteValue", "scatter", "wait", "keep", "repair", "WorkerLost"]
+
+_GONE = ("cancelled", "lost", "error")  # the states of a future whose block no worker holds any more
+
+
+class WorkerLost(RuntimeError):
+    """A worker died while the cluster was keeping a run's new values: the run is to be run again."""
 
 
 class RemoteValue:
     """A value held by a cluster: ``futures``, one per block of ``chunks`` in the order of a dask array's keys
-    (C order of the block grid), of dtype ``dtype``."""
+    (C order of the block grid), of dtype ``dtype``; ``copies``: per block, the future of a copy held by another
+    worker (None where there is none), once the value is kept (``keep``)."""
 
-    __slots__ = ("client", "futures", "chunks", "dtype", "shape")
+    __slots__ = ("client", "futures", "copies", "chunks", "dtype", "shape", "name")
 
-    def __init__(self, client, futures, chunks, dtype):
+    def __init__(self, client, futures, chunks, dtype, copies=None, name=None):
         from distributed import Future
         # references of its own: a block may be another value's too (two variables assigned one tensor), and the
         # run that made it releases its own
         self.futures = [Future(f.key, client) for f in futures]
+        self.copies = [None if f is None else Future(f.key, client) for f in copies] if copies else None
         self.client, self.chunks, self.dtype = client, tuple(chunks), np.dtype(dtype)
         self.shape = tuple(int(sum(c)) for c in self.chunks)
+        self.name = name
 
     @property
     def nbytes(self):
@@ -38,6 +58,18 @@ class RemoteValue:
     @property
     def ndim(self):
         return len(self.shape)
+
+    @property
+    def kept(self):
+        return self.copies is not None
+
+    def lost(self):
+        """Whether a worker that held one of its blocks is gone (the block may still have a copy)."""
+        return any(f.status in _GONE for f in self.futures)
+
+    def damaged(self):
+        """Whether a worker that held one of its blocks or their copies is gone."""
+        return self.lost() or any(f is not None and f.status in _GONE for f in self.copies or ())
 
     def blocks(self, keys):
         """``keys`` (a leaf's keys) each with the future of the block it reads."""
@@ -61,8 +93,145 @@ class RemoteValue:
         return np.block(grid.tolist()) if grid.size > 1 else grid.flat[0]
 
     def release(self):
-        for f in self.futures:
+        for f in self.futures + [f for f in self.copies or () if f is not None]:
             f.release()
+
+
+def keep(client, values, copies=None):
+    """``values`` (name -> ``RemoteValue``, made by a run or sent by ``scatter``) as the state of the cluster: new
+    ``RemoteValue`` s whose blocks are data of their own under new keys (the block where it is, and a copy sent to
+    another worker, ``copies`` workers in all: default ``config.state_copies``). The given values are left to
+    their owners to release. Raises ``WorkerLost`` where a worker holding a block died meanwhile."""
+    from . import config
+    copies = config.get("state_copies") if copies is None else copies
+    items, plan = [], []
+    for name, v in values.items():
+        for i, f in enumerate(v.futures):
+            items.append((name, i, f))
+    if not items:
+        return {}
+    where, running = client.run_on_scheduler(_holders, [f.key for _, _, f in items])
+    token = uuid.uuid4().hex[:12]
+    for n, ((name, i, f), holders) in enumerate(zip(items, where)):
+        if not holders:
+            raise WorkerLost(f"no worker holds block {i} of '{name}'")
+        holder = holders[0]
+        others = [w for w in running if w != holder]
+        peer = others[n % len(others)] if others and copies > 1 else None
+        base = f"state-{name}-{i}-{token}"
+        plan.append((f.key, base, base + "-copy" if peer else None, peer, holder))
+    got = client.run(_keep_on, plan, workers=sorted({p[4] for p in plan}), on_error="return")
+    placed = {k for keys in got.values() if not isinstance(keys, BaseException) for k in keys}
+    nbytes, who_has = {}, {}
+    for (name, i, _), (_, base, copy, peer, holder) in zip(items, plan):
+        v = values[name]
+        nbytes[base] = nbytes[copy] = int(np.prod(_block_shape(v.chunks, i))) * v.dtype.itemsize
+        who_has[base], who_has[copy] = [holder], [peer]
+    wanted = [p[i] for p in plan for i in (1, 2) if p[i] is not None]
+    who_has = {k: who_has[k] for k in wanted if k in placed}  # what arrived: the scheduler learns of it all
+    registered = client.run_on_scheduler(_register_on, who_has, nbytes, client.id)
+    futures = client.sync(_futures, client, registered)
+    try:
+        if len(registered) < len(wanted):
+            failed = {w: e for w, e in got.items() if isinstance(e, BaseException)}
+            raise WorkerLost(f"workers died while new values were kept: {len(wanted) - len(registered)} of "
+                             f"{len(wanted)} blocks lost ({failed or 'their workers are gone'})")
+        out, at = {}, 0
+        for name, v in values.items():
+            mine = plan[at:at + len(v.futures)]
+            at += len(v.futures)
+            out[name] = RemoteValue(client, [futures[p[1]] for p in mine], v.chunks, v.dtype,
+                                    copies=[futures[p[2]] if p[2] else None for p in mine], name=name)
+        return out
+    finally:
+        for f in futures.values():
+            f.release()  # the new values hold their own references
+
+
+def repair(client, values):
+    """``values`` (name -> kept ``RemoteValue``) with every block a lost worker held read from its copy, and
+    every block whose copy was lost copied again (``keep``): new values for those that needed it. Raises ``errors.DataLossError`` naming the
+    variables of which some block has no copy left."""
+    from . import errors
+    hurt, dead = {}, []
+    for name, v in values.items():
+        if not v.damaged():
+            continue
+        blocks = []
+        for i, f in enumerate(v.futures):
+            if f.status not in _GONE:
+                blocks.append(f)
+            elif v.copies and v.copies[i] is not None and v.copies[i].status not in _GONE:
+                blocks.append(v.copies[i])
+            else:
+                dead.append(name)
+                break
+        else:
+            hurt[name] = RemoteValue(client, blocks, v.chunks, v.dtype, name=name)
+    if dead:
+        raise errors.DataLossError(
+            None, None, f"The value of variable(s) {sorted(set(dead))} was lost with the workers that held it (every "
+            f"copy of a block); run their initializer or restore them from a checkpoint")
+    try:
+        return keep(client, hurt) if hurt else {}
+    finally:
+        for v in hurt.values():
+            v.release()
+
+
+def _block_shape(chunks, i):
+    grid = [len(c) for c in chunks]
+    idx = np.unravel_index(i, grid) if grid else ()
+    return [c[j] for c, j in zip(chunks, idx)]
+
+
+def _holders(keys, dask_scheduler=None):
+    """On the scheduler: for each of ``keys``, the workers holding it; and the running workers."""
+    tasks = dask_scheduler.tasks
+    where = [sorted(ws.address for ws in (tasks[k].who_has or ())) if k in tasks else [] for k in keys]
+    return where, sorted(ws.address for ws in dask_scheduler.running)
+
+
+async def _keep_on(plan, dask_worker=None):
+    """On each worker holding blocks of ``plan`` (``(key, new key, copy key, peer, holder)``): its blocks again
+    under their new keys, and sent to their peers under their copy keys. Gives the keys placed (a peer that cannot
+    be reached gets none)."""
+    from distributed.protocol import to_serialize
+    here, out = {}, {}
+    for key, base, copy, peer, holder in plan:
+        if holder != dask_worker.address:
+            continue
+        value = dask_worker.data[key]
+        here[base] = value
+        if copy:
+            out.setdefault(peer, {})[copy] = to_serialize(value)
+    dask_worker.update_data(data=here, stimulus_id=f"daskflow-keep-{uuid.uuid4().hex}")
+    placed = list(here)
+    for peer, data in out.items():
+        try:
+            await dask_worker.rpc(peer).update_data(data=data)
+        except (OSError, TimeoutError):  # the peer is gone (CommClosedError is an OSError)
+            continue
+        placed += list(data)
+    return placed
+
+
+def _register_on(who_has, nbytes, client, dask_scheduler=None):
+    """On the scheduler: learn of the blocks ``keep`` sent (``who_has``), wanted by ``client``, as it learns of
+    scattered data, leaving out those on workers gone meanwhile; the keys learnt."""
+    alive = {k: [w for w in ws if w in dask_scheduler.workers] for k, ws in who_has.items()}
+    alive = {k: ws for k, ws in alive.items() if ws}
+    dask_scheduler.update_data(who_has=alive, nbytes={k: nbytes[k] for k in alive}, client=client)
+    return list(alive)
+
+
+async def _futures(client, keys):
+    """The futures of ``keys``, blocks the scheduler holds for ``client`` (in the client's event loop)."""
+    from distributed import Future
+    futures = {k: Future(k, client) for k in keys}
+    for k in keys:
+        client.futures[k].finish(type=np.ndarray)
+    return futures
 
 
 def _held(block):
@@ -95,16 +264,20 @@ def _grid_keys(name, chunks):
     return level((), 0)
 
 
-def scatter(client, value):
-    """``value`` (a numpy array) split into the blocks of ``planner.chunks_for`` and sent to the workers."""
+def scatter(client, value, name=None):
+    """``value`` (a numpy array) split into the blocks of ``planner.chunks_for``, sent to the workers and kept
+    (``keep``) as the value of variable ``name``."""
     value = np.asarray(value)
     chunks = planner.chunks_for(value.shape, value.dtype)
     blocks = [np.ascontiguousarray(value[s]) for s in da.core.slices_from_chunks(chunks)] if value.ndim else [value]
     sent = client.scatter(blocks, hash=False)
-    held = RemoteValue(client, sent, chunks, value.dtype)
+    got = RemoteValue(client, sent, chunks, value.dtype)
     for f in sent:
         f.release()
-    return held
+    try:
+        return keep(client, {name: got})[name]
+    finally:
+        got.release()
 
 
 def wait(client, futures):

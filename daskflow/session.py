@@ -2,8 +2,10 @@
 needs in one dask call, then applies variable updates. The Session owns all state: variable values, random
 stream counters, cached plans and the scheduler."""
 import collections
+import concurrent.futures
 import contextlib
 import itertools
+import logging
 import operator
 import sys
 import threading
@@ -534,7 +536,7 @@ class Session:
                                               f"variable '{var.op.name}' of shape {var.shape}")
         if self._client is not None:
             with planner.budget(*self._memory_budget()):
-                arr = remote.scatter(self._client, arr)
+                arr = remote.scatter(self._client, arr, name=var.op.name)
         self._set_values({var.op.name: arr})
 
     def _set_values(self, values):
@@ -675,27 +677,17 @@ class Session:
         return proj
 
     def _execute(self, plan, feeds, apply_updates=True, proj=None):
+        if plan.remote:
+            return self._run_remote(plan, feeds, apply_updates)
         leaves = self._leaf_values(plan, feeds)
         get = self._get(plan)
-        if not plan.remote and self._logs_placement(plan):
+        if self._logs_placement(plan):
             _log_placement(plan, lambda op: _LOCAL_DEVICE)
         if get is None and not any(isinstance(v, Alias) for v in leaves.values()):
             out = executor.walk(plan.sync_order(leaves.keys()), leaves, plan.out_keys, plan.dsk)
         else:
-            if plan.remote and plan.small and plan.source_bytes == 0 and config.get("one_task_runs") \
-                    and not any(isinstance(v, Alias) for v in leaves.values()):
-                return self._execute_remote(plan, None, apply_updates, leaves)
-            dsk = dict(plan.dsk)
-            for k, v in leaves.items():
-                dsk[k] = (v if isinstance(v, Alias) else remote.held(k, v) if type(v).__name__ == "Future"
-                          else DataNode(k, v))
-            for v in feeds.values():
-                if isinstance(v, da.Array):
-                    dsk.update(convert_legacy_graph(dict(v.__dask_optimize__(v.__dask_graph__(),
-                                                                            v.__dask_keys__()))))
+            dsk = self._bound_graph(plan, feeds, leaves)
             keys = plan.out_keys
-            if plan.remote:
-                return self._execute_remote(plan, dsk, apply_updates)
             if self.scheduler == "distributed" or getattr(get, "__self__", None).__class__.__name__ == "Client":
                 # a cluster keeps values by key: each run's keys must be new, or it would reuse the last run's
                 tag = next(_run_ids)
@@ -714,6 +706,58 @@ class Session:
         if updates and apply_updates:
             self._set_values({op.name: np.asarray(val) for op, val in updates.items()})
         return values[:len(plan.fetch_index)]
+
+    def _bound_graph(self, plan, feeds, leaves):
+        """``plan``'s task graph with its leaves bound to ``leaves`` and the graphs of lazy (dask array) feeds."""
+        dsk = dict(plan.dsk)
+        for k, v in leaves.items():
+            dsk[k] = (v if isinstance(v, Alias) else remote.held(k, v) if type(v).__name__ == "Future"
+                      else DataNode(k, v))
+        for v in feeds.values():
+            if isinstance(v, da.Array):
+                dsk.update(convert_legacy_graph(dict(v.__dask_optimize__(v.__dask_graph__(), v.__dask_keys__()))))
+        return dsk
+
+    def _run_remote(self, plan, feeds, apply_updates):
+        """Run ``plan`` on this Session's cluster; a run that fails because a worker died (a block it held lost,
+        or a worker gone while the run's new values were being kept) is run again from the state before it, with
+        the lost blocks read from their copies (``remote.repair``), up to ``_ATTEMPTS`` times."""
+        rng = dict(self._rng_counts)
+        for attempt in range(_ATTEMPTS):
+            self._repair_state(plan)
+            leaves = self._leaf_values(plan, feeds)
+            try:
+                if plan.small and plan.source_bytes == 0 and config.get("one_task_runs") \
+                        and not any(isinstance(v, Alias) for v in leaves.values()):
+                    return self._execute_remote(plan, None, apply_updates, leaves)
+                return self._execute_remote(plan, self._bound_graph(plan, feeds, leaves), apply_updates)
+            except Exception as e:
+                if attempt + 1 == _ATTEMPTS or not self._worker_lost(e):
+                    raise
+                self._rng_counts.update(rng)  # the same random numbers again
+                logger.warning("daskflow: a worker was lost during a run (%s: %s); running it again (attempt %d)",
+                               type(e).__name__, e, attempt + 2)
+
+    def _worker_lost(self, e):
+        """Whether failure ``e`` of a run comes from a lost worker: a block of state gone, a task's inputs lost
+        with their worker (cancelled), or a worker gone while new values were kept."""
+        from distributed.comm import CommClosedError
+        if isinstance(e, (remote.WorkerLost, CommClosedError, concurrent.futures.CancelledError)):
+            return True
+        with self._lock:
+            return any(isinstance(v, remote.RemoteValue) and v.lost() for v in self._vars.values())
+
+    def _repair_state(self, plan):
+        """Read each block of the state ``plan`` reads that a lost worker held from its copy, and copy it again
+        (``remote.repair``); a variable whose block has no copy left is an error (``errors.DataLossError``), until
+        it is assigned again (its initializer, a restore)."""
+        names = plan.exec_cache.get("reads")
+        if names is None:
+            names = plan.exec_cache["reads"] = [op.name for op, *_ in plan.var_leaves]
+        with self._lock:
+            hurt = {n: v for n in names if isinstance(v := self._vars.get(n), remote.RemoteValue) and v.damaged()}
+        if hurt:
+            self._set_values(remote.repair(self._client, hurt))
 
     def _execute_remote(self, plan, dsk, apply_updates, leaves=None):
         """Run ``dsk`` (``plan``'s graph with its leaves bound) on this Session's cluster. Only the fetched values
@@ -815,10 +859,15 @@ class Session:
         try:
             small = client.gather(futures[:nf] + futures[span_end:])  # fetches and effect tokens
             remote.wait(client, futures[nf:span_end])
-            if apply_updates and plan.update_spans:  # each value takes its own references to its blocks
-                self._set_values({op.name: remote.RemoteValue(client, futures[a:b], chunks, op.outputs[0].dtype)
-                                  for op, (a, b), chunks in zip(plan.update_vars, plan.update_spans,
-                                                                plan.update_chunks)})
+            if apply_updates and plan.update_spans:  # kept as state of their own, then the variables' values
+                new = {op.name: remote.RemoteValue(client, futures[a:b], chunks, op.outputs[0].dtype, name=op.name)
+                       for op, (a, b), chunks in zip(plan.update_vars, plan.update_spans, plan.update_chunks)}
+                try:
+                    kept = remote.keep(client, new)
+                finally:
+                    for v in new.values():
+                        v.release()
+                self._set_values(kept)
         finally:
             for f in {f.key: f for f in held + futures}.values():  # one future per key
                 f.release()
@@ -897,6 +946,8 @@ def _host_undo(session, ran):
 
 
 _run_ids = itertools.count()
+_ATTEMPTS = 3  # tries of a cluster run whose workers die under it
+logger = logging.getLogger("daskflow")
 
 
 def _check_budget(plan):

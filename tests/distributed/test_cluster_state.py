@@ -96,7 +96,8 @@ def test_a_failed_run_changes_no_variable_on_the_cluster(client):
         with df.Session(client) as s:
             s.run(w.initializer)
             s.run(step, {x: np.ones((2, 3))})
-            held = _held_bytes(client)
+            held = _held_bytes(client, 2 * 6 * 8)
+            assert held == 2 * 6 * 8  # w's value, and its copy on the other worker: the run's own keys released
             with pytest.raises(df.errors.InvalidArgumentError, match="bad step"):
                 s.run([step, checked], {x: np.full((2, 3), np.inf)})
             np.testing.assert_array_equal(s.run(w), np.arange(6.0).reshape(2, 3) + 1)
@@ -113,7 +114,8 @@ def test_chunked_variables_spread_over_the_workers_and_load_by_blocks(client):
             s.run(v.initializer)
             first = s.run(v)
             s.run(step)
-            keys = [f.key for f in s._vars["v"].futures]
+            held = s._vars["v"]
+            keys = [f.key for f in held.futures + held.copies]  # each block, and its copy on another worker
             where = client.run_on_scheduler(lambda dask_scheduler, keys=keys: [
                 sorted(w.address for w in dask_scheduler.tasks[k].who_has) for k in keys])
             np.testing.assert_array_equal(s.run(v), first * 2)
@@ -121,7 +123,8 @@ def test_chunked_variables_spread_over_the_workers_and_load_by_blocks(client):
             with client_received(client) as n:
                 v.load(value, s)
             np.testing.assert_array_equal(s.run(v), value)
-    assert len(keys) == 8 and len({w for ws in where for w in ws}) == 2  # blocks on both workers
+    assert len(keys) == 16 and len({w for ws in where for w in ws}) == 2  # blocks on both workers
+    assert all(where[i] != where[i + 8] for i in range(8))  # a block and its copy apart
     assert n[0] < 64 * 2**10  # loading sends the blocks; nothing comes back
 
 
