@@ -15,8 +15,9 @@
 
 - ``fusion``: lower chains such as matmul + bias + relu as one kernel per block (see ``daskflow.fusion``), default
   True.
-- ``one_task_runs``: on a cluster, run a small single-block run without placements as one task next to the
-  state it reads (``remote.run_inline``), default False: a full test run hung with it on, not yet understood.
+- ``one_task_runs``: on a cluster, run a small single-block run without placements or storage reads as one task
+  next to the state it reads (``remote.run_inline``), as a TensorFlow worker runs its subgraph, default True: a
+  training step of small blocks then costs one task rather than one per op.
 - ``state_copies``: on a cluster, how many workers hold each block of a variable's value (see
   ``daskflow.remote``), default 2: a worker's death loses no state. 1 keeps one copy (half the memory and no copying
   after each run); a variable of which a block is lost is then an error.
@@ -29,7 +30,7 @@ at most ``run_bytes`` whatever the size of the data.
 import dask
 
 DEFAULTS = {"chunk_bytes": None, "task_bytes": None, "run_bytes": None, "reuse_memory": True, "fusion": True,
-            "one_task_runs": False, "state_copies": 2}
+            "one_task_runs": True, "state_copies": 2}
 
 
 def get(key):

@@ -22,8 +22,11 @@ TRIM_THRESHOLD = 256 * 2**20
 _done = []
 
 
-def tune_allocator():
-    """Apply the tuning once per process (glibc on Linux only); returns whether it is in effect."""
+def tune_allocator(memory_limit=None):
+    """Apply the tuning once per process (glibc on Linux only); returns whether it is in effect. With
+    ``memory_limit`` (a dask worker's), the limits scale down to it: blocks up to a 256th of it come from the heap
+    and up to a 64th of it freed is kept, so that memory kept for reuse (unmanaged memory, to distributed's
+    memory monitor) never counts much against the limit."""
     if _done:
         return _done[0]
     ok = False
@@ -35,6 +38,9 @@ def tune_allocator():
             mallopt = None
         if mallopt is not None:
             mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-            ok = bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+            mmap, trim = MMAP_THRESHOLD, TRIM_THRESHOLD
+            if memory_limit:
+                mmap, trim = min(mmap, int(memory_limit) // 256), min(trim, int(memory_limit) // 64)
+            ok = bool(mallopt(_M_MMAP_THRESHOLD, mmap)) and bool(mallopt(_M_TRIM_THRESHOLD, trim))
     _done.append(ok)
     return ok

@@ -17,15 +17,17 @@ copied again; a block whose every copy is lost makes the variable's value lost, 
 """
 import uuid
 
+import weakref
+
 import dask
 import dask.array as da
 import numpy as np
 from dask._task_spec import Task
 from dask.highlevelgraph import HighLevelGraph
 
-from . import planner
+from . import config, planner
 
-__all__ = ["RemoteValue", "scatter", "wait", "keep", "repair", "WorkerLost"]
+__all__ = ["RemoteValue", "NewValue", "Part", "scatter", "wait", "keep", "repair", "WorkerLost", "tune_workers"]
 
 _GONE = ("cancelled", "lost", "error")  # the states of a future whose block no worker holds any more
 
@@ -97,55 +99,126 @@ class RemoteValue:
             f.release()
 
 
-def keep(client, values, copies=None):
-    """``values`` (name -> ``RemoteValue``, made by a run or sent by ``scatter``) as the state of the cluster: new
-    ``RemoteValue`` s whose blocks are data of their own under new keys (the block where it is, and a copy sent to
-    another worker, ``copies`` workers in all: default ``config.state_copies``). The given values are left to
-    their owners to release. Raises ``WorkerLost`` where a worker holding a block died meanwhile."""
-    from . import config
+class Part:
+    """Element ``index`` of the tuple a task's ``future`` holds: a block of a value made by a run that ran as one
+    task (``run_inline``)."""
+
+    __slots__ = ("future", "index")
+
+    def __init__(self, future, index):
+        self.future, self.index = future, index
+
+
+class NewValue:
+    """A run's new value of a variable, before ``keep``: ``blocks`` (futures, or ``Part`` s of one), ``chunks``,
+    ``dtype``."""
+
+    __slots__ = ("blocks", "chunks", "dtype")
+
+    def __init__(self, blocks, chunks, dtype):
+        self.blocks, self.chunks, self.dtype = list(blocks), tuple(chunks), np.dtype(dtype)
+
+
+def _source(ref):
+    """``(key, index)`` of a block: a future's key (index None), or a ``Part``'s task key and element."""
+    return (ref.future.key, ref.index) if isinstance(ref, Part) else (ref.key, None)
+
+
+def keep(client, values, copies=None, fetch=None):
+    """``values`` (name -> ``RemoteValue`` or ``NewValue``, made by a run or sent by ``scatter``) as the state of
+    the cluster: new ``RemoteValue`` s whose blocks are data of their own under new keys (the block where it is,
+    and a copy sent to another worker, ``copies`` workers in all: default ``config.state_copies``). The given
+    values are left to their owners to release. Raises ``WorkerLost`` where a worker holding a block died
+    meanwhile. With ``fetch`` (futures or ``Part`` s of small values), also gives their values, brought back by
+    the same call: ``(values, fetched)``.
+
+    One call to the scheduler (``_keep_on_scheduler``), which asks each worker holding blocks to keep them and
+    send their copies (``_keep_on``) and learns of what arrived."""
     copies = config.get("state_copies") if copies is None else copies
-    items, plan = [], []
-    for name, v in values.items():
-        for i, f in enumerate(v.futures):
-            items.append((name, i, f))
-    if not items:
-        return {}
-    where, running = client.run_on_scheduler(_holders, [f.key for _, _, f in items])
+    blocks = []
     token = uuid.uuid4().hex[:12]
-    for n, ((name, i, f), holders) in enumerate(zip(items, where)):
-        if not holders:
-            raise WorkerLost(f"no worker holds block {i} of '{name}'")
-        holder = holders[0]
-        others = [w for w in running if w != holder]
-        peer = others[n % len(others)] if others and copies > 1 else None
-        base = f"state-{name}-{i}-{token}"
-        plan.append((f.key, base, base + "-copy" if peer else None, peer, holder))
-    got = client.run(_keep_on, plan, workers=sorted({p[4] for p in plan}), on_error="return")
-    placed = {k for keys in got.values() if not isinstance(keys, BaseException) for k in keys}
-    nbytes, who_has = {}, {}
-    for (name, i, _), (_, base, copy, peer, holder) in zip(items, plan):
-        v = values[name]
-        nbytes[base] = nbytes[copy] = int(np.prod(_block_shape(v.chunks, i))) * v.dtype.itemsize
-        who_has[base], who_has[copy] = [holder], [peer]
-    wanted = [p[i] for p in plan for i in (1, 2) if p[i] is not None]
-    who_has = {k: who_has[k] for k in wanted if k in placed}  # what arrived: the scheduler learns of it all
-    registered = client.run_on_scheduler(_register_on, who_has, nbytes, client.id)
+    for name, v in values.items():
+        refs = v.blocks if isinstance(v, NewValue) else v.futures
+        for i, f in enumerate(refs):
+            nbytes = int(np.prod(_block_shape(v.chunks, i))) * v.dtype.itemsize
+            blocks.append((*_source(f), f"state-{name}-{i}-{token}", nbytes))
+    fetch_from = [_source(f) for f in fetch or ()]
+    if not blocks and not fetch_from:
+        return {} if fetch is None else ({}, [])
+    plan, registered, trouble, fetched = client.run_on_scheduler(_keep_on_scheduler, blocks, copies, client.id,
+                                                                 fetch_from)
     futures = client.sync(_futures, client, registered)
     try:
-        if len(registered) < len(wanted):
-            failed = {w: e for w, e in got.items() if isinstance(e, BaseException)}
-            raise WorkerLost(f"workers died while new values were kept: {len(wanted) - len(registered)} of "
-                             f"{len(wanted)} blocks lost ({failed or 'their workers are gone'})")
+        if trouble:
+            raise WorkerLost(f"workers died while new values were kept: {trouble}")
         out, at = {}, 0
         for name, v in values.items():
-            mine = plan[at:at + len(v.futures)]
-            at += len(v.futures)
-            out[name] = RemoteValue(client, [futures[p[1]] for p in mine], v.chunks, v.dtype,
-                                    copies=[futures[p[2]] if p[2] else None for p in mine], name=name)
-        return out
+            n = len(v.blocks if isinstance(v, NewValue) else v.futures)
+            mine, at = plan[at:at + n], at + n
+            out[name] = RemoteValue(client, [futures[p[2]] for p in mine], v.chunks, v.dtype,
+                                    copies=[futures[p[3]] if p[3] else None for p in mine], name=name)
+        return out if fetch is None else (out, [fetched[src] for src in fetch_from])
     finally:
         for f in futures.values():
             f.release()  # the new values hold their own references
+
+
+async def _keep_on_scheduler(blocks, copies, client, fetch=(), dask_scheduler=None):
+    """On the scheduler: for ``blocks`` (``(key, index, new key, bytes)``), the plan of ``keep`` (``(key, index,
+    new key, copy key or None, peer, holder)`` each: the block kept where it is, its copy on another running
+    worker), carried out by the workers holding them; the scheduler learns of every block that arrived, wanted by
+    ``client``. Gives the plan, the keys learnt, what went wrong (None when every block and copy arrived) and the
+    values of the blocks ``fetch`` (``(key, index)``), by source."""
+    import asyncio
+
+    from distributed.protocol.pickle import dumps
+    from distributed.protocol.serialize import Serialized, deserialize
+    running = sorted(ws.address for ws in dask_scheduler.running)
+
+    def holder_of(key):
+        ts = dask_scheduler.tasks.get(key)
+        holders = sorted(ws.address for ws in ts.who_has or ()) if ts is not None else []
+        return holders[0] if holders else None
+    plan, nbytes, by_worker = [], {}, {}
+    for n, (key, index, base, size) in enumerate(blocks):
+        holder = holder_of(key)
+        if holder is None:
+            return [], [], f"no worker holds {key!r} (block of {base.rsplit('-', 2)[0]})", {}
+        others = [w for w in running if w != holder]
+        peer = others[n % len(others)] if others and copies > 1 else None
+        plan.append((key, index, base, base + "-copy" if peer else None, peer, holder))
+        by_worker.setdefault(holder, []).append(plan[-1])
+        nbytes[base] = nbytes[base + "-copy"] = size
+    for key, index in fetch:  # (key, index, None, None, None, holder): a value to bring back
+        holder = holder_of(key)
+        if holder is None:
+            return [], [], f"no worker holds {key!r} (a fetched value)", {}
+        by_worker.setdefault(holder, []).append((key, index, None, None, None, holder))
+    got = await asyncio.gather(*[dask_scheduler.rpc(w).run(function=dumps(_keep_on), args=dumps((ps,)),
+                                                           kwargs=dumps({}), wait=True)
+                                 for w, ps in by_worker.items()], return_exceptions=True)
+    placed, failed, fetched = set(), {}, {}
+    for w, r in zip(by_worker, got):
+        if isinstance(r, BaseException) or r.get("status") != "OK":
+            failed[w] = r if isinstance(r, BaseException) else r.get("exception", r.get("status"))
+        else:
+            res = r["result"]
+            kept, values = deserialize(res.header, res.frames) if isinstance(res, Serialized) else res
+            placed.update(kept)
+            fetched.update(values)
+    who_has = {}
+    for key, index, base, copy, peer, holder in plan:
+        for k, w in ((base, holder), (copy, peer)):
+            if k is not None and k in placed and w in dask_scheduler.workers:
+                who_has[k] = [w]
+    dask_scheduler.update_data(who_has=who_has, nbytes={k: nbytes[k] for k in who_has}, client=client)
+    wanted = sum(1 + (p[3] is not None) for p in plan)
+    trouble = None
+    if len(who_has) < wanted:
+        trouble = f"{wanted - len(who_has)} of {wanted} blocks lost ({failed or 'their workers are gone'})"
+    elif len(fetched) < len(set(fetch)):
+        trouble = f"fetched values lost ({failed or 'their workers are gone'})"
+    return plan, list(who_has), trouble, fetched
 
 
 def repair(client, values):
@@ -185,27 +258,27 @@ def _block_shape(chunks, i):
     return [c[j] for c, j in zip(chunks, idx)]
 
 
-def _holders(keys, dask_scheduler=None):
-    """On the scheduler: for each of ``keys``, the workers holding it; and the running workers."""
-    tasks = dask_scheduler.tasks
-    where = [sorted(ws.address for ws in (tasks[k].who_has or ())) if k in tasks else [] for k in keys]
-    return where, sorted(ws.address for ws in dask_scheduler.running)
-
-
 async def _keep_on(plan, dask_worker=None):
-    """On each worker holding blocks of ``plan`` (``(key, new key, copy key, peer, holder)``): its blocks again
-    under their new keys, and sent to their peers under their copy keys. Gives the keys placed (a peer that cannot
-    be reached gets none)."""
+    """On each worker holding blocks of ``plan`` (``(key, index, new key, copy key, peer, holder)``): its blocks
+    (element ``index`` of the value of ``key``, or all of it) again under their new keys, and sent to their peers
+    under their copy keys; entries with no new key are values to bring back. Gives the keys placed (a peer that
+    cannot be reached gets none) and the values, by ``(key, index)``."""
     from distributed.protocol import to_serialize
-    here, out = {}, {}
-    for key, base, copy, peer, holder in plan:
+    here, out, values = {}, {}, {}
+    for key, index, base, copy, peer, holder in plan:
         if holder != dask_worker.address:
             continue
         value = dask_worker.data[key]
+        if index is not None:
+            value = value[index]
+        if base is None:
+            values[key, index] = value
+            continue
         here[base] = value
         if copy:
             out.setdefault(peer, {})[copy] = to_serialize(value)
-    dask_worker.update_data(data=here, stimulus_id=f"daskflow-keep-{uuid.uuid4().hex}")
+    if here:
+        dask_worker.update_data(data=here, stimulus_id=f"daskflow-keep-{uuid.uuid4().hex}")
     placed = list(here)
     for peer, data in out.items():
         try:
@@ -213,16 +286,7 @@ async def _keep_on(plan, dask_worker=None):
         except (OSError, TimeoutError):  # the peer is gone (CommClosedError is an OSError)
             continue
         placed += list(data)
-    return placed
-
-
-def _register_on(who_has, nbytes, client, dask_scheduler=None):
-    """On the scheduler: learn of the blocks ``keep`` sent (``who_has``), wanted by ``client``, as it learns of
-    scattered data, leaving out those on workers gone meanwhile; the keys learnt."""
-    alive = {k: [w for w in ws if w in dask_scheduler.workers] for k, ws in who_has.items()}
-    alive = {k: ws for k, ws in alive.items() if ws}
-    dask_scheduler.update_data(who_has=alive, nbytes={k: nbytes[k] for k in alive}, client=client)
-    return list(alive)
+    return placed, values
 
 
 async def _futures(client, keys):
@@ -250,6 +314,20 @@ def run_inline(order, out_keys, leaf_keys, leaf_values):
     from .executor import compile_task, walk
     compiled = [(k, compile_task(node), frees) for k, node, frees in order]
     return tuple(walk(compiled, dict(zip(leaf_keys, leaf_values)), out_keys))
+
+
+_TUNED = weakref.WeakSet()
+
+
+def tune_workers(client):
+    """Tune the C allocator of ``client``'s workers as daskflow tunes its own process (``memory.tune_allocator``,
+    setting ``reuse_memory``), once per client: a training step's blocks are then reused rather than mapped and
+    faulted in afresh each time."""
+    if client in _TUNED or not config.get("reuse_memory"):
+        return
+    from ._workers import TuneAllocator
+    client.register_plugin(TuneAllocator(), name="daskflow-tune-allocator")
+    _TUNED.add(client)
 
 
 def _grid_keys(name, chunks):
@@ -346,7 +424,7 @@ def place(op, workers, soft=False):
     if spec.worker is not None:
         address = spec.worker if spec.worker in workers else names.get(spec.worker)
         if address is None:
-            fail(f"no worker has that address or name", listing)
+            fail("no worker has that address or name", listing)
     elif spec.task is not None and spec.job != "localhost":
         address = names.get(str(spec.task))
         if address is None:

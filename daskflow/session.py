@@ -6,7 +6,6 @@ import concurrent.futures
 import contextlib
 import itertools
 import logging
-import operator
 import sys
 import threading
 
@@ -722,6 +721,7 @@ class Session:
         """Run ``plan`` on this Session's cluster; a run that fails because a worker died (a block it held lost,
         or a worker gone while the run's new values were being kept) is run again from the state before it, with
         the lost blocks read from their copies (``remote.repair``), up to ``_ATTEMPTS`` times."""
+        remote.tune_workers(self._client)
         rng = dict(self._rng_counts)
         for attempt in range(_ATTEMPTS):
             self._repair_state(plan)
@@ -771,18 +771,20 @@ class Session:
             dsk = dict(plan.dsk)
             dsk.update((k, remote.held(k, v) if type(v).__name__ == "Future" else DataNode(k, v))
                        for k, v in leaves.items())
-        if dsk is None:  # a small run as one task, next to the state it reads (as a TF worker runs its subgraph)
+        parts = dsk is None
+        if parts:  # a small run as one task, next to the state it reads (as a TF worker runs its subgraph)
             dsk, keys = self._one_task(plan, leaves, tag)
         else:
             dsk, keys = _rename_keys(dsk, plan.out_keys, tag)
         placements = {_renamed(k, tag): p for k, p in placements.items()}
         with contextlib.ExitStack() as stack:
-            stack.enter_context(dask.annotate(priority=_Priority(plan.ranks(), tag)))
+            if not parts:
+                stack.enter_context(dask.annotate(priority=_Priority(plan.ranks(), tag)))
             stream = None
             if self._logs_placement(plan):
                 from distributed import get_task_stream
                 stream = stack.enter_context(get_task_stream(client))
-            out = self._submit(plan, client, dsk, keys, tag, apply_updates, placements)
+            out = self._submit(plan, client, dsk, keys, tag, apply_updates, placements, parts)
         if stream is not None:  # where each op's tasks ran, from the scheduler's records of this run
             ran = collections.defaultdict(set)
             for rec in stream.data:
@@ -799,19 +801,16 @@ class Session:
 
     def _one_task(self, plan, leaves, tag):
         """The graph of a small run of ``plan`` as one task (``remote.run_inline``) reading ``leaves`` (feed values
-        and the futures of variables' blocks), and a task per output taking its value out of that task's."""
+        and the futures of variables' blocks), whose value is the tuple of the plan's outputs; and its key."""
         order = plan.exec_cache.get("inline")
         if order is None:
             order = plan.exec_cache["inline"] = [(k, plan.dsk[k], frees)
                                                  for k, _, frees in plan.sync_order(leaves.keys())]
-        step = (f"run-r{tag}",)
+        step = f"run-r{tag}"
         values = List(*[v if type(v).__name__ == "Future" else DataNode(None, v) for v in leaves.values()])
         dsk = {step: Task(step, remote.run_inline, DataNode(None, order), list(plan.out_keys), list(leaves),
                           values)}
-        keys = [_renamed(k, tag) for k in plan.out_keys]
-        for i, k in enumerate(keys):
-            dsk[k] = Task(k, operator.getitem, TaskRef(step), i)
-        return dsk, keys
+        return dsk, [step]
 
     def _logs_placement(self, plan):
         """Whether ``ConfigProto(log_device_placement=True)`` asks for ``plan``'s placement: on its first run."""
@@ -845,7 +844,10 @@ class Session:
             plan.exec_cache[("placements", key)] = got
         return got
 
-    def _submit(self, plan, client, dsk, keys, tag, apply_updates, placements):
+    def _submit(self, plan, client, dsk, keys, tag, apply_updates, placements, parts=False):
+        """Run ``dsk`` for ``keys`` on the cluster; with ``parts``, ``keys`` is one task whose value is the tuple
+        of the plan's outputs (a run as one task). The fetched values come back; the new values of variables are
+        kept (``remote.keep``) and become the variables' values."""
         held = []  # the values ending passes over the data, kept on the cluster while the run reads them
         for ends in plan.passes():
             ends = [_renamed(k, tag) for k in ends]
@@ -854,20 +856,26 @@ class Session:
             for k in ends:
                 del dsk[k]  # now a key the cluster holds
         futures = client.get(remote.placed_graph(dsk, placements), keys, sync=False)
+        refs = [remote.Part(futures[0], i) for i in range(len(plan.out_keys))] if parts else futures
         nf = len(plan.fetch_index)
         span_end = plan.update_spans[-1][1] if plan.update_spans else nf
         try:
-            small = client.gather(futures[:nf] + futures[span_end:])  # fetches and effect tokens
-            remote.wait(client, futures[nf:span_end])
             if apply_updates and plan.update_spans:  # kept as state of their own, then the variables' values
-                new = {op.name: remote.RemoteValue(client, futures[a:b], chunks, op.outputs[0].dtype, name=op.name)
+                new = {op.name: remote.NewValue(refs[a:b], chunks, op.outputs[0].dtype)
                        for op, (a, b), chunks in zip(plan.update_vars, plan.update_spans, plan.update_chunks)}
-                try:
+                if plan.small or parts:  # the fetched values come back with the call that keeps the new ones
+                    remote.wait(client, futures)
+                    kept, small = remote.keep(client, new, fetch=refs[:nf] + refs[span_end:])
+                else:
+                    small = client.gather(futures[:nf] + futures[span_end:])  # fetches and effect tokens
+                    remote.wait(client, futures[nf:span_end])
                     kept = remote.keep(client, new)
-                finally:
-                    for v in new.values():
-                        v.release()
                 self._set_values(kept)
+            elif parts:
+                small = list(client.gather(futures[0]))
+            else:
+                small = client.gather(futures[:nf] + futures[span_end:])  # fetches and effect tokens
+                remote.wait(client, futures[nf:span_end])
         finally:
             for f in {f.key: f for f in held + futures}.values():  # one future per key
                 f.release()

@@ -198,7 +198,7 @@ def test_worker_killed_while_new_values_are_kept(client, reference, monkeypatch,
 
     def keep(c, values, copies=None):
         if calls == [0] and values:  # the first keep after start(): the step's
-            futures = [f for v in values.values() for f in v.futures]
+            futures = [b.future if isinstance(b, remote.Part) else b for v in values.values() for b in v.blocks]
             counts = {}
             for ws in c.who_has(futures).values():
                 for w in ws:
