@@ -222,7 +222,9 @@ def _print_bytes(rows, bare):
               f"{_fmt_bytes(r['worker_bytes']):>12}{_fmt_bytes(r['feed_bytes']):>12}{_fmt_bytes(r['state_bytes']):>12}")
     print("  client rx: what the client read from the scheduler during a step; overhead: that less the fetched values\n"
           "  (the scheduler's messages about the run); workers: values the workers fetched from each other; fed: the\n"
-          "  step's feeds, sent by the client in its graph; state: variables and Adam's slots, kept on the workers")
+          "  step's feeds, sent by the client in its graph; state: variables and Adam's slots, kept on the workers;\n"
+          "  besides these, each step sends a copy of the new state to another worker (daskflow's state_copies, 2 by\n"
+          "  default: a worker's loss loses no state), the state's bytes again")
     for r in rows:
         for w in r["warnings"]:
             print(f"  batch {r['batch']}: distributed warned: {w}")
