@@ -270,6 +270,8 @@ class _State:
                 self.push(u)
             elif self.waiting[u] == self.gone[u]:  # waits only for blocks let go: read them again now
                 self.want(u)
+        if not self.users[k] and k not in self.keep:  # a value no task and no caller wants (handed off)
+            self._drop(k)
 
     def _waits_for_array(self, u, name):
         """Whether ``u`` waits, through other tasks (a reduction over the whole array, say), for a block of array

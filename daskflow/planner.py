@@ -66,13 +66,20 @@ def _per_thread(client, held):
         dask.config.get("distributed.worker.memory.pause", 0.8) or 0.8
     per = [max(w["memory_limit"] * frac - (w.get("metrics", {}).get("memory", 0) if held else 0),
                w["memory_limit"] * frac / 4) / max(w.get("nthreads", 1), 1)
-           for w in client.scheduler_info()["workers"].values() if w.get("memory_limit")]
+           for w in cluster_workers(client).values() if w.get("memory_limit")]
     return int(min(per)) if per else None
 
 
 def cluster_threads(client):
     """The most threads a worker of a dask.distributed cluster runs tasks on (its run's projection counts them)."""
-    return max([w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()] or [1])
+    return max([w.get("nthreads", 1) for w in cluster_workers(client).values()] or [1])
+
+
+def cluster_workers(client):
+    """The workers of ``client``'s cluster (``{address: info}``), asked of the scheduler now
+    (``Client.scheduler_info`` returns the client's cached copy, which its periodic refresh may have replaced by
+    one without workers)."""
+    return client.sync(client.scheduler.identity, n_workers=-1)["workers"]
 
 
 @contextlib.contextmanager

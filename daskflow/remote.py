@@ -258,13 +258,34 @@ def _block_shape(chunks, i):
     return [c[j] for c, j in zip(chunks, idx)]
 
 
+_KEEP_BATCH = 32 * 2**20  # the most bytes of blocks a worker keeps and sends at once
+
+
 async def _keep_on(plan, dask_worker=None):
     """On each worker holding blocks of ``plan`` (``(key, index, new key, copy key, peer, holder)``): its blocks
     (element ``index`` of the value of ``key``, or all of it) again under their new keys, and sent to their peers
     under their copy keys; entries with no new key are values to bring back. Gives the keys placed (a peer that
-    cannot be reached gets none) and the values, by ``(key, index)``."""
+    cannot be reached gets none) and the values, by ``(key, index)``. At most ``_KEEP_BATCH`` bytes of blocks at a
+    time (more for a larger block): blocks the worker had spilled to disk are read back a few at a time."""
+    from dask.sizeof import sizeof
     from distributed.protocol import to_serialize
-    here, out, values = {}, {}, {}
+    placed, values, gone = [], {}, set()
+    here, out, held = {}, {}, 0
+
+    async def flush():
+        dask_worker.update_data(data=here, stimulus_id=f"daskflow-keep-{uuid.uuid4().hex}")
+        placed.extend(here)
+        for peer, data in out.items():
+            if peer in gone:
+                continue
+            try:
+                await dask_worker.rpc(peer).update_data(data=data)
+            except (OSError, TimeoutError):  # the peer is gone (CommClosedError is an OSError)
+                gone.add(peer)
+                continue
+            placed.extend(data)
+        here.clear()
+        out.clear()
     for key, index, base, copy, peer, holder in plan:
         if holder != dask_worker.address:
             continue
@@ -277,15 +298,12 @@ async def _keep_on(plan, dask_worker=None):
         here[base] = value
         if copy:
             out.setdefault(peer, {})[copy] = to_serialize(value)
+        held += sizeof(value)
+        if held >= _KEEP_BATCH:
+            await flush()
+            held = 0
     if here:
-        dask_worker.update_data(data=here, stimulus_id=f"daskflow-keep-{uuid.uuid4().hex}")
-    placed = list(here)
-    for peer, data in out.items():
-        try:
-            await dask_worker.rpc(peer).update_data(data=data)
-        except (OSError, TimeoutError):  # the peer is gone (CommClosedError is an OSError)
-            continue
-        placed += list(data)
+        await flush()
     return placed, values
 
 
@@ -398,7 +416,7 @@ class Placement:
 
 def place(op, workers, soft=False):
     """The ``Placement`` of ``op``'s device on a cluster whose workers are ``workers`` (``{address: info}``, as
-    ``Client.scheduler_info()`` gives them); raises ``InvalidArgumentError`` naming the op for a job, task, worker
+    ``planner.cluster_workers`` gives them); raises ``InvalidArgumentError`` naming the op for a job, task, worker
     or device the cluster does not have (unless ``soft``, TF's ``allow_soft_placement``, where a device that is
     missing places nothing).
 

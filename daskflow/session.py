@@ -245,9 +245,17 @@ class _Plan:
     def projection(self, inline, threads, limit, lazy=()):
         """The projected peak of a run (``projection.Projection``): of the inline walk when ``inline``, else of
         the executor on ``threads`` threads held to ``limit`` bytes. ``lazy``: fed tensors whose values are dask
-        arrays (their blocks are read by the run, as storage is). Computed once per setting."""
+        arrays (their blocks are read by the run, as storage is). Computed once per setting.
+
+        On a cluster (``remote``), the projection is a worker's: the blocks of variables' new values are handed
+        to the cluster as they are made (they become its state, managed memory that its workers spread, and
+        spill to disk when over their memory target), so they are not counted as held to the run's end."""
         lazy_keys = {k for t, kv in self.feed_leaves if t in lazy for k, _ in kv}
         key = (inline, threads, limit, frozenset(lazy_keys))
+        out_keys = self.out_keys
+        if self.remote and self.update_spans:
+            handed = {k for a, b in self.update_spans for k in self.out_keys[a:b]}
+            out_keys = [k for k in self.out_keys if k not in handed]
         got = self._projections.get(key)
         if got is None:
             leaves = self.leaf_keys()
@@ -266,7 +274,7 @@ class _Plan:
                     shape = executor._structure(dsk)
                     if not lazy_keys:
                         self.exec_cache["shape"] = shape  # what the executor would work out on the first run
-                got = projection.project(dsk, self.out_keys, self.sizes, threads, limit, shape)
+                got = projection.project(dsk, out_keys, self.sizes, threads, limit, shape)
             self._projections[key] = got
         return got
 
@@ -828,7 +836,7 @@ class Session:
                                                   if (op := plan.op_of(k)) is not None and op.device_spec is not None]
         if not placed:
             return {}
-        workers = self._client.scheduler_info()["workers"]
+        workers = planner.cluster_workers(self._client)
         key = frozenset((a, str(w.get("name")), tuple(sorted(w.get("resources", {}).items())))
                         for a, w in workers.items())
         got = plan.exec_cache.get(("placements", key))

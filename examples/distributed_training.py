@@ -128,7 +128,7 @@ def main(argv=None):
     result = {}
     try:
         with distributed.Client(args.scheduler or cluster, set_as_default=False) as client:
-            workers = {info["name"]: addr for addr, info in client.scheduler_info()["workers"].items()}
+            workers = {name: addr for addr, name in client.run(lambda dask_worker: dask_worker.name).items()}
             towers = len(workers)
             print(f"cluster: {towers} workers {sorted(workers.values())}")
 
