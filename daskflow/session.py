@@ -542,8 +542,15 @@ class Session:
             raise errors.InvalidArgumentError(None, var.op, f"Cannot load a value of shape {arr.shape} into "
                                               f"variable '{var.op.name}' of shape {var.shape}")
         if self._client is not None:
+            from distributed.comm import CommClosedError
             with planner.budget(*self._memory_budget()):
-                arr = remote.scatter(self._client, arr, name=var.op.name)
+                for attempt in range(_ATTEMPTS):  # sent again where a worker dies under it
+                    try:
+                        arr = remote.scatter(self._client, arr, name=var.op.name)
+                        break
+                    except (remote.WorkerLost, CommClosedError):
+                        if attempt + 1 == _ATTEMPTS:
+                            raise
         self._set_values({var.op.name: arr})
 
     def _set_values(self, values):

@@ -216,6 +216,27 @@ def test_worker_killed_while_new_values_are_kept(client, reference, monkeypatch,
     assert events["retried"] == ["WorkerLost"]
 
 
+def test_worker_killed_while_a_loaded_value_is_kept(client, monkeypatch):
+    """``Variable.load`` sends the value's blocks and keeps them; a worker holding some dies before they are
+    kept: the value is sent again, and the variable holds it."""
+    real, armed = remote.keep, [True]
+
+    def keep(c, values, copies=None, fetch=None):
+        if armed:
+            armed.clear()
+            futures = [f for v in values.values() for f in v.futures]
+            _kill(c, next(iter(c.who_has(futures).values()))[0])
+        return real(c, values, copies, fetch)
+    with df.Graph().as_default(), df.config.set(chunk_bytes=256):
+        w = df.Variable(np.zeros(256), name="w")  # 2 KiB: eight blocks
+        with df.Session(client) as s:
+            s.run(w.initializer)
+            monkeypatch.setattr(remote, "keep", keep)
+            w.load(np.arange(256.0), s)
+            assert not armed  # a worker died under the load
+            np.testing.assert_array_equal(s.run(w), np.arange(256.0))
+
+
 def test_a_lost_copy_is_made_again_by_the_next_run(client):
     """A variable no step assigns (a frozen layer) whose copies' worker dies gets new copies on the next run that
     reads it, so that a second loss loses nothing either."""
