@@ -41,9 +41,9 @@ class RemoteValue:
     (C order of the block grid), of dtype ``dtype``; ``copies``: per block, the future of a copy held by another
     worker (None where there is none), once the value is kept (``keep``)."""
 
-    __slots__ = ("client", "futures", "copies", "chunks", "dtype", "shape", "name")
+    __slots__ = ("client", "futures", "copies", "chunks", "dtype", "shape")
 
-    def __init__(self, client, futures, chunks, dtype, copies=None, name=None):
+    def __init__(self, client, futures, chunks, dtype, copies=None):
         from distributed import Future
         # references of its own: a block may be another value's too (two variables assigned one tensor), and the
         # run that made it releases its own
@@ -51,7 +51,6 @@ class RemoteValue:
         self.copies = [None if f is None else Future(f.key, client) for f in copies] if copies else None
         self.client, self.chunks, self.dtype = client, tuple(chunks), np.dtype(dtype)
         self.shape = tuple(int(sum(c)) for c in self.chunks)
-        self.name = name
 
     @property
     def nbytes(self):
@@ -60,10 +59,6 @@ class RemoteValue:
     @property
     def ndim(self):
         return len(self.shape)
-
-    @property
-    def kept(self):
-        return self.copies is not None
 
     def lost(self):
         """Whether a worker that held one of its blocks is gone (the block may still have a copy)."""
@@ -156,7 +151,7 @@ def keep(client, values, copies=None, fetch=None):
             n = len(v.blocks if isinstance(v, NewValue) else v.futures)
             mine, at = plan[at:at + n], at + n
             out[name] = RemoteValue(client, [futures[p[2]] for p in mine], v.chunks, v.dtype,
-                                    copies=[futures[p[3]] if p[3] else None for p in mine], name=name)
+                                    copies=[futures[p[3]] if p[3] else None for p in mine])
         return out if fetch is None else (out, [fetched[src] for src in fetch_from])
     finally:
         for f in futures.values():
@@ -240,7 +235,7 @@ def repair(client, values):
                 dead.append(name)
                 break
         else:
-            hurt[name] = RemoteValue(client, blocks, v.chunks, v.dtype, name=name)
+            hurt[name] = RemoteValue(client, blocks, v.chunks, v.dtype)
     if dead:
         raise errors.DataLossError(
             None, None, f"The value of variable(s) {sorted(set(dead))} was lost with the workers that held it (every "
