@@ -747,30 +747,36 @@ class Session:
                     return self._execute_remote(plan, None, apply_updates, leaves)
                 return self._execute_remote(plan, self._bound_graph(plan, feeds, leaves), apply_updates)
             except Exception as e:
-                if attempt + 1 == _ATTEMPTS or not self._worker_lost(e):
+                if attempt + 1 == _ATTEMPTS or not self._worker_lost(e, plan):
                     raise
                 self._rng_counts.update(rng)  # the same random numbers again
                 logger.warning("daskflow: a worker was lost during a run (%s: %s); running it again (attempt %d)",
                                type(e).__name__, e, attempt + 2)
 
-    def _worker_lost(self, e):
-        """Whether failure ``e`` of a run comes from a lost worker: a block of state gone, a task's inputs lost
-        with their worker (cancelled), or a worker gone while new values were kept."""
+    def _worker_lost(self, e, plan):
+        """Whether failure ``e`` of a run of ``plan`` comes from a lost worker: a block of the state it reads gone,
+        a task's inputs lost with their worker (cancelled), or a worker gone while new values were kept."""
         from distributed.comm import CommClosedError
         if isinstance(e, (remote.WorkerLost, CommClosedError, concurrent.futures.CancelledError)):
             return True
         with self._lock:
-            return any(isinstance(v, remote.RemoteValue) and v.lost() for v in self._vars.values())
+            return any(isinstance(v := self._vars.get(n), remote.RemoteValue) and v.lost() for n in self._reads(plan))
+
+    @staticmethod
+    def _reads(plan):
+        """The names of the variables ``plan`` reads."""
+        names = plan.exec_cache.get("reads")
+        if names is None:
+            names = plan.exec_cache["reads"] = [op.name for op, *_ in plan.var_leaves]
+        return names
 
     def _repair_state(self, plan):
         """Read each block of the state ``plan`` reads that a lost worker held from its copy, and copy it again
         (``remote.repair``); a variable whose block has no copy left is an error (``errors.DataLossError``), until
         it is assigned again (its initializer, a restore)."""
-        names = plan.exec_cache.get("reads")
-        if names is None:
-            names = plan.exec_cache["reads"] = [op.name for op, *_ in plan.var_leaves]
         with self._lock:
-            hurt = {n: v for n in names if isinstance(v := self._vars.get(n), remote.RemoteValue) and v.damaged()}
+            hurt = {n: v for n in self._reads(plan)
+                    if isinstance(v := self._vars.get(n), remote.RemoteValue) and v.damaged()}
         if hurt:
             self._set_values(remote.repair(self._client, hurt))
 

@@ -72,8 +72,8 @@ def events(monkeypatch):
     got = {"retried": [], "repaired": []}
     lost, repair = Session._worker_lost, remote.repair
 
-    def worker_lost(self, e):
-        out = lost(self, e)
+    def worker_lost(self, e, plan):
+        out = lost(self, e, plan)
         if out:
             got["retried"].append(type(e).__name__)
         return out
