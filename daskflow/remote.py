@@ -16,7 +16,6 @@ copied again; a block whose every copy is lost makes the variable's value lost, 
 (``errors.DataLossError``), never a silent reset.
 """
 import uuid
-
 import weakref
 
 import dask
@@ -130,11 +129,11 @@ def keep(client, values, copies=None, fetch=None):
     One call to the scheduler (``_keep_on_scheduler``), which asks each worker holding blocks to keep them and
     send their copies (``_keep_on``) and learns of what arrived."""
     copies = config.get("state_copies") if copies is None else copies
+    refs = {name: v.blocks if isinstance(v, NewValue) else v.futures for name, v in values.items()}
     blocks = []
     token = uuid.uuid4().hex[:12]
     for name, v in values.items():
-        refs = v.blocks if isinstance(v, NewValue) else v.futures
-        for i, f in enumerate(refs):
+        for i, f in enumerate(refs[name]):
             nbytes = int(np.prod(_block_shape(v.chunks, i))) * v.dtype.itemsize
             blocks.append((*_source(f), f"state-{name}-{i}-{token}", nbytes))
     fetch_from = [_source(f) for f in fetch or ()]
@@ -148,8 +147,7 @@ def keep(client, values, copies=None, fetch=None):
             raise WorkerLost(f"workers died while new values were kept: {trouble}")
         out, at = {}, 0
         for name, v in values.items():
-            n = len(v.blocks if isinstance(v, NewValue) else v.futures)
-            mine, at = plan[at:at + n], at + n
+            mine, at = plan[at:at + len(refs[name])], at + len(refs[name])
             out[name] = RemoteValue(client, [futures[p[2]] for p in mine], v.chunks, v.dtype,
                                     copies=[futures[p[3]] if p[3] else None for p in mine])
         return out if fetch is None else (out, [fetched[src] for src in fetch_from])
@@ -218,8 +216,8 @@ async def _keep_on_scheduler(blocks, copies, client, fetch=(), dask_scheduler=No
 
 def repair(client, values):
     """``values`` (name -> kept ``RemoteValue``) with every block a lost worker held read from its copy, and
-    every block whose copy was lost copied again (``keep``): new values for those that needed it. Raises ``errors.DataLossError`` naming the
-    variables of which some block has no copy left."""
+    every block whose copy was lost copied again (``keep``): new values for those that needed it. Raises
+    ``errors.DataLossError`` naming the variables of which some block has no copy left."""
     from . import errors
     hurt, dead = {}, []
     for name, v in values.items():

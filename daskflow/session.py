@@ -789,9 +789,7 @@ class Session:
         placements = self._placements(plan)  # before anything runs: a device the cluster lacks is an error
         tag = next(_run_ids)
         if dsk is None and (placements or plan.passes()):  # task by task after all
-            dsk = dict(plan.dsk)
-            dsk.update((k, remote.held(k, v) if type(v).__name__ == "Future" else DataNode(k, v))
-                       for k, v in leaves.items())
+            dsk = self._bound_graph(plan, {}, leaves)
         parts = dsk is None
         if parts:  # a small run as one task, next to the state it reads (as a TF worker runs its subgraph)
             dsk, keys = self._one_task(plan, leaves, tag)
@@ -880,23 +878,23 @@ class Session:
         refs = [remote.Part(futures[0], i) for i in range(len(plan.out_keys))] if parts else futures
         nf = len(plan.fetch_index)
         span_end = plan.update_spans[-1][1] if plan.update_spans else nf
+        new = None  # the variables' new values: kept as state of their own, then the variables' values
+        if apply_updates and plan.update_spans:
+            new = {op.name: remote.NewValue(refs[a:b], chunks, op.outputs[0].dtype)
+                   for op, (a, b), chunks in zip(plan.update_vars, plan.update_spans, plan.update_chunks)}
         try:
-            if apply_updates and plan.update_spans:  # kept as state of their own, then the variables' values
-                new = {op.name: remote.NewValue(refs[a:b], chunks, op.outputs[0].dtype)
-                       for op, (a, b), chunks in zip(plan.update_vars, plan.update_spans, plan.update_chunks)}
-                if plan.small or parts:  # the fetched values come back with the call that keeps the new ones
-                    remote.wait(client, futures)
-                    kept, small = remote.keep(client, new, fetch=refs[:nf] + refs[span_end:])
+            if new is not None and (plan.small or parts):  # fetched values come back with the call that keeps
+                remote.wait(client, futures)
+                kept, small = remote.keep(client, new, fetch=refs[:nf] + refs[span_end:])
+            else:
+                if parts:
+                    small = list(client.gather(futures[0]))
                 else:
                     small = client.gather(futures[:nf] + futures[span_end:])  # fetches and effect tokens
                     remote.wait(client, futures[nf:span_end])
-                    kept = remote.keep(client, new)
+                kept = remote.keep(client, new) if new is not None else None
+            if kept is not None:
                 self._set_values(kept)
-            elif parts:
-                small = list(client.gather(futures[0]))
-            else:
-                small = client.gather(futures[:nf] + futures[span_end:])  # fetches and effect tokens
-                remote.wait(client, futures[nf:span_end])
         finally:
             for f in {f.key: f for f in held + futures}.values():  # one future per key
                 f.release()
