@@ -18,6 +18,10 @@
 - ``one_task_runs``: on a cluster, run a small single-block run without placements or storage reads as one task
   next to the state it reads (``remote.run_inline``), as a TensorFlow worker runs its subgraph, default True: a
   training step of small blocks then costs one task rather than one per op.
+- ``tower_bytes``: on a cluster of several workers, a one-task run whose feeds sharing a first (batch) dimension
+  hold at least this many bytes is split along it: each worker runs the run's work on its share of the batch as one
+  task (a tower, as in TensorFlow's synchronous data parallelism) and one more task combines their results
+  (gradients summed, variables updated). Default 4 MiB; None runs every such run as one task.
 - ``state_copies``: on a cluster, how many workers hold each block of a variable's value (see
   ``daskflow.remote``), default 2: a worker's death loses no state. 1 keeps one copy (half the memory and no copying
   after each run); a variable of which a block is lost is then an error.
@@ -30,7 +34,8 @@ at most ``run_bytes`` whatever the size of the data.
 import dask
 
 DEFAULTS = {"chunk_bytes": None, "task_bytes": None, "run_bytes": None, "reuse_memory": True, "fusion": True,
-            "one_task_runs": True, "state_copies": 2}
+            "one_task_runs": True, "state_copies": 2,
+            "tower_bytes": 4 * 2**20}
 
 
 def get(key):

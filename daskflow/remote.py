@@ -15,6 +15,7 @@ run again from the state before it, with each block a lost worker held read from
 copied again; a block whose every copy is lost makes the variable's value lost, an error naming it
 (``errors.DataLossError``), never a silent reset.
 """
+import logging
 import uuid
 import weakref
 
@@ -28,6 +29,7 @@ from . import config, planner
 
 __all__ = ["RemoteValue", "NewValue", "Part", "scatter", "wait", "keep", "repair", "WorkerLost", "tune_workers"]
 
+logger = logging.getLogger("daskflow")
 _GONE = ("cancelled", "lost", "error")  # the states of a future whose block no worker holds any more
 
 
@@ -40,9 +42,9 @@ class RemoteValue:
     (C order of the block grid), of dtype ``dtype``; ``copies``: per block, the future of a copy held by another
     worker (None where there is none), once the value is kept (``keep``)."""
 
-    __slots__ = ("client", "futures", "copies", "chunks", "dtype", "shape")
+    __slots__ = ("client", "futures", "copies", "chunks", "dtype", "shape", "where")
 
-    def __init__(self, client, futures, chunks, dtype, copies=None):
+    def __init__(self, client, futures, chunks, dtype, copies=None, where=None):
         from distributed import Future
         # references of its own: a block may be another value's too (two variables assigned one tensor), and the
         # run that made it releases its own
@@ -50,6 +52,7 @@ class RemoteValue:
         self.copies = [None if f is None else Future(f.key, client) for f in copies] if copies else None
         self.client, self.chunks, self.dtype = client, tuple(chunks), np.dtype(dtype)
         self.shape = tuple(int(sum(c)) for c in self.chunks)
+        self.where = where  # per block, the addresses of the workers that were given it and its copy, once kept
 
     @property
     def nbytes(self):
@@ -67,9 +70,13 @@ class RemoteValue:
         """Whether a worker that held one of its blocks or their copies is gone."""
         return self.lost() or any(f is not None and f.status in _GONE for f in self.copies or ())
 
-    def blocks(self, keys):
-        """``keys`` (a leaf's keys) each with the future of the block it reads."""
-        return dict(zip(keys, self.futures))
+    def blocks(self, keys, near=None):
+        """``keys`` (a leaf's keys) each with the future of the block it reads: where a block's copy was given to
+        worker ``near`` (an address) and the block itself was not, the copy's (read there without a transfer)."""
+        if near is None or self.where is None:
+            return dict(zip(keys, self.futures))
+        return {k: c if c is not None and w[1] == near and w[0] != near else f
+                for k, f, c, w in zip(keys, self.futures, self.copies, self.where)}
 
     def as_dask(self, name):
         """A dask array ``name`` of the blocks (computed where they are held, by this value's client)."""
@@ -149,7 +156,8 @@ def keep(client, values, copies=None, fetch=None):
         for name, v in values.items():
             mine, at = plan[at:at + len(refs[name])], at + len(refs[name])
             out[name] = RemoteValue(client, [futures[p[2]] for p in mine], v.chunks, v.dtype,
-                                    copies=[futures[p[3]] if p[3] else None for p in mine])
+                                    copies=[futures[p[3]] if p[3] else None for p in mine],
+                                    where=[(p[5], p[4]) for p in mine])
         return out if fetch is None else (out, [fetched[src] for src in fetch_from])
     finally:
         for f in futures.values():
@@ -318,13 +326,17 @@ def held(key, future):
     return Task(key, _held, future)
 
 
-def run_inline(order, out_keys, leaf_keys, leaf_values):
+def run_inline(order, out_keys, leaf_keys, leaf_values, part_keys=(), parts=()):
     """On a worker: a whole small run in one task, as the local Session runs it inline (``executor.walk``):
     ``order`` is its tasks as ``(key, graph node, keys it is the last user of)``, ``leaf_keys`` the keys the
-    ``leaf_values`` (feeds, variables' blocks) fill. Gives the values of ``out_keys``, as a tuple."""
+    ``leaf_values`` (feeds, variables' blocks) fill, and ``part_keys`` the keys of the values in the tuples
+    ``parts`` (results of other such tasks: towers). Gives the values of ``out_keys``, as a tuple."""
     from .executor import compile_task, walk
     compiled = [(k, compile_task(node), frees) for k, node, frees in order]
-    return tuple(walk(compiled, dict(zip(leaf_keys, leaf_values)), out_keys))
+    values = dict(zip(leaf_keys, leaf_values))
+    for keys, part in zip(part_keys, parts):
+        values.update(zip(keys, part))
+    return tuple(walk(compiled, values, out_keys))
 
 
 _TUNED = weakref.WeakSet()
@@ -369,6 +381,40 @@ def scatter(client, value, name=None):
         got.release()
 
 
+_INDIRECT = weakref.WeakSet()  # clients that could not reach a worker straight
+
+
+def send(client, shares):
+    """Each list of arrays of ``shares`` (``[(worker address, arrays)]``) sent straight to its worker, the lists
+    at once (as ``Client.scatter(direct=True)``, with one message to the scheduler for them all): their futures,
+    by share; None where the client cannot reach the workers (then the arrays are to go in the run's graph)."""
+    import asyncio
+
+    from distributed import Future
+    from distributed.protocol import to_serialize
+    if client in _INDIRECT:
+        return None
+    names = [[f"feed-{uuid.uuid4().hex}" for _ in arrays] for _, arrays in shares]
+
+    async def go():
+        got = await asyncio.gather(*[client.rpc(w).update_data(data={k: to_serialize(a) for k, a in zip(ks, arrays)})
+                                     for (w, arrays), ks in zip(shares, names)])
+        nbytes = {k: v for r in got for k, v in r["nbytes"].items()}
+        await client.scheduler.update_data(who_has={k: [w] for (w, _), ks in zip(shares, names) for k in ks},
+                                           nbytes=nbytes, client=client.id)
+        out = [[Future(k, client) for k in ks] for ks in names]
+        for (_, arrays), fs in zip(shares, out):
+            for a, f in zip(arrays, fs):
+                client.futures[f.key].finish(type=type(a))
+        return out
+    try:
+        return client.sync(go)
+    except OSError:  # a worker out of the client's reach (or gone: the run finds out)
+        _INDIRECT.add(client)
+        logger.info("daskflow: the client cannot reach the workers straight; feeds go in the runs' graphs")
+        return None
+
+
 def wait(client, futures):
     """Wait for ``futures`` of ``client``; raise the first one's error, if any failed."""
     from distributed import wait as _wait
@@ -388,17 +434,18 @@ _JOBS = ("worker", "localhost")
 
 class Placement:
     """Where a device asks its ops' tasks to run on a cluster: ``workers`` (a worker's address, or None for
-    any) and ``resources`` (``{"GPU": 1}`` for a GPU device, or None)."""
+    any) and ``resources`` (``{"GPU": 1}`` for a GPU device, or None); ``loose``: another worker may run them
+    where that one cannot (dask's ``allow_other_workers``)."""
 
-    __slots__ = ("workers", "resources")
+    __slots__ = ("workers", "resources", "loose")
 
-    def __init__(self, workers=None, resources=None):
-        self.workers, self.resources = workers, resources
+    def __init__(self, workers=None, resources=None, loose=False):
+        self.workers, self.resources, self.loose = workers, resources, loose
 
     def annotations(self):
         out = {}
         if self.workers is not None:
-            out.update(workers=[self.workers], allow_other_workers=False)
+            out.update(workers=[self.workers], allow_other_workers=self.loose)
         if self.resources is not None:
             out["resources"] = dict(self.resources)
         return out
@@ -466,7 +513,7 @@ def placed_graph(dsk, placements):
     groups = {}
     for k, p in placements.items():
         if k in dsk and p:
-            groups.setdefault((p.workers, tuple(sorted((p.resources or {}).items()))), (p, []))[1].append(k)
+            groups.setdefault((p.workers, p.loose, tuple(sorted((p.resources or {}).items()))), (p, []))[1].append(k)
     if not groups:
         return dsk
     rest = dict(dsk)

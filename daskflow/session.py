@@ -171,6 +171,7 @@ class _Plan:
     """A lowered, optimised task graph for one fetch set and feed signature, with its leaf keys."""
 
     def __init__(self, session, fetches, feed_chunks, known=None):
+        self.fetches, self.known = fetches, known  # what the plan was built for: its towers are built alike
         src = _PlanSources(session, feed_chunks)
         low = Lowering(src, fed=feed_chunks.keys(), known=known).run(fetches)
         outs = [low.full(low.values[f]) for f in fetches if isinstance(f, Tensor)]
@@ -740,10 +741,13 @@ class Session:
         rng = dict(self._rng_counts)
         for attempt in range(_ATTEMPTS):
             self._repair_state(plan)
-            leaves = self._leaf_values(plan, feeds)
+            one_task = plan.small and plan.source_bytes == 0 and config.get("one_task_runs")
+            towers = self._towers(plan, feeds) if one_task else None
+            leaves = self._leaf_values(plan if towers is None else towers[0].plan, feeds)
             try:
-                if plan.small and plan.source_bytes == 0 and config.get("one_task_runs") \
-                        and not any(isinstance(v, Alias) for v in leaves.values()):
+                if towers is not None:
+                    return self._execute_remote(towers[0].plan, None, apply_updates, leaves, towers)
+                if one_task and not any(isinstance(v, Alias) for v in leaves.values()):
                     return self._execute_remote(plan, None, apply_updates, leaves)
                 return self._execute_remote(plan, self._bound_graph(plan, feeds, leaves), apply_updates)
             except Exception as e:
@@ -780,7 +784,46 @@ class Session:
         if hurt:
             self._set_values(remote.repair(self._client, hurt))
 
-    def _execute_remote(self, plan, dsk, apply_updates, leaves=None):
+    def _towers(self, plan, feeds):
+        """The ``_Towers`` of a one-task run of ``plan`` whose batch is split over the cluster's workers
+        (``config.tower_bytes``), or None when it runs as one task: the feeds sharing the first dimension of the
+        largest in-memory feed (the batch) hold fewer bytes than the setting, the batch has fewer rows than two,
+        or the cluster has one worker. Worked out once per plan and number of workers."""
+        limit = config.get("tower_bytes")
+        if limit is None or not feeds or any(isinstance(v, da.Array) for v in feeds.values()):
+            return None
+        arrays = [(t, v) for t, v in feeds.items() if v.ndim >= 1]
+        if not arrays:
+            return None
+        batch = max(arrays, key=lambda tv: tv[1].nbytes)[1].shape[0]
+        split = [t for t, v in arrays if v.shape[0] == batch]
+        if batch < 2 or sum(feeds[t].nbytes for t in split) < limit or self._placements(plan):
+            return None
+        workers = sorted(self._client.sync(self._client.scheduler.ncores_running))  # running: not paused
+        n = min(len(workers), batch)
+        if n < 2:
+            return None
+        towers = plan.exec_cache.get(("towers", n))
+        if towers is None:
+            rows = tuple(len(r) for r in np.array_split(np.arange(batch), n))
+            chunks = {t: (rows,) + tuple((d,) for d in v.shape[1:]) if t in split else _feed_chunks(v)
+                      for t, v in feeds.items()}
+            towers = plan.exec_cache[("towers", n)] = _Towers(_Plan(self, plan.fetches, chunks, plan.known),
+                                                              split, n)
+        return towers, workers[:n]
+
+    def _state_near(self, plan, worker):
+        """The futures of the state blocks ``plan`` reads, each from its copy where the copy is on ``worker`` and
+        the block is not (``RemoteValue.blocks``)."""
+        out = {}
+        with self._lock:
+            for op, leaves, *_ in plan.var_leaves:
+                v = self._vars.get(op.name)
+                if isinstance(v, remote.RemoteValue):
+                    out.update(v.blocks([key for key, _ in leaves], near=worker))
+        return out
+
+    def _execute_remote(self, plan, dsk, apply_updates, leaves=None, towers=None):
         """Run ``dsk`` (``plan``'s graph with its leaves bound) on this Session's cluster. Only the fetched values
         (and the tokens of side effects) come back; the blocks of variables' new values stay on the workers and
         become their values when every task has succeeded (otherwise they are released and no variable
@@ -790,25 +833,35 @@ class Session:
         tag = next(_run_ids)
         if dsk is None and (placements or plan.passes()):  # task by task after all
             dsk = self._bound_graph(plan, {}, leaves)
-        parts = dsk is None
-        if parts:  # a small run as one task, next to the state it reads (as a TF worker runs its subgraph)
+        parts = None  # where each output is in the tuples of a run as one task (or a task per worker, and one more)
+        sent = []
+        if dsk is None and towers is not None:  # a task per worker on its share of the batch, one to combine them
+            leaves, sent = towers[0].send(client, leaves, towers[1])
+            near = [self._state_near(plan, w) for w in towers[1]]
+            dsk, keys, parts, placements = towers[0].graph(leaves, tag, towers[1], near)
+        elif dsk is None:  # a small run as one task, next to the state it reads (as a TF worker runs its subgraph)
             dsk, keys = self._one_task(plan, leaves, tag)
+            parts = [(0, i) for i in range(len(plan.out_keys))]
         else:
             dsk, keys = _rename_keys(dsk, plan.out_keys, tag)
-        placements = {_renamed(k, tag): p for k, p in placements.items()}
+            placements = {_renamed(k, tag): p for k, p in placements.items()}
         with contextlib.ExitStack() as stack:
-            if not parts:
+            if parts is None:
                 stack.enter_context(dask.annotate(priority=_Priority(plan.ranks(), tag)))
             stream = None
             if self._logs_placement(plan):
                 from distributed import get_task_stream
                 stream = stack.enter_context(get_task_stream(client))
-            out = self._submit(plan, client, dsk, keys, tag, apply_updates, placements, parts)
+            try:
+                out = self._submit(plan, client, dsk, keys, tag, apply_updates, placements, parts)
+            finally:
+                for f in sent:
+                    f.release()
         if stream is not None:  # where each op's tasks ran, from the scheduler's records of this run
             ran = collections.defaultdict(set)
             for rec in stream.data:
                 name = rec["key"][0] if isinstance(rec["key"], tuple) else rec["key"]
-                if name == f"run-r{tag}":  # the whole run in one task
+                if name in keys and parts is not None:  # the whole run in one task (or towers)
                     for op in set(plan.layer_ops.values()) | set(plan.leaf_tensors.values()):
                         ran[op].add(rec["worker"])
                     continue
@@ -863,10 +916,11 @@ class Session:
             plan.exec_cache[("placements", key)] = got
         return got
 
-    def _submit(self, plan, client, dsk, keys, tag, apply_updates, placements, parts=False):
-        """Run ``dsk`` for ``keys`` on the cluster; with ``parts``, ``keys`` is one task whose value is the tuple
-        of the plan's outputs (a run as one task). The fetched values come back; the new values of variables are
-        kept (``remote.keep``) and become the variables' values."""
+    def _submit(self, plan, client, dsk, keys, tag, apply_updates, placements, parts=None):
+        """Run ``dsk`` for ``keys`` on the cluster; with ``parts``, ``keys`` are tasks whose values are tuples and
+        ``parts`` gives, for each of the plan's outputs, the task and the element that hold it (a run as one task,
+        or as towers). The fetched values come back; the new values of variables are kept (``remote.keep``) and
+        become the variables' values."""
         held = []  # the values ending passes over the data, kept on the cluster while the run reads them
         for ends in plan.passes():
             ends = [_renamed(k, tag) for k in ends]
@@ -875,7 +929,7 @@ class Session:
             for k in ends:
                 del dsk[k]  # now a key the cluster holds
         futures = client.get(remote.placed_graph(dsk, placements), keys, sync=False)
-        refs = [remote.Part(futures[0], i) for i in range(len(plan.out_keys))] if parts else futures
+        refs = futures if parts is None else [remote.Part(futures[t], i) for t, i in parts]
         nf = len(plan.fetch_index)
         span_end = plan.update_spans[-1][1] if plan.update_spans else nf
         new = None  # the variables' new values: kept as state of their own, then the variables' values
@@ -888,7 +942,8 @@ class Session:
                 kept, small = remote.keep(client, new, fetch=refs[:nf] + refs[span_end:])
             else:
                 if parts:
-                    small = list(client.gather(futures[0]))
+                    tuples = client.gather(futures)
+                    small = [tuples[t][i] for t, i in parts]
                 else:
                     small = client.gather(futures[:nf] + futures[span_end:])  # fetches and effect tokens
                     remote.wait(client, futures[nf:span_end])
@@ -899,6 +954,96 @@ class Session:
             for f in {f.key: f for f in held + futures}.values():  # one future per key
                 f.release()
         return small[:nf]
+
+
+class _Towers:
+    """A one-task run split over ``n`` workers along its batch (TensorFlow's towers of synchronous data
+    parallelism), from ``plan``: the run's plan with the ``split`` feeds in ``n`` blocks of rows. Each task of the
+    plan belongs to the tower of the one block of rows it reads, to none (it reads state and unsplit feeds only:
+    run by each tower, or by the combining task, that needs it), or to the combining task (it reads the results
+    of several towers: the sums of gradients over the batch, and all that follows them, such as variables'
+    updates). Tower ``i`` runs as one task on worker ``i``; the combining task reads the towers' results."""
+
+    def __init__(self, plan, split, n):
+        self.plan, self.n = plan, n
+        self.fed = {key for t, kv in plan.feed_leaves if t in split for key, _ in kv}  # sent ahead of the run
+        dsk, out_keys = plan.dsk, plan.out_keys
+        leaves = set(plan.leaf_keys())
+        tower = {key: key[1] for t, kv in plan.feed_leaves if t in split for key, _ in kv}  # row block: tower
+        both = n  # the combining task's index
+        order = [k for k, _, _ in plan.sync_order(leaves)]
+        of = {}  # task -> tower (or ``both``); absent: reads no rows
+        for k in order:
+            got = None
+            for d in dsk[k].dependencies:
+                t = of.get(d, tower.get(d))
+                if t is not None and got is not None and t != got or t == both:
+                    got = both
+                    break
+                got = t if t is not None else got
+            if got is not None:
+                of[k] = got
+        outs = set(out_keys)
+        needs = collections.defaultdict(set)  # a task of no tower -> the tasks (by index) that run it
+        for k in reversed(order):
+            if k not in of:
+                needs[k] |= {both} if k in outs or not needs[k] else set()
+            for d in dsk[k].dependencies:
+                if d in dsk and d not in of and d not in tower and d not in leaves:
+                    needs[d] |= {of[k]} if k in of else needs[k]
+        members = [[k for k in order if of.get(k) == i or i in needs.get(k, ())] for i in range(n + 1)]
+        used = [{d for k in m for d in dsk[k].dependencies} for m in members]
+        wanted = used[both] | outs  # what a tower gives: its own results that the combining task reads or the run's
+        self.outputs = [[k for k in m if of.get(k) == i and k in wanted] for i, m in enumerate(members[:n])] + \
+            [[k for k in members[n] if k in outs] + [k for k in out_keys if k in leaves]]  # a leaf fetched as is
+        used[both] |= {k for k in out_keys if k in leaves}
+        self.orders, self.inputs = [], []
+        for i, m in enumerate(members):
+            inside = set(m)
+            self.inputs.append(sorted((d for d in used[i] if d not in inside), key=str))
+            last = {}
+            for k in m:
+                for d in dsk[k].dependencies:
+                    last[d] = k
+            frees = collections.defaultdict(list)
+            for d, k in last.items():
+                if d not in self.outputs[i]:
+                    frees[k].append(d)
+            self.orders.append([(k, dsk[k], frees.get(k, ())) for k in m])
+        where = {k: (i, j) for i, ks in enumerate(self.outputs) for j, k in enumerate(ks)}
+        self.parts = [where[k] for k in out_keys]
+
+    def send(self, client, leaves, workers):
+        """``leaves`` with each tower's share of the fed rows sent to its worker first, all at once, straight from
+        the client (``remote.send``), rather than in the run's graph (through the scheduler, which would unpack
+        it); and the futures sent, to be released after the run. Where the client cannot reach the workers,
+        ``leaves`` as they are."""
+        shares = [(w, [k for k in self.inputs[i] if k in self.fed]) for i, w in enumerate(workers)]
+        got = remote.send(client, [(w, [leaves[k] for k in ks]) for w, ks in shares])
+        if got is None:
+            return leaves, []
+        leaves = dict(leaves)
+        for (_, ks), futures in zip(shares, got):
+            leaves.update(zip(ks, futures))
+        return leaves, [f for fs in got for f in fs]
+
+    def graph(self, leaves, tag, workers, near=None):
+        """The run's graph: a task per tower pinned to its worker (``workers``), reading its share of ``leaves``
+        (state blocks from ``near[i]`` for tower ``i``, where given: the copies on its worker), and the combining
+        task; their keys, where each output of the plan is in their tuples, and the placements."""
+        n = self.n
+        keys = [f"run-r{tag}-{i}" for i in range(n)] + [f"run-r{tag}"]
+        dsk, placements = {}, {}
+        for i, key in enumerate(keys):
+            towers = [j for j in range(n) if any(k in self.outputs[j] for k in self.inputs[i])] if i == n else []
+            mine = [k for k in self.inputs[i] if k in leaves]
+            got = {**leaves, **near[i]} if near is not None and i < n else leaves
+            values = List(*[got[k] if type(got[k]).__name__ == "Future" else DataNode(None, got[k]) for k in mine])
+            dsk[key] = Task(key, remote.run_inline, DataNode(None, self.orders[i]), self.outputs[i], mine, values,
+                            [self.outputs[j] for j in towers], List(*[TaskRef(keys[j]) for j in towers]))
+            if i < n:  # where its rows were sent; elsewhere if that worker is gone (rather than wait for it)
+                placements[key] = remote.Placement(workers=workers[i], loose=True)
+        return dsk, keys, self.parts, placements
 
 
 def _host_feeds(session, fetches, feeds, peek=False):

@@ -12,15 +12,6 @@ from daskflow.testing import adam_mlp, client_received
 pytestmark = [pytest.mark.distributed, pytest.mark.slow]
 
 
-@pytest.fixture(scope="module")
-def client():
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None, worker_dashboard_address=None) as cluster, \
-            distributed.Client(cluster, set_as_default=False) as c:
-        yield c
-
-
 def _held_bytes(client, settled=None):
     """Bytes of the values the cluster holds; with ``settled``, once that many are held (releasing is
     asynchronous), or after 10 s."""

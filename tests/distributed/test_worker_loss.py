@@ -111,9 +111,9 @@ def _kill(client, address, wait=True):
         time.sleep(0.05)
 
 
-def _train(client, kill_at=None, kill=None, feed=lambda b: b):
+def _train(client, kill_at=None, kill=None, feed=lambda b: b, chunk_bytes=256):
     """The losses and final variables of the steps on the cluster; ``kill(session)`` before step ``kill_at``."""
-    with df.Graph().as_default(), df.config.set(chunk_bytes=256):
+    with df.Graph().as_default(), df.config.set(chunk_bytes=chunk_bytes):
         x, variables, loss, train = _model()
         with df.Session(client) as s:
             s.run(df.global_variables_initializer())
@@ -188,6 +188,33 @@ def test_worker_killed_in_the_middle_of_a_step(client, reference, events):
         t.join()
     _check(got, reference)
     assert events["retried"], "the kill did not fail the step: the scenario did not happen"
+
+
+@pytest.mark.parametrize("when", ["between runs", "after the rows are sent"])
+def test_worker_killed_with_the_batch_split_over_the_workers(client, reference, monkeypatch, events, when):
+    """Each step split over the 3 workers (towers: ``tower_bytes`` of one byte; variables of one block each), a
+    worker killed between steps, or once a step has sent the workers their rows (its tower's rows die with it):
+    the steps go on over the workers left."""
+    from daskflow import session as session_mod
+    real, state, splits = session_mod._Towers.graph, {}, []
+
+    def graph(self, leaves, tag, workers, near=None):
+        splits.append(len(workers))
+        if state.pop("armed", False):
+            _kill(client, workers[-1])
+        return real(self, leaves, tag, workers, near)
+    monkeypatch.setattr(session_mod._Towers, "graph", graph)
+
+    def kill(s):
+        if when == "between runs":
+            _kill(client, _holder(client, s))
+        else:
+            state["armed"] = True
+    with df.config.set(tower_bytes=1):
+        got = _train(client, kill_at=3, kill=kill, chunk_bytes=None)
+    _check(got, reference)
+    assert splits[0] == 3 and 2 in splits  # over 3 workers, then over the 2 left (until the nanny's new one)
+    assert events["retried" if when != "between runs" else "repaired"]
 
 
 @pytest.mark.parametrize("who", ["holder", "peer"])
