@@ -2,7 +2,8 @@
 
 a. seconds per training step of an MLP (784-1024-10, float32, ReLU, sparse softmax cross-entropy, Adam) at each
    batch size: the median over ``--steps`` steps after ``--warmup`` steps, for ``df.Session()`` and for
-   ``df.Session(client)`` on a LocalCluster of 2 worker processes of one thread each (127.0.0.1), and their ratio;
+   ``df.Session(client)`` on a LocalCluster of 2 worker processes of one thread each (127.0.0.1), and their ratio,
+   with steps taken back to back (as a training loop takes them) and alternating between the Sessions;
 b. bytes a step moves: what the client receives from the scheduler (the fetched loss, and the scheduler's messages
    about the run), against the bytes of the fetched values and of a bare round trip fetching one float32 (the
    protocol's own cost); and the bytes of values the workers fetch from each other (distributed's
@@ -41,6 +42,7 @@ from daskflow import testing  # noqa: E402
 
 SIZES = (784, 1024, 10)
 STEP_GOALS = {256: 3.0, 8192: 1.2}  # batch: the most a cluster step may take, in local steps
+BLOCK = 5  # steps of one Session taken back to back, the first not counted
 COUNTED_STEPS = 5  # steps whose bytes are counted (apart from the timed ones: counting costs a little)
 OVERHEAD_BOUND = 64 * 2**10  # what a step may receive beyond its fetched values
 
@@ -113,26 +115,39 @@ def mlp(batch, seed=0):
 
 
 def bench_step(client, batch, steps, warmup):
-    """Seconds per step, locally and on the cluster: the medians of ``steps`` steps each, taken in turns (load
-    from elsewhere on the machine hits both alike) after ``warmup`` steps each; then the bytes of
-    ``COUNTED_STEPS`` more steps on the cluster."""
+    """Seconds per step, locally and on the cluster, after ``warmup`` steps each: the medians of ``steps`` steps
+    each, timed two ways (load from elsewhere on the machine hits both Sessions alike in each):
+
+    - back to back, as a training loop takes them: in blocks of ``BLOCK`` steps of one Session then of the other,
+      the first step of each block not counted (it pays for the other Session's leftovers); the goals are judged
+      on these;
+    - alternating, a step of one Session then a step of the other: each step pays for the other's leftovers (the
+      local Session's BLAS threads spin for a while after its step, taking the cores the workers need; the
+      client's threads sleep during a cluster step and are slow to wake for a local one).
+
+    Then the bytes of ``COUNTED_STEPS`` more steps on the cluster."""
     import daskflow as df
     g, init, fetches, feed, state = mlp(batch)
     row = {"batch": batch, "state_bytes": state, "feed_bytes": sum(v.nbytes for v in feed.values())}
     with df.Session(graph=g) as local, df.Session(client, graph=g) as remote, \
             warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)  # distributed's "Sending large graph": the feeds are in it
-        for sess in (local, remote):
+        sessions = (("local", local), ("cluster", remote))
+        for _, sess in sessions:
             sess.run(init)
             for _ in range(warmup):
                 sess.run(fetches, feed)
-        times = {"local": [], "cluster": []}
-        for _ in range(steps):
-            for where, sess in (("local", local), ("cluster", remote)):
-                t0 = time.perf_counter()
-                row[f"{where}_loss"] = float(sess.run(fetches, feed)[0])
-                times[where].append(time.perf_counter() - t0)
-        row.update({f"{where}_s": float(np.median(t)) for where, t in times.items()})
+        for how, block, counted in (("", BLOCK, range(1, BLOCK)), ("alt_", 1, range(1))):
+            times = {"local": [], "cluster": []}
+            while len(times["cluster"]) < steps:  # both Sessions take the same steps: their losses agree
+                for where, sess in sessions:
+                    for i in range(block):
+                        t0 = time.perf_counter()
+                        row[f"{where}_loss"] = float(sess.run(fetches, feed)[0])
+                        if i in counted:
+                            times[where].append(time.perf_counter() - t0)
+            row.update({f"{how}{where}_s": float(np.median(t)) for where, t in times.items()})
+            row[f"{how}ratio"] = row[f"{how}cluster_s"] / row[f"{how}local_s"]
         received, fetched = [], 0
         with between_workers(client) as moved:
             for _ in range(COUNTED_STEPS):
@@ -140,10 +155,12 @@ def bench_step(client, batch, steps, warmup):
                     values = remote.run(fetches, feed)
                 received.append(n[0])
                 fetched = sum(np.asarray(v).nbytes for v in values if v is not None)
-    row.update(ratio=row["cluster_s"] / row["local_s"], fetched_bytes=fetched, client_bytes=int(np.median(received)),
+    row.update(fetched_bytes=fetched, client_bytes=int(np.median(received)),
                client_bytes_max=max(received), worker_bytes=moved[0] / COUNTED_STEPS,
                warnings=sorted({str(w.message).splitlines()[0] for w in caught}))
-    row["agree"] = bool(np.isclose(row["cluster_loss"], row["local_loss"], rtol=1e-5))  # same steps, same losses
+    # same steps, same losses: to float32's rounding of sums over the batch taken in another order (a batch split
+    # over the workers, ``tower_bytes``), grown over the steps
+    row["agree"] = bool(np.isclose(row["cluster_loss"], row["local_loss"], rtol=1e-3))
     return row
 
 
@@ -203,12 +220,19 @@ def bench_matmul(n, k, repeat, chunk_bytes=None):
 def _print_steps(rows, steps):
     print(f"\na. MLP {'-'.join(map(str, SIZES))} float32, Adam: seconds per step (median of {steps}), "
           f"2 workers x 1 thread")
-    print(f"{'batch':>7}{'local':>11}{'cluster':>11}{'ratio':>8}{'goal':>8}   last loss, local and cluster")
+    print(f"{'':>7}{'back to back':^30}{'alternating':^30}")
+    print(f"{'batch':>7}{'local':>11}{'cluster':>11}{'ratio':>8}{'local':>11}{'cluster':>11}{'ratio':>8}{'goal':>8}"
+          f"   last loss, local and cluster")
     for r in rows:
         goal = STEP_GOALS.get(r["batch"])
         met = "" if goal is None else f"{'<=' if r['ratio'] <= goal else '> '}{goal:g}x"
-        print(f"{r['batch']:>7}{r['local_s'] * 1e3:>9.1f}ms{r['cluster_s'] * 1e3:>9.1f}ms{r['ratio']:>7.2f}x{met:>8}"
+        print(f"{r['batch']:>7}{r['local_s'] * 1e3:>9.1f}ms{r['cluster_s'] * 1e3:>9.1f}ms{r['ratio']:>7.2f}x"
+              f"{r['alt_local_s'] * 1e3:>9.1f}ms{r['alt_cluster_s'] * 1e3:>9.1f}ms{r['alt_ratio']:>7.2f}x{met:>8}"
               f"   {r['local_loss']:.6g} {r['cluster_loss']:.6g} ({'agree' if r['agree'] else 'DIFFER'})")
+    print("  back to back: steps of one Session in blocks, as a training loop takes them (the goals are judged on\n"
+          "  these); alternating: a step of each in turn, each paying for the other's leftovers. A batch of 8192\n"
+          "  (24.6 MiB fed, over daskflow's tower_bytes) is split over the 2 workers, a task each, and one more\n"
+          "  task sums their gradients and updates the state; a batch of 256 runs as one task next to the state")
 
 
 def _print_bytes(rows, bare):
@@ -222,9 +246,10 @@ def _print_bytes(rows, bare):
               f"{_fmt_bytes(r['worker_bytes']):>12}{_fmt_bytes(r['feed_bytes']):>12}{_fmt_bytes(r['state_bytes']):>12}")
     print("  client rx: what the client read from the scheduler during a step; overhead: that less the fetched values\n"
           "  (the scheduler's messages about the run); workers: values the workers fetched from each other; fed: the\n"
-          "  step's feeds, sent by the client in its graph; state: variables and Adam's slots, kept on the workers;\n"
-          "  besides these, each step sends a copy of the new state to another worker (daskflow's state_copies, 2 by\n"
-          "  default: a worker's loss loses no state), the state's bytes again")
+          "  step's feeds, sent by the client (straight to the workers when the batch is split, else in the run's\n"
+          "  graph); state: variables and Adam's slots, kept on the workers; besides these, each step sends a copy\n"
+          "  of the new state to another worker (daskflow's state_copies, 2 by default: a worker's loss loses no\n"
+          "  state), the state's bytes again")
     for r in rows:
         for w in r["warnings"]:
             print(f"  batch {r['batch']}: distributed warned: {w}")
@@ -252,8 +277,8 @@ def _print_goals(steps, bare):
     for r in steps:
         goal = STEP_GOALS.get(r["batch"])
         if goal is not None:
-            print(f"  batch {r['batch']}: cluster step within {goal:g}x of local: {r['ratio']:.2f}x "
-                  f"({'met' if r['ratio'] <= goal else 'missed'})")
+            print(f"  batch {r['batch']}: cluster step within {goal:g}x of local: {r['ratio']:.2f}x back to back "
+                  f"({'met' if r['ratio'] <= goal else 'missed'}; {r['alt_ratio']:.2f}x alternating)")
 
 
 def _fmt_bytes(n):
