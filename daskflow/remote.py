@@ -112,12 +112,14 @@ class Part:
 
 class NewValue:
     """A run's new value of a variable, before ``keep``: ``blocks`` (futures, or ``Part`` s of one), ``chunks``,
-    ``dtype``."""
+    ``dtype``; ``copies``: per block, the same block made again on another worker (a replica of the run's task
+    there), to keep as its copy rather than send one, or None."""
 
-    __slots__ = ("blocks", "chunks", "dtype")
+    __slots__ = ("blocks", "chunks", "dtype", "copies")
 
-    def __init__(self, blocks, chunks, dtype):
+    def __init__(self, blocks, chunks, dtype, copies=None):
         self.blocks, self.chunks, self.dtype = list(blocks), tuple(chunks), np.dtype(dtype)
+        self.copies = copies
 
 
 def _source(ref):
@@ -140,9 +142,10 @@ def keep(client, values, copies=None, fetch=None):
     blocks = []
     token = uuid.uuid4().hex[:12]
     for name, v in values.items():
-        for i, f in enumerate(refs[name]):
+        made = getattr(v, "copies", None) or [None] * len(refs[name])
+        for i, (f, c) in enumerate(zip(refs[name], made)):
             nbytes = int(np.prod(_block_shape(v.chunks, i))) * v.dtype.itemsize
-            blocks.append((*_source(f), f"state-{name}-{i}-{token}", nbytes))
+            blocks.append((*_source(f), f"state-{name}-{i}-{token}", nbytes, None if c is None else _source(c)))
     fetch_from = [_source(f) for f in fetch or ()]
     if not blocks and not fetch_from:
         return {} if fetch is None else ({}, [])
@@ -165,9 +168,9 @@ def keep(client, values, copies=None, fetch=None):
 
 
 async def _keep_on_scheduler(blocks, copies, client, fetch=(), dask_scheduler=None):
-    """On the scheduler: for ``blocks`` (``(key, index, new key, bytes)``), the plan of ``keep`` (``(key, index,
-    new key, copy key or None, peer, holder)`` each: the block kept where it is, its copy on another running
-    worker), carried out by the workers holding them; the scheduler learns of every block that arrived, wanted by
+    """On the scheduler: for ``blocks`` (``(key, index, new key, bytes, replica)``), the plan of ``keep``
+    (``(key, index, new key, copy key or None, peer, holder)`` each: the block kept where it is, its copy on another
+    running worker: the replica's ``(key, index)`` kept where it was made, else the block sent), carried out by the workers holding them; the scheduler learns of every block that arrived, wanted by
     ``client``. Gives the plan, the keys learnt, what went wrong (None when every block and copy arrived) and the
     values of the blocks ``fetch`` (``(key, index)``), by source."""
     import asyncio
@@ -181,14 +184,20 @@ async def _keep_on_scheduler(blocks, copies, client, fetch=(), dask_scheduler=No
         holders = sorted(ws.address for ws in ts.who_has or ()) if ts is not None else []
         return holders[0] if holders else None
     plan, nbytes, by_worker = [], {}, {}
-    for n, (key, index, base, size) in enumerate(blocks):
+    for n, (key, index, base, size, made) in enumerate(blocks):
         holder = holder_of(key)
         if holder is None:
             return [], [], f"no worker holds {key!r} (block of {base.rsplit('-', 2)[0]})", {}
-        others = [w for w in running if w != holder]
-        peer = others[n % len(others)] if others and copies > 1 else None
-        plan.append((key, index, base, base + "-copy" if peer else None, peer, holder))
-        by_worker.setdefault(holder, []).append(plan[-1])
+        there = holder_of(made[0]) if made is not None and copies > 1 else None
+        if there is not None and there != holder:  # made again on another worker: kept there, nothing sent
+            plan.append((key, index, base, base + "-copy", there, holder))
+            by_worker.setdefault(holder, []).append((key, index, base, None, None, holder))
+            by_worker.setdefault(there, []).append((*made, base + "-copy", None, None, there))
+        else:
+            others = [w for w in running if w != holder]
+            peer = others[n % len(others)] if others and copies > 1 else None
+            plan.append((key, index, base, base + "-copy" if peer else None, peer, holder))
+            by_worker.setdefault(holder, []).append(plan[-1])
         nbytes[base] = nbytes[base + "-copy"] = size
     for key, index in fetch:  # (key, index, None, None, None, holder): a value to bring back
         holder = holder_of(key)

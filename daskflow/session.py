@@ -845,6 +845,13 @@ class Session:
         else:
             dsk, keys = _rename_keys(dsk, plan.out_keys, tag)
             placements = {_renamed(k, tag): p for k, p in placements.items()}
+        copy_parts = None
+        if parts is not None and apply_updates and plan.update_spans and config.get("state_copies") > 1 \
+                and towers is not None:
+            got = self._replica(plan, keys, parts, leaves, towers, tag)
+            if got is not None:
+                dsk, keys, copy_parts = {**dsk, **got[0]}, keys + list(got[0]), got[1]
+                placements = {**placements, **got[2]}
         with contextlib.ExitStack() as stack:
             if parts is None:
                 stack.enter_context(dask.annotate(priority=_Priority(plan.ranks(), tag)))
@@ -853,7 +860,7 @@ class Session:
                 from distributed import get_task_stream
                 stream = stack.enter_context(get_task_stream(client))
             try:
-                out = self._submit(plan, client, dsk, keys, tag, apply_updates, placements, parts)
+                out = self._submit(plan, client, dsk, keys, tag, apply_updates, placements, parts, copy_parts)
             finally:
                 for f in sent:
                     f.release()
@@ -916,7 +923,28 @@ class Session:
             plan.exec_cache[("placements", key)] = got
         return got
 
-    def _submit(self, plan, client, dsk, keys, tag, apply_updates, placements, parts=None):
+    def _replica(self, plan, keys, parts, leaves, towers, tag):
+        """The towers' combining task (which makes the run's new state) run again on the second tower's worker,
+        from the state's copies there: its results are the new state's copies, kept where they are made
+        (``remote.keep``) rather than sent, as each replica of TF's state is updated where it lives: the workers
+        then exchange the towers' results (a gradient's size each way) and no copy of the state. Gives the
+        replica's graph, where each output of the plan is in its tuple (None for those it does not make) and the
+        placements of the task and its replica; None where the state is not made by the combining task.
+
+        (A run as one task is not run twice: that would double the step's work to save sending the state.)"""
+        spans = [j for a, b in plan.update_spans for j in range(a, b)]
+        t = collections.Counter(parts[j][0] for j in spans).most_common(1)[0][0]
+        if t != towers[0].n:
+            return None
+        home, there = towers[1][0], towers[1][1]
+        key = f"{keys[t]}-copy"
+        task = towers[0].task(t, key, {**leaves, **self._state_near(plan, there)}, keys)
+        copy_parts = [(len(keys), parts[j][1]) if parts[j][0] == t else None for j in range(len(parts))]
+        placements = {keys[t]: remote.Placement(workers=home, loose=True),
+                      key: remote.Placement(workers=there, loose=True)}
+        return {key: task}, copy_parts, placements
+
+    def _submit(self, plan, client, dsk, keys, tag, apply_updates, placements, parts=None, copy_parts=None):
         """Run ``dsk`` for ``keys`` on the cluster; with ``parts``, ``keys`` are tasks whose values are tuples and
         ``parts`` gives, for each of the plan's outputs, the task and the element that hold it (a run as one task,
         or as towers). The fetched values come back; the new values of variables are kept (``remote.keep``) and
@@ -934,7 +962,10 @@ class Session:
         span_end = plan.update_spans[-1][1] if plan.update_spans else nf
         new = None  # the variables' new values: kept as state of their own, then the variables' values
         if apply_updates and plan.update_spans:
-            new = {op.name: remote.NewValue(refs[a:b], chunks, op.outputs[0].dtype)
+            copies = None if copy_parts is None else \
+                [None if c is None else remote.Part(futures[c[0]], c[1]) for c in copy_parts]
+            new = {op.name: remote.NewValue(refs[a:b], chunks, op.outputs[0].dtype,
+                                            copies=None if copies is None else copies[a:b])
                    for op, (a, b), chunks in zip(plan.update_vars, plan.update_spans, plan.update_chunks)}
         try:
             if new is not None and (plan.small or parts):  # fetched values come back with the call that keeps
@@ -1035,15 +1066,21 @@ class _Towers:
         keys = [f"run-r{tag}-{i}" for i in range(n)] + [f"run-r{tag}"]
         dsk, placements = {}, {}
         for i, key in enumerate(keys):
-            towers = [j for j in range(n) if any(k in self.outputs[j] for k in self.inputs[i])] if i == n else []
-            mine = [k for k in self.inputs[i] if k in leaves]
-            got = {**leaves, **near[i]} if near is not None and i < n else leaves
-            values = List(*[got[k] if type(got[k]).__name__ == "Future" else DataNode(None, got[k]) for k in mine])
-            dsk[key] = Task(key, remote.run_inline, DataNode(None, self.orders[i]), self.outputs[i], mine, values,
-                            [self.outputs[j] for j in towers], List(*[TaskRef(keys[j]) for j in towers]))
+            dsk[key] = self.task(i, key, {**leaves, **near[i]} if near is not None and i < n else leaves, keys)
             if i < n:  # where its rows were sent; elsewhere if that worker is gone (rather than wait for it)
                 placements[key] = remote.Placement(workers=workers[i], loose=True)
         return dsk, keys, self.parts, placements
+
+    def task(self, i, key, leaves, keys):
+        """Task ``key`` running tower ``i`` (or the combining task, ``i == n``, reading the towers' ``keys``) on
+        ``leaves``."""
+        towers = [j for j in range(self.n) if any(k in self.outputs[j] for k in self.inputs[i])] if i == self.n \
+            else []
+        mine = [k for k in self.inputs[i] if k in leaves]
+        values = List(*[leaves[k] if type(leaves[k]).__name__ == "Future" else DataNode(None, leaves[k])
+                        for k in mine])
+        return Task(key, remote.run_inline, DataNode(None, self.orders[i]), self.outputs[i], mine, values,
+                    [self.outputs[j] for j in towers], List(*[TaskRef(keys[j]) for j in towers]))
 
 
 def _host_feeds(session, fetches, feeds, peek=False):

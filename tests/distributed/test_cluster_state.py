@@ -132,3 +132,29 @@ def test_variables_given_one_value_keep_it_apart(client):
             np.testing.assert_array_equal(s.run(a), np.arange(4.0) + 1)
             np.testing.assert_array_equal(s.run(a.assign(a * 2)), (np.arange(4.0) + 1) * 2)  # fetched and kept
             np.testing.assert_array_equal(s.run(a), (np.arange(4.0) + 1) * 2)
+
+
+@pytest.mark.parametrize("tower_bytes", [None, 1], ids=["one task", "towers"])
+def test_copies_equal_the_state(client, tower_bytes):
+    """After steps run as one task (the copies sent) or as towers (the combining task run again on the second
+    worker, from the copies there: the new copies made there, not sent), each copy is on the other worker and
+    equal to its block bit for bit."""
+    distributed = pytest.importorskip("distributed")
+    from daskflow import remote
+    with df.Graph().as_default(), df.config.set(tower_bytes=tower_bytes):
+        x, y, variables, loss, train, data = _mlp(64)
+        with df.Session(client) as s:
+            s.run(df.global_variables_initializer())
+            _steps(s, x, y, loss, train, [d[:1] for d in data])
+            with distributed.get_task_stream(client) as ts:
+                _steps(s, x, y, loss, train, [d[1:3] for d in data])
+            state = {n: v for n, v in s._vars.items() if isinstance(v, remote.RemoteValue)}
+            primaries = client.gather([f for v in state.values() for f in v.futures])
+            copies = client.gather([c for v in state.values() for c in v.copies])
+            for a, b in zip(primaries, copies):
+                np.testing.assert_array_equal(a, b)
+            where = client.who_has([c for v in state.values() for c in v.copies])
+            copy_workers = {w for ws in where.values() for w in ws}
+    replicas = [r for r in ts.data if r["key"].endswith("-copy")]
+    assert len(replicas) == (2 if tower_bytes else 0)
+    assert {r["worker"] for r in replicas} <= copy_workers
