@@ -25,6 +25,7 @@ from .ops.state import *  # noqa: F401,F403
 from .ops.strings import *  # noqa: F401,F403 - as_string, string_join, print, Print
 from .session import ConfigProto, InteractiveSession, Session, get_default_session, lower
 from . import data, debugging, io, linalg, math, nn, random, strings, train  # noqa: E402 - namespaces over ops
+from .graph_util import import_graph_def  # noqa: E402 - binds the graph_util namespace too
 
 Dimension = int
 GraphKeys = type("GraphKeys", (), {"GLOBAL_VARIABLES": "variables", "TRAINABLE_VARIABLES": "trainable_variables",

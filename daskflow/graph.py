@@ -431,6 +431,12 @@ class Graph:
             return obj
         raise TypeError(f"Can not convert a {type(obj).__name__} into a Tensor or Operation.")
 
+    def as_graph_def(self, from_version=None, add_shapes=False):
+        """This graph as TensorFlow's ``GraphDef`` protobuf (see ``daskflow.graph_def``); ``df.import_graph_def``
+        rebuilds it."""
+        from .graph_def import graph_to_graph_def
+        return graph_to_graph_def(self, from_version, add_shapes)
+
     # -- collections
     def add_to_collection(self, name, value):
         self.collections.setdefault(name, []).append(value)

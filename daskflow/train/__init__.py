@@ -5,3 +5,8 @@ from .optimizer import (AdadeltaOptimizer, AdagradOptimizer, AdamOptimizer, Grad
                         MomentumOptimizer, Optimizer, RMSPropOptimizer)
 from .training_util import (assert_global_step, create_global_step, get_global_step,  # noqa: F401
                             get_or_create_global_step, global_step)
+from .saver import (CheckpointReader, NewCheckpointReader, Saver, checkpoint_exists,  # noqa: F401
+                    generate_checkpoint_state_proto, get_checkpoint_mtimes, get_checkpoint_state,
+                    init_from_checkpoint, latest_checkpoint, list_variables, load_checkpoint, load_variable,
+                    remove_checkpoint, update_checkpoint_state)
+from ..graph_def import export_meta_graph, import_meta_graph, write_graph  # noqa: F401

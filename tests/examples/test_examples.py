@@ -68,3 +68,32 @@ def test_distributed_training_data_and_model_parallel(capsys):
     assert mp_acc >= 0.85 and mp_losses[-1] < 0.3 * mp_losses[0]
     assert res["layers_ran_on"] == {"hidden": [res["workers"][0]], "output": [res["workers"][1]]}
     assert len(workers) == 2 and "model_parallel" in capsys.readouterr().out
+
+
+def test_save_restore_resumes_in_a_new_process(capsys, tmp_path):
+    res = load("save_restore").main(["--epochs", "6", "--stop-after", "3", "--dir", str(tmp_path)])
+    assert res["resumed_losses"] == res["losses"]  # step for step the uninterrupted run
+    assert res["resumed_accuracy"] == res["accuracy"] >= 0.9
+    assert res["global_step"] == 3 * int(np.ceil(1348 / 64))  # the steps of 3 epochs, restored
+    assert (tmp_path / "checkpoint").exists() and res["checkpoint"].endswith(f"-{res['global_step']}")
+    assert "the same as uninterrupted training" in capsys.readouterr().out
+
+
+def test_tf_model_out_of_core_predicts_as_tensorflow(capsys, tmp_path):
+    import json
+    res = load("tf_model_out_of_core").main(["--rows", "200000", "--budget-mib", "8", "--dir", str(tmp_path)])
+    assert res["shape"] == (200000, 10) and res["data_bytes"] > 5 * res["budget"] >= 5 * res["projected_peak"]
+    assert res["max_abs_error"] < 1e-6
+    # and against what TensorFlow itself computed with the model (stored with the fixture)
+    import daskflow as df
+    import zarr
+    expected = json.loads((EXAMPLES.parent / "tests" / "fixtures" / "tf1" / "expected.json").read_text())["mlp"]
+    with df.Graph().as_default():
+        prefix = df.train.latest_checkpoint(str(EXAMPLES.parent / "tests" / "fixtures" / "tf1" / "mlp"))
+        saver = df.train.import_meta_graph(prefix + ".meta")
+        with df.Session() as sess:
+            saver.restore(sess, prefix)
+            got = sess.run("probs:0", {"x:0": np.asarray(expected["x"], np.float32)})
+    np.testing.assert_allclose(got, expected["probs"], rtol=1e-5, atol=1e-7)
+    assert zarr.open_array(str(tmp_path / "predictions.zarr"), mode="r").shape == (200000, 10)
+    assert "max abs difference" in capsys.readouterr().out
