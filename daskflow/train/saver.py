@@ -23,6 +23,7 @@ import os
 import shutil
 import time
 import uuid
+import warnings
 import zlib
 
 import numpy as np
@@ -183,8 +184,18 @@ def _read_manifest(prefix):
     return manifest
 
 
+def _crc(block):
+    """CRC-32 of a block's bytes: of its elements' memory, or for strings of each element's length and bytes."""
+    if block.dtype == object:
+        crc = 0
+        for b in block.reshape(-1):
+            crc = zlib.crc32(b, zlib.crc32(len(b).to_bytes(8, "little"), crc))
+        return crc
+    return zlib.crc32(np.ascontiguousarray(block).view(np.uint8).reshape(-1)) if block.size else 0
+
+
 def _check_block(block, name, index, want):
-    got = zlib.crc32(np.ascontiguousarray(block).view(np.uint8).reshape(-1)) if block.size else 0
+    got = _crc(block)
     if got != want:
         raise errors.DataLossError(None, None, f"Checksum mismatch in chunk {index} of variable '{name}' of the "
                                    f"checkpoint: stored data is corrupt (crc32 {got:#010x}, manifest {want:#010x})")
@@ -194,7 +205,13 @@ def _read_block(data_path, key, name, index, slices, want):
     """A chunk of a variable, read from the checkpoint's zarr group and checked against its checksum (on a worker,
     where restored blocks are read)."""
     import zarr
-    block = np.asarray(zarr.open_array(os.path.join(data_path, key), mode="r")[slices])
+    try:
+        with warnings.catch_warnings():  # strings: zarr's variable-length bytes
+            warnings.simplefilter("ignore")
+            block = np.asarray(zarr.open_array(os.path.join(data_path, key), mode="r")[slices])
+    except Exception as e:  # a chunk file that no longer decodes, or is gone
+        raise errors.DataLossError(None, None, f"Chunk {index} of variable '{name}' of the checkpoint cannot be read "
+                                   f"from '{data_path}': {type(e).__name__}: {e}") from None
     _check_block(block, name, index, want)
     return block
 
@@ -256,7 +273,7 @@ class CheckpointReader:
         if self._bundle is not None:
             return self._bundle.get_tensor(name)
         e = self._entry(name)
-        out = np.empty(e["shape"], dtype=np.dtype(e["dtype"]))
+        out = np.empty(e["shape"], dtype=dtypes.as_dtype(e["dtype"]))
         for sl, index, want in self.blocks(name):
             out[sl] = _read_block(self.data_path, e["key"], name, index, sl, want)
         return out
@@ -264,7 +281,7 @@ class CheckpointReader:
     def debug_string(self):
         if self._bundle is not None:
             return self._bundle.debug_string()
-        return "".join(f"{n} ({dtypes.as_dtype(e['dtype']).name}) {e['shape']}\n"
+        return "".join(f"{n} ({e['dtype']}) {e['shape']}\n"
                        for n, e in sorted(self._entries.items())).encode()
 
 
@@ -537,8 +554,10 @@ def _write_block(block, data_path, key, index, slices):
     """Write one block into its chunk of the checkpoint's array; its checksum (on the worker holding it)."""
     import zarr
     block = np.asarray(block)
-    zarr.open_array(os.path.join(data_path, key), mode="r+")[slices] = block
-    return index, zlib.crc32(np.ascontiguousarray(block).view(np.uint8).reshape(-1)) if block.size else 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        zarr.open_array(os.path.join(data_path, key), mode="r+")[slices] = block
+    return index, _crc(block)
 
 
 def _write_checkpoint(sess, prefix, values):
@@ -557,16 +576,18 @@ def _write_checkpoint(sess, prefix, values):
         pending = []
         for i, (name, value) in enumerate(sorted(values.items())):
             key = f"v{i}"
-            dtype = np.dtype(value.dtype)
-            if dtype.kind not in "biufc":
-                raise errors.UnimplementedError(None, None, f"Saving variable '{name}' of dtype {dtype}: daskflow "
-                                                f"checkpoints hold numeric and boolean variables")
+            dtype = dtypes.as_dtype(value.dtype)
             chunks = value.chunks if isinstance(value, remote.RemoteValue) else \
                 planner.chunks_for(value.shape, dtype)
             chunks = tuple(tuple(int(c) for c in dim) for dim in chunks)
             zchunks = tuple(max(dim[0], 1) if dim else 1 for dim in chunks)
-            root.create_array(key, shape=value.shape, chunks=zchunks or (), dtype=dtype, fill_value=0)
-            entries[name] = {"key": key, "dtype": dtype.name,
+            if dtypes.is_string(dtype):  # zarr's variable-length bytes (its spec not settled yet in zarr v3)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    root.create_array(key, shape=value.shape, chunks=zchunks or (), dtype="bytes", fill_value=b"")
+            else:
+                root.create_array(key, shape=value.shape, chunks=zchunks or (), dtype=dtype, fill_value=0)
+            entries[name] = {"key": key, "dtype": dtypes.name(dtype),
                              "shape": list(value.shape), "chunks": [list(c) for c in chunks], "checksums": {}}
             blocks = list(np.ndindex(*[len(c) for c in chunks]))
             slices = [tuple(slice(sum(c[:j]), sum(c[:j + 1])) for c, j in zip(chunks, idx)) for idx in blocks]

@@ -349,3 +349,29 @@ def test_a_model_reloads_in_a_new_process_from_its_checkpoint_alone(tmp_path):
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     np.testing.assert_array_equal(np.array(json.loads(out.stdout.strip().splitlines()[-1])), want)
+
+
+def test_string_variables_and_a_chunk_file_that_no_longer_decodes(tmp_path):
+    with df.Graph().as_default():
+        words = df.Variable(np.array([b"alpha", b"", b"\xff\x00z"], dtype=object), name="words")
+        w = df.Variable(np.arange(12.0).reshape(3, 4), name="w")
+        saver = df.train.Saver()
+        with df.Session() as s:
+            s.run(df.global_variables_initializer())
+            prefix = saver.save(s, str(tmp_path / "ckpt"), write_meta_graph=False)
+        assert df.train.load_variable(prefix, "words").tolist() == [b"alpha", b"", b"\xff\x00z"]
+        manifest = json.loads((tmp_path / "ckpt.manifest.json").read_text())
+        assert manifest["variables"]["words"]["dtype"] == "string"
+        # a byte of w's stored (compressed) chunk flipped on disk
+        chunk = next(p for p in (tmp_path / manifest["data"] / manifest["variables"]["w"]["key"]).rglob("*")
+                     if p.is_file() and p.name != "zarr.json")
+        data = bytearray(chunk.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        chunk.write_bytes(bytes(data))
+        with df.Session() as s:
+            s.run(df.global_variables_initializer())
+            s.run(w.assign(w + 100))
+            with pytest.raises(df.errors.DataLossError, match="variable 'w'"):
+                saver.restore(s, prefix)
+            np.testing.assert_array_equal(s.run(w), np.arange(12.0).reshape(3, 4) + 100)
+            assert s.run(words).tolist() == [b"alpha", b"", b"\xff\x00z"]
