@@ -22,6 +22,7 @@ this module needs the ``tf`` extra (``tensorboard``, ``google-crc32c``), not Ten
 """
 import difflib
 import functools
+import importlib
 import os
 import struct
 
@@ -45,12 +46,22 @@ _DT_STRING, _DT_BFLOAT16 = 7, 14
 # -- the protobuf messages
 
 
+def _require(module):
+    """``module``, or an ImportError saying which extra brings it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ImportError(f"reading TensorFlow checkpoints needs {module.split('.')[0]!r}: "
+                          f"pip install 'daskflow[tf]'") from None
+
+
 @functools.cache
 def _messages():
     """``(BundleHeaderProto, BundleEntryProto)``, built once from TF's ``tensor_bundle.proto`` (field numbers as
     there) in a pool of their own, on the ``DataType``, ``TensorShapeProto`` and ``VersionDef`` of tensorboard."""
     from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-    from tensorboard.compat.proto import tensor_shape_pb2, types_pb2, versions_pb2
+    tensor_shape_pb2, types_pb2, versions_pb2 = (_require(f"tensorboard.compat.proto.{m}_pb2")
+                                                 for m in ("tensor_shape", "types", "versions"))
     pool = descriptor_pool.DescriptorPool()
     deps = [m.DESCRIPTOR for m in (tensor_shape_pb2, types_pb2, versions_pb2)]
     for d in deps:
@@ -64,18 +75,20 @@ def _messages():
         for fname, number, kind, type_name, label in fields:
             m.field.add(name=fname, number=number, type=kind, type_name=type_name, label=label)
         return m
-    one, many, tb = F.LABEL_OPTIONAL, F.LABEL_REPEATED, f"{types_pb2.DESCRIPTOR.package}"
-    slc = message(f.message_type, "TensorSliceProto", ("extent", 1, F.TYPE_MESSAGE, ".tensorflow.TensorSliceProto.Extent",
-                                                       many))
+    one, many, tb = F.LABEL_OPTIONAL, F.LABEL_REPEATED, types_pb2.DESCRIPTOR.package   # "tensorboard"
+    slc = message(f.message_type, "TensorSliceProto",
+                  ("extent", 1, F.TYPE_MESSAGE, ".tensorflow.TensorSliceProto.Extent", many))
     message(slc.nested_type, "Extent", ("start", 1, F.TYPE_INT64, None, one), ("length", 2, F.TYPE_INT64, None, one))
     head = message(f.message_type, "BundleHeaderProto",
                    ("num_shards", 1, F.TYPE_INT32, None, one),
                    ("endianness", 2, F.TYPE_ENUM, ".tensorflow.BundleHeaderProto.Endianness", one),
                    ("version", 3, F.TYPE_MESSAGE, f".{tb}.VersionDef", one))
-    head.enum_type.add(name="Endianness").value.extend([descriptor_pb2.EnumValueDescriptorProto(name="LITTLE", number=0),
-                                                        descriptor_pb2.EnumValueDescriptorProto(name="BIG", number=1)])
+    endianness = head.enum_type.add(name="Endianness")
+    endianness.value.add(name="LITTLE", number=0)
+    endianness.value.add(name="BIG", number=1)
     message(f.message_type, "BundleEntryProto",
-            ("dtype", 1, F.TYPE_ENUM, f".{tb}.DataType", one), ("shape", 2, F.TYPE_MESSAGE, f".{tb}.TensorShapeProto", one),
+            ("dtype", 1, F.TYPE_ENUM, f".{tb}.DataType", one),
+            ("shape", 2, F.TYPE_MESSAGE, f".{tb}.TensorShapeProto", one),
             ("shard_id", 3, F.TYPE_INT32, None, one), ("offset", 4, F.TYPE_INT64, None, one),
             ("size", 5, F.TYPE_INT64, None, one), ("crc32c", 6, F.TYPE_FIXED32, None, one),
             ("slices", 7, F.TYPE_MESSAGE, ".tensorflow.TensorSliceProto", many))
@@ -86,9 +99,8 @@ def _messages():
 
 
 def _dtype_name(enum):
-    from tensorboard.compat.proto import types_pb2
     try:
-        return types_pb2.DataType.Name(enum)
+        return _require("tensorboard.compat.proto.types_pb2").DataType.Name(enum)
     except ValueError:
         return f"DataType({enum})"
 
@@ -97,8 +109,7 @@ def _dtype_name(enum):
 
 
 def _crc32c(data, crc=0):
-    import google_crc32c
-    return google_crc32c.extend(crc, bytes(data))
+    return _require("google_crc32c").extend(crc, bytes(data))
 
 
 def _mask(crc):
@@ -117,6 +128,13 @@ def _varint(buf, i):
         shift += 7
         if b < 0x80:
             return value, i
+
+
+def _handle(buf, i=0):
+    """A LevelDB BlockHandle at ``buf[i:]``: ``(offset, size, position after it)``."""
+    offset, i = _varint(buf, i)
+    size, i = _varint(buf, i)
+    return offset, size, i
 
 
 # -- Snappy (the raw block format LevelDB uses)
@@ -158,11 +176,8 @@ def _read_footer(path, data):
     if len(data) < _FOOTER or struct.unpack("<Q", data[-8:])[0] != _MAGIC:
         raise errors.DataLossError(None, None, f"'{path}' is not a tensor bundle index: no LevelDB table footer "
                                    f"(file of {len(data)} bytes)")
-    footer = data[-_FOOTER:]
-    _, i = _varint(footer, _varint(footer, 0)[1])       # the metaindex handle: nothing in it is needed
-    offset, i = _varint(footer, i)
-    size, _ = _varint(footer, i)
-    return offset, size
+    _, _, i = _handle(data[-_FOOTER:])                   # the metaindex block: nothing in it is needed
+    return _handle(data[-_FOOTER:], i)[:2]
 
 
 def _read_block(path, data, offset, size):
@@ -202,10 +217,9 @@ def _read_table(path):
     with open(path, "rb") as f:
         data = f.read()
     index = _read_block(path, data, *_read_footer(path, data))
-    try:
-        handles = [_varint(h, _varint(h, 0)[1]) for _, h in _block_entries(index)]
-        offsets = [(_varint(h, 0)[0], size) for (_, h), (size, _) in zip(_block_entries(index), handles)]
-        return [kv for off, size in offsets for kv in _block_entries(_read_block(path, data, off, size))]
+    try:            # the index block maps a key past each data block's last one to that block's handle
+        handles = [_handle(h)[:2] for _, h in _block_entries(index)]
+        return [kv for handle in handles for kv in _block_entries(_read_block(path, data, *handle))]
     except (IndexError, struct.error, ValueError) as e:
         raise errors.DataLossError(None, None, f"'{path}' is corrupt: a block's entries do not parse ({e})") from None
 
