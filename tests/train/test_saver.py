@@ -375,3 +375,24 @@ def test_string_variables_and_a_chunk_file_that_no_longer_decodes(tmp_path):
                 saver.restore(s, prefix)
             np.testing.assert_array_equal(s.run(w), np.arange(12.0).reshape(3, 4) + 100)
             assert s.run(words).tolist() == [b"alpha", b"", b"\xff\x00z"]
+
+
+def test_one_checkpoint_per_n_hours_is_kept_for_good(tmp_path):
+    """With ``keep_checkpoint_every_n_hours`` (here a few microseconds), a checkpoint leaving the ``max_to_keep``
+    window is kept on disk when the period has passed since the last one kept, as TF keeps them."""
+    with df.Graph().as_default():
+        v = df.Variable(0.0, name="v")
+        saver = df.train.Saver(max_to_keep=1, keep_checkpoint_every_n_hours=1e-9)
+        with df.Session() as s:
+            s.run(v.initializer)
+            for i in range(3):
+                time.sleep(0.01)
+                saver.save(s, str(tmp_path / "m"), global_step=i, write_meta_graph=False)
+        assert saver.last_checkpoints == [str(tmp_path / "m-2")]
+        assert all(df.train.checkpoint_exists(str(tmp_path / f"m-{i}")) for i in range(3))
+        kept = df.train.Saver(max_to_keep=1)
+        with df.Session() as s:
+            s.run(v.initializer)
+            for i in range(3, 6):
+                kept.save(s, str(tmp_path / "m"), global_step=i, write_meta_graph=False)
+        assert [df.train.checkpoint_exists(str(tmp_path / f"m-{i}")) for i in range(3, 6)] == [False, False, True]
