@@ -247,9 +247,10 @@ def _print_bytes(rows, bare):
     print("  client rx: what the client read from the scheduler during a step; overhead: that less the fetched values\n"
           "  (the scheduler's messages about the run); workers: values the workers fetched from each other; fed: the\n"
           "  step's feeds, sent by the client (straight to the workers when the batch is split, else in the run's\n"
-          "  graph); state: variables and Adam's slots, kept on the workers; besides these, each step sends a copy\n"
-          "  of the new state to another worker (daskflow's state_copies, 2 by default: a worker's loss loses no\n"
-          "  state), the state's bytes again")
+          "  graph); state: variables and Adam's slots, kept on the workers, each block with a copy on another\n"
+          "  worker (daskflow's state_copies, 2 by default: a worker's loss loses no state). A run as one task\n"
+          "  sends the new state's copies, the state's bytes again; a split batch runs its combining task on both\n"
+          "  workers, each making its copy, and the workers exchange the towers' results instead (workers column)")
     for r in rows:
         for w in r["warnings"]:
             print(f"  batch {r['batch']}: distributed warned: {w}")
