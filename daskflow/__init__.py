@@ -11,6 +11,7 @@ from .graph import (DeviceSpec, Graph, Operation, Tensor, TensorShape, colocate_
                     get_default_graph, name_scope, reset_default_graph, set_random_seed)
 from .ops import overloads as _overloads  # noqa: F401 - installs Tensor operators and numpy protocols
 from .ops.array import *  # noqa: F401,F403
+from .ops.control import *  # noqa: F401,F403
 from .ops.generate import *  # noqa: F401,F403
 from .ops.hostvalue import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403

@@ -12,7 +12,7 @@ from dask.highlevelgraph import HighLevelGraph, MaterializedLayer
 
 from . import errors, fusion, planner
 from .graph import Tensor
-from .ops.hostvalue import constant_value, is_partial
+from .ops.hostvalue import NeedsValue, constant_value, is_partial
 from .ops.registry import OPS
 
 __all__ = ["closure", "Lowering", "current"]
@@ -44,10 +44,14 @@ def _static_value(op):
     return None if v is None or is_partial(v) else np.asarray(v, dtype=op.outputs[0].dtype)
 
 
-def closure(targets, fed=()):
+def closure(targets, fed=(), known=None):
     """Ops needed to compute ``targets`` (tensors or ops), following inputs (but not those only whose static
     shape is read, see ``shape_only``) and control inputs, and stopping at fed tensors. Returned in creation
-    order, which is a topological order of the append-only graph."""
+    order, which is a topological order of the append-only graph.
+
+    With ``known`` (the host values of the run: a conditional's predicate), an op that declares ``taken`` (a
+    conditional) is followed into the inputs it takes only; a conditional whose predicate is not known yet raises
+    ``NeedsValue`` for it (the Session computes it and plans again). Without, every input is followed."""
     fed = set(fed)
     seen, stack = set(), []
     for t in targets:
@@ -61,9 +65,20 @@ def closure(targets, fed=()):
         if op in seen:
             continue
         seen.add(op)
-        stack.extend(t.op for t in op.inputs if t not in fed and t.op not in seen and not shape_only(op, t))
+        inputs = op.inputs
+        if known is not None and getattr(OPS[op.type], "taken", None) is not None:
+            inputs = [op.inputs[i] for i in _taken(op, known)]
+        stack.extend(t.op for t in inputs if t not in fed and t.op not in seen and not shape_only(op, t))
         stack.extend(c for c in op.control_inputs if c not in seen)
     return sorted(seen, key=lambda o: o._id)
+
+
+def _taken(op, known):
+    got = OPS[op.type].taken(op, known)
+    if got is None:
+        raise NeedsValue(op, op.inputs[0], f"{op.type} '{op.name}' needs its predicate ('{op.inputs[0].name}') "
+                         f"before the run is planned")
+    return got
 
 
 class Lowering:
@@ -95,7 +110,7 @@ class Lowering:
         self._fusions, self._absorbed = {}, set()
 
     def run(self, targets):
-        self.ops = closure(targets, self.fed)
+        self.ops = closure(targets, self.fed, self.known)
         for t in self.fed:
             self.values[t] = self._adopt(self.sources.feed(t))
         self._assign_ops = [op for op in self.ops if getattr(OPS[op.type], "assigns", False)]
@@ -146,7 +161,9 @@ class Lowering:
             self.values[op.outputs[0]] = self._adopt(folded)
             return
         skip_ref = opdef.assigns and not opdef.reads_ref
-        xs = [None if skip_ref and i == 0 else self._input(op, t) for i, t in enumerate(op.inputs)]
+        taken = set(_taken(op, self.known)) if getattr(opdef, "taken", None) is not None else None
+        xs = [None if skip_ref and i == 0 or taken is not None and i not in taken else self._input(op, t)
+              for i, t in enumerate(op.inputs)]
         try:
             res = opdef.lower(op, *xs)
         except errors.OpError:  # raised by the op's own checks: already names it

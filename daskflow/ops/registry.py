@@ -54,6 +54,8 @@ class OpDef:
     - ``scratch``: the temporaries one task of the lowered op makes beyond its inputs and output, counted in blocks
       of its largest block (2 by default: numpy makes a new array per operation); kernels that keep more alive at
       once declare more. The memory model of a run (``daskflow.projection``) reads it.
+    - ``taken(op, known) -> [input indices] | None``: optional, for conditionals; the inputs a run follows given
+      the host values ``known`` (None while the ones it needs are not known: the Session computes them first).
     - ``host_run(op, session, feeds) -> {tensor: value}``: optional; for ops with per-session state on the host
       (iterators). ``Session.run`` calls it, before planning, for each such op its fetches need; the values it
       returns are bound as feeds of those tensors for the run.
@@ -88,7 +90,8 @@ class OpDef:
 
 _DEFAULTS = {"grad": None, "stateful": False, "side_effect": False, "assigns": False, "is_variable": False,
              "reads_ref": True, "broadcasts": None, "host": None, "host_from_shapes": None, "footprint": None,
-             "host_run": None, "host_undo": None, "host_bytes": None, "strings": False, "scratch": 2}
+             "host_run": None, "host_undo": None, "host_bytes": None, "strings": False, "scratch": 2,
+             "taken": None}
 
 
 def register(type_name):
