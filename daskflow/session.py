@@ -848,7 +848,7 @@ class Session:
         copy_parts = None
         if parts is not None and apply_updates and plan.update_spans and config.get("state_copies") > 1 \
                 and towers is not None:
-            got = self._replica(plan, keys, parts, leaves, towers, tag)
+            got = self._replica(plan, keys, leaves, towers)
             if got is not None:
                 dsk, keys, copy_parts = {**dsk, **got[0]}, keys + list(got[0]), got[1]
                 placements = {**placements, **got[2]}
@@ -923,7 +923,7 @@ class Session:
             plan.exec_cache[("placements", key)] = got
         return got
 
-    def _replica(self, plan, keys, parts, leaves, towers, tag):
+    def _replica(self, plan, keys, leaves, towers):
         """The towers' combining task (which makes the run's new state) run again on the second tower's worker,
         from the state's copies there: its results are the new state's copies, kept where they are made
         (``remote.keep``) rather than sent, as each replica of TF's state is updated where it lives: the workers
@@ -932,14 +932,13 @@ class Session:
         placements of the task and its replica; None where the state is not made by the combining task.
 
         (A run as one task is not run twice: that would double the step's work to save sending the state.)"""
-        spans = [j for a, b in plan.update_spans for j in range(a, b)]
-        t = collections.Counter(parts[j][0] for j in spans).most_common(1)[0][0]
+        t = towers[0].state_task
         if t != towers[0].n:
             return None
         home, there = towers[1][0], towers[1][1]
         key = f"{keys[t]}-copy"
         task = towers[0].task(t, key, {**leaves, **self._state_near(plan, there)}, keys)
-        copy_parts = [(len(keys), parts[j][1]) if parts[j][0] == t else None for j in range(len(parts))]
+        copy_parts = towers[0].copy_parts  # the replica is the task after the towers and the combining one
         placements = {keys[t]: remote.Placement(workers=home, loose=True),
                       key: remote.Placement(workers=there, loose=True)}
         return {key: task}, copy_parts, placements
@@ -1043,6 +1042,14 @@ class _Towers:
             self.orders.append([(k, dsk[k], frees.get(k, ())) for k in m])
         where = {k: (i, j) for i, ks in enumerate(self.outputs) for j, k in enumerate(ks)}
         self.parts = [where[k] for k in out_keys]
+        given = [set(ks) for ks in self.outputs[:n]]
+        self.reads = [j for j in range(n) if given[j] & set(self.inputs[n])]  # towers the combining task reads
+        # the task that makes most of the new state (the combining task, normally), and where each output is in
+        # the tuple of its replica (``Session._replica``)
+        spans = [j for a, b in plan.update_spans for j in range(a, b)]
+        self.state_task = collections.Counter(self.parts[j][0] for j in spans).most_common(1)[0][0] if spans \
+            else None
+        self.copy_parts = [(n + 1, j) if t == self.state_task else None for t, j in self.parts]
 
     def send(self, client, leaves, workers):
         """``leaves`` with each tower's share of the fed rows sent to its worker first, all at once, straight from
@@ -1074,8 +1081,7 @@ class _Towers:
     def task(self, i, key, leaves, keys):
         """Task ``key`` running tower ``i`` (or the combining task, ``i == n``, reading the towers' ``keys``) on
         ``leaves``."""
-        towers = [j for j in range(self.n) if any(k in self.outputs[j] for k in self.inputs[i])] if i == self.n \
-            else []
+        towers = self.reads if i == self.n else []
         mine = [k for k in self.inputs[i] if k in leaves]
         values = List(*[leaves[k] if type(leaves[k]).__name__ == "Future" else DataNode(None, leaves[k])
                         for k in mine])

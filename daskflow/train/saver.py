@@ -18,6 +18,7 @@ Restoring reads TF's own checkpoints too (the tensor bundle, ``prefix.index`` + 
 Restoring checks every name, shape and dtype before changing anything, verifies each chunk's checksum as it is
 read, and assigns all the variables at once: a failed restore changes no variable.
 """
+import functools
 import json
 import os
 import shutil
@@ -45,26 +46,22 @@ _STATE = "checkpoint"
 
 # -- the checkpoint state file ("checkpoint"), TF's CheckpointState message in text form
 
-_STATE_CLASS = []
-
-
+@functools.cache
 def _state_class():
     """TF's ``CheckpointState`` message class, built once from its schema (``checkpoint_state.proto``)."""
-    if not _STATE_CLASS:
-        from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-        f = descriptor_pb2.FileDescriptorProto(name="daskflow/checkpoint_state.proto", package="tensorflow",
-                                               syntax="proto3")
-        m = f.message_type.add(name="CheckpointState")
-        F = descriptor_pb2.FieldDescriptorProto
-        for name, number, kind, label in (("model_checkpoint_path", 1, F.TYPE_STRING, F.LABEL_OPTIONAL),
-                                          ("all_model_checkpoint_paths", 2, F.TYPE_STRING, F.LABEL_REPEATED),
-                                          ("all_model_checkpoint_timestamps", 3, F.TYPE_DOUBLE, F.LABEL_REPEATED),
-                                          ("last_preserved_timestamp", 4, F.TYPE_DOUBLE, F.LABEL_OPTIONAL)):
-            m.field.add(name=name, number=number, type=kind, label=label)
-        pool = descriptor_pool.DescriptorPool()
-        pool.Add(f)
-        _STATE_CLASS.append(message_factory.GetMessageClass(pool.FindMessageTypeByName("tensorflow.CheckpointState")))
-    return _STATE_CLASS[0]
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+    f = descriptor_pb2.FileDescriptorProto(name="daskflow/checkpoint_state.proto", package="tensorflow",
+                                           syntax="proto3")
+    m = f.message_type.add(name="CheckpointState")
+    F = descriptor_pb2.FieldDescriptorProto
+    for name, number, kind, label in (("model_checkpoint_path", 1, F.TYPE_STRING, F.LABEL_OPTIONAL),
+                                      ("all_model_checkpoint_paths", 2, F.TYPE_STRING, F.LABEL_REPEATED),
+                                      ("all_model_checkpoint_timestamps", 3, F.TYPE_DOUBLE, F.LABEL_REPEATED),
+                                      ("last_preserved_timestamp", 4, F.TYPE_DOUBLE, F.LABEL_OPTIONAL)):
+        m.field.add(name=name, number=number, type=kind, label=label)
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(f)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName("tensorflow.CheckpointState"))
 
 
 def generate_checkpoint_state_proto(save_dir, model_checkpoint_path, all_model_checkpoint_paths=None,
