@@ -16,6 +16,7 @@ from .ops.generate import *  # noqa: F401,F403
 from .ops.hostvalue import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
+from .ops.loops import *  # noqa: F401,F403
 from .ops.math import *  # noqa: F401,F403
 from .ops.random import random_normal, random_uniform, truncated_normal  # noqa: F401
 
@@ -23,6 +24,7 @@ from .ops.reduce import *  # noqa: F401,F403
 from .ops.split import *  # noqa: F401,F403
 from .ops.registry import convert_to_tensor
 from .ops.state import *  # noqa: F401,F403
+from .ops.tensor_array import *  # noqa: F401,F403
 from .ops.strings import *  # noqa: F401,F403 - as_string, string_join, print, Print
 from .session import ConfigProto, InteractiveSession, Session, get_default_session, lower
 from . import data, debugging, io, linalg, math, nn, random, strings, train  # noqa: E402 - namespaces over ops

@@ -18,10 +18,11 @@ from dask.blockwise import optimize_blockwise
 from dask.utils import ensure_dict
 from dask.highlevelgraph import HighLevelGraph
 
-from . import config, dtypes, errors, executor, memory, planner, projection, remote, storage
+from . import config, dtypes, errors, executor, looprun, memory, planner, projection, remote, storage
 from .graph import Operation, Tensor, get_default_graph
 from .lowering import Lowering, closure
 from .ops.hostvalue import NeedsValue
+from .ops.loops import NeedsLoop
 from .ops.registry import OPS
 
 __all__ = ["Session", "InteractiveSession", "ConfigProto", "RunPlan", "get_default_session", "lower", "compute"]
@@ -75,7 +76,10 @@ def _as_fetch(graph, f):
 # -- feeds
 
 def _normalize_feed(t, value):
-    """The feed value as a numpy array or a dask array of ``t``'s dtype; raises before any compute."""
+    """The feed value as a numpy array or a dask array of ``t``'s dtype; raises before any compute. A value the
+    cluster holds (a loop's, ``remote.RemoteValue``) is fed as it is."""
+    if isinstance(value, remote.RemoteValue):
+        return value
     if isinstance(value, Tensor) and value.op.type != "DataSource":
         raise TypeError(f"The value of a feed cannot be a daskflow Tensor (feeding '{t.name}'); feed numpy "
                         "arrays, scalars, lists, dask arrays, storage arrays or df.data sources.")
@@ -121,7 +125,7 @@ def _normalize_feed(t, value):
 
 
 def _feed_chunks(arr):
-    if isinstance(arr, da.Array):
+    if isinstance(arr, (da.Array, remote.RemoteValue)):
         return arr.chunks
     return planner.chunks_for(arr.shape, arr.dtype)
 
@@ -434,7 +438,9 @@ class Session:
         self._rng_counts = collections.Counter()
         self._plans = {}
         self._host_ops = {}  # per fetch set and fed tensors: the ops in its closure that run on the host
-        self._shape_args = {}  # per fetch set and fed tensors: shape arguments computed before planning
+        self._shape_args = {}  # per fetch set and fed tensors: shape arguments and loops computed before planning
+        self._loop_reach = {}  # per fetch set and fed tensors: the ops its run reaches (are loops' gradients run?)
+        self._tls = threading.local()  # the state of the run in progress on each thread (``looprun.RunState``)
         self._host_state = {}  # state of host-run ops (iterators), per session
         self._lock = threading.RLock()
         self._closed = False
@@ -530,6 +536,9 @@ class Session:
 
     # -- variables
     def _variable_value(self, op):
+        state = getattr(self._tls, "state", None)
+        if state is not None and state.overlay and op.name in state.overlay:  # assigned by a loop of this run
+            return state.overlay[op.name]
         try:
             return self._vars[op.name]
         except KeyError:
@@ -556,10 +565,14 @@ class Session:
 
     def _set_values(self, values):
         """Make ``values`` (by variable name) the variables' values; on a cluster, the blocks of the values they
-        replace are released."""
+        replace are released. In a run with loops, they are the run's values until it succeeds (``looprun``)."""
+        state = getattr(self._tls, "state", None)
+        store = state.overlay if state is not None and state.overlay is not None else None
         with self._lock:
-            old = [self._vars.get(name) for name in values]
-            self._vars.update(values)
+            if store is None:
+                store = self._vars
+            old = [store.get(name) for name in values]
+            store.update(values)
         for v in old:
             if isinstance(v, remote.RemoteValue) and v not in values.values():
                 v.release()
@@ -578,13 +591,14 @@ class Session:
         flat = [_as_fetch(self.graph, f) for f in _flatten(fetches, [])]
         uniq = list(dict.fromkeys(flat))
         feeds, ran = _host_feeds(self, uniq, self._feeds(feed_dict))
-        try:
-            plan, feeds = self._planned(uniq, feeds)
-            proj = self._checked(plan, feeds, ran)
-        except BaseException:  # refused before anything ran: iterators keep the elements this run took
-            _host_undo(self, ran)
-            raise
-        values = self._execute(plan, feeds, proj=proj)
+        with looprun.run_scope(self):
+            try:
+                plan, feeds = self._planned(uniq, feeds)
+                proj = self._checked(plan, feeds, ran)
+            except BaseException:  # refused before anything ran: iterators keep the elements this run took
+                _host_undo(self, ran)
+                raise
+            values = self._execute(plan, feeds, proj=proj)
         results = dict(zip([uniq[i] for i in plan.fetch_index], values))
         return _pack(fetches, iter([_to_user(results[f]) if isinstance(f, Tensor) else None for f in flat]))
 
@@ -594,6 +608,13 @@ class Session:
         def build(run_feeds, known):
             return self._plan(fetches, run_feeds, known), run_feeds
         return _with_shape_args(self, fetches, feeds, build)
+
+    def _loop_step(self, targets, feeds):
+        """One run of a loop (``looprun``): ``targets`` (ops and tensors) with ``feeds``; the fetched values come
+        back and the assignments (the loop's slots, variables) are kept in the run's state."""
+        plan, feeds = self._planned(targets, feeds)
+        proj = self._checked(plan, feeds)
+        return self._execute(plan, feeds, apply_updates=True, proj=proj)
 
     def _values(self, tensors, feeds):
         """The values of ``tensors`` in a run with ``feeds``, applying no variable update: the shape arguments
@@ -614,8 +635,9 @@ class Session:
             # the next elements of iterators the fetches read are looked at, and left for the run that follows
             feeds, ran = _host_feeds(self, uniq, self._feeds(feed_dict), peek=True)
             try:
-                plan, feeds = self._planned(uniq, feeds)
-                return RunPlan(plan, feeds, self._projection(plan, feeds, ran))
+                with looprun.run_scope(self, apply=False):  # loops run, as the plan needs their results
+                    plan, feeds = self._planned(uniq, feeds)
+                    return RunPlan(plan, feeds, self._projection(plan, feeds, ran))
             finally:
                 _host_undo(self, ran)
 
@@ -635,7 +657,8 @@ class Session:
         # a dask feed's chunks are its own; an in-memory feed's follow from its shape and dtype under chunk_bytes
         # (in the key), so they are worked out only when a plan is built; shape arguments known from run-time
         # data are in the key by value
-        key = (tuple(fetches), tuple(sorted(((t.name, v.dtype, v.chunks if isinstance(v, da.Array) else v.shape)
+        key = (tuple(fetches), tuple(sorted(((t.name, v.dtype, v.chunks if isinstance(v, (da.Array, remote.RemoteValue))
+                                              else v.shape)
                                              for t, v in feeds.items()), key=lambda e: e[0])),
                planner.chunk_bytes(), config.get("fusion"),
                tuple((t.name, v.tobytes()) for t, v in known.items()) if known else ())
@@ -656,6 +679,13 @@ class Session:
             if isinstance(v, da.Array):  # same chunks as the plan's leaf: key i of the leaf is key i of v
                 for (key, _), src in zip(leaves, dask.core.flatten(v.__dask_keys__())):
                     vals[key] = Alias(key, src)
+            elif isinstance(v, remote.RemoteValue):  # held by the cluster (a loop's value), in the leaf's blocks
+                if plan.remote:
+                    vals.update(v.blocks([key for key, _ in leaves]))
+                else:
+                    v = v.fetch()
+                    for key, sl in leaves:
+                        vals[key] = v[sl]
             else:
                 for key, sl in leaves:
                     vals[key] = v[sl]
@@ -790,7 +820,7 @@ class Session:
         largest in-memory feed (the batch) hold fewer bytes than the setting, the batch has fewer rows than two,
         or the cluster has one worker. Worked out once per plan and number of workers."""
         limit = config.get("tower_bytes")
-        if limit is None or not feeds or any(isinstance(v, da.Array) for v in feeds.values()):
+        if limit is None or not feeds or any(isinstance(v, (da.Array, remote.RemoteValue)) for v in feeds.values()):
             return None
         arrays = [(t, v) for t, v in feeds.items() if v.ndim >= 1]
         if not arrays:
@@ -1118,25 +1148,48 @@ def _host_feeds(session, fetches, feeds, peek=False):
 
 def _with_shape_args(session, fetches, feeds, build):
     """``build(feeds, known)``, where ``known`` holds the values of the shape arguments that lowering ``fetches``
-    needs on the host and that depend on run-time data (``NeedsValue``); those not fed are computed first, in
-    one run, and fed to the run that follows (so what computes them runs once), which is planned for them. Which
-    tensors they are is learnt on the first run of a fetch set and fed tensors, and remembered."""
+    needs on the host and that depend on run-time data (``NeedsValue``); those not fed are computed first and fed
+    to the run that follows (so what computes them runs once), which is planned for them. Loops the run reaches
+    (``NeedsLoop``) run first too, in order, and their results are fed (``looprun``). Which tensors and loops
+    these are is learnt on the first run of a fetch set and fed tensors, and remembered."""
     key = (tuple(fetches), frozenset(feeds))
     needs = session._shape_args.setdefault(key, [])
+    known, run_feeds, done = {}, feeds, 0  # most fetch sets need none: nothing to copy on their runs
     while True:
-        known, run_feeds = {}, feeds  # most fetch sets need none: nothing to copy on their runs
-        if needs:
-            known = {t: feeds[t] for t in needs if t in feeds and not isinstance(feeds[t], da.Array)}
-            todo = [t for t in needs if t not in known]
-            if todo:
-                known.update(zip(todo, (np.asarray(v) for v in session._values(todo, feeds))))
-            run_feeds = {**feeds, **{t: _normalize_feed(t, v) for t, v in known.items() if t not in feeds}}
+        if done < len(needs):
+            run_feeds = dict(run_feeds) if run_feeds is feeds else run_feeds
+            todo = []
+            for item in needs[done:]:
+                if isinstance(item, Operation):  # a loop: what it reads first, then the loop
+                    _computed(session, todo, run_feeds, known)
+                    run_feeds.update(looprun.run(session, item, run_feeds, fetches))
+                elif item in feeds and not isinstance(feeds[item], da.Array):
+                    known[item] = feeds[item]
+                else:
+                    todo.append(item)
+            _computed(session, todo, run_feeds, known)
+            done = len(needs)
         try:
             return build(run_feeds, known)
         except NeedsValue as e:
             if e.tensor in needs:
                 raise
             needs.append(e.tensor)
+        except NeedsLoop as e:
+            if e.op in needs:
+                raise errors.InternalError(None, e.op, f"loop '{e.op.name}' ran, but its results were not fed")
+            needs.append(e.op)
+
+
+def _computed(session, tensors, feeds, known):
+    """Compute ``tensors`` (shape arguments) with ``feeds`` in one run; their values are added to ``known`` and
+    fed (``feeds`` is updated)."""
+    if tensors:
+        got = zip(tensors, (np.asarray(v) for v in session._values(tensors, feeds)))
+        for t, v in got:
+            known[t] = v
+            feeds[t] = _normalize_feed(t, v)
+        tensors.clear()
 
 
 def _host_bytes(session, ops):
@@ -1364,6 +1417,8 @@ class _LazySources:
         v = self.feeds_[t]
         if isinstance(v, da.Array):
             return v
+        if isinstance(v, remote.RemoteValue):
+            return v.as_dask(f"feed-{t.name}-{self.tag}")
         return da.from_array(v, chunks=_feed_chunks(v), name=f"feed-{t.name}-{self.tag}")
 
     def variable(self, op):

@@ -252,6 +252,22 @@ class BlockCounter:
         return out
 
 
+def held_bytes(client, settled=None):
+    """Bytes of the values ``client``'s cluster holds; with ``settled``, once that many are held (releasing is
+    asynchronous), or after 10 s."""
+    import time
+
+    def held():
+        return client.run_on_scheduler(
+            lambda dask_scheduler: sum(ts.nbytes for ts in dask_scheduler.tasks.values() if ts.state == "memory"))
+    deadline = time.monotonic() + 10
+    n = held()
+    while settled is not None and n != settled and time.monotonic() < deadline:
+        time.sleep(0.05)
+        n = held()
+    return n
+
+
 @contextlib.contextmanager
 def client_received(client):
     """Counts the bytes of the messages this process reads on its comms to ``client``'s scheduler (a list of one

@@ -14,36 +14,12 @@ d(false outputs)/d(it))``, so the backward pass too runs only the branch the for
 """
 import numpy as np
 
-from ..graph import Tensor, TensorShape, get_default_graph, name_scope
+from ..graph import TensorShape, get_default_graph, name_scope
 from .hostvalue import constant_value
+from .loops import flatten as _flatten, pack as _pack, same_structure as _same_structure
 from .registry import OpDef, apply, convert_to_tensor, register
 
 __all__ = ["cond", "case", "switch_case"]
-
-
-def _flatten(struct):
-    if isinstance(struct, (list, tuple)):
-        return [t for s in struct for t in _flatten(s)]
-    if isinstance(struct, dict):
-        return [t for k in sorted(struct) for t in _flatten(struct[k])]
-    return [struct]
-
-
-def _pack(struct, it):
-    if isinstance(struct, (list, tuple)):
-        packed = [_pack(s, it) for s in struct]
-        return type(struct)(*packed) if hasattr(struct, "_fields") else type(struct)(packed)
-    if isinstance(struct, dict):
-        return {k: _pack(struct[k], it) for k in sorted(struct)}
-    return next(it)
-
-
-def _same_structure(a, b):
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(_same_structure(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return sorted(a) == sorted(b) and all(_same_structure(a[k], b[k]) for k in a)
-    return not isinstance(a, (list, tuple, dict)) and not isinstance(b, (list, tuple, dict))
 
 
 def _built(fn, graph, what):

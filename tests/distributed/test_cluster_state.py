@@ -7,23 +7,9 @@ import numpy as np
 import pytest
 
 import daskflow as df
-from daskflow.testing import adam_mlp, client_received
+from daskflow.testing import adam_mlp, client_received, held_bytes as _held_bytes
 
 pytestmark = [pytest.mark.distributed, pytest.mark.slow]
-
-
-def _held_bytes(client, settled=None):
-    """Bytes of the values the cluster holds; with ``settled``, once that many are held (releasing is
-    asynchronous), or after 10 s."""
-    def held():
-        return client.run_on_scheduler(
-            lambda dask_scheduler: sum(ts.nbytes for ts in dask_scheduler.tasks.values() if ts.state == "memory"))
-    deadline = time.monotonic() + 10
-    n = held()
-    while settled is not None and n != settled and time.monotonic() < deadline:
-        time.sleep(0.05)
-        n = held()
-    return n
 
 
 def _mlp(h=512):

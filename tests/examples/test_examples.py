@@ -97,3 +97,14 @@ def test_tf_model_out_of_core_predicts_as_tensorflow(capsys, tmp_path):
     np.testing.assert_allclose(got, expected["probs"], rtol=1e-5, atol=1e-7)
     assert zarr.open_array(str(tmp_path / "predictions.zarr"), mode="r").shape == (200000, 10)
     assert "max abs difference" in capsys.readouterr().out
+
+
+def test_newton_finds_the_roots(capsys):
+    res = load("newton").main(["--n", "20000"])
+    c, x = res["c"], res["roots"]
+    np.testing.assert_allclose(x ** 3 - 2 * x, c, rtol=1e-13, atol=1e-12)
+    assert 3 <= res["iterations"] < 50 and res["step"] <= 1e-12 and res["residual"] < 1e-9
+    for ci in c[::5000]:  # the real root, as numpy's polynomial roots give it
+        real = [r.real for r in np.roots([1, 0, -2, -ci]) if abs(r.imag) < 1e-9]
+        assert x[np.argmin(np.abs(c - ci))] == pytest.approx(max(real), rel=1e-12)
+    assert "2.094551481542" in capsys.readouterr().out
