@@ -28,11 +28,16 @@ class RunState:
 
     def __init__(self):
         self.overlay = None  # variable name -> value assigned by the run's loops so far
-        self.loops = {}  # forward Loop -> (iterations, history: per iteration the loop variables and draws)
+        self.loops = {}  # forward Loop -> (iterations, history: per iteration the loop variables and draws), its last
         self.held = []  # values to release when the run ends
 
     def hold(self, values):
         self.held.extend(v for v in values if isinstance(v, remote.RemoteValue))
+
+    def kept(self):
+        """Per loop that kept its iterations' values: ``(name, iterations, bytes kept)``."""
+        return [(loop.name, n, sum(int(v.nbytes) for vals, _ in history for v in vals))
+                for loop, (n, history) in self.loops.items()]
 
     def finish(self, session, apply):
         overlay, self.overlay = self.overlay, None
@@ -64,22 +69,35 @@ def run_scope(session, apply=True):
         state.finish(session, apply and ok)
 
 
-def run(session, op, feeds, fetches):
+def run(session, op, feeds, fetches, ran):
     """Run loop ``op`` (``While`` or ``WhileGrad``) with ``feeds``, for a run of ``fetches``: its outputs' values
-    (numpy arrays, or ``RemoteValue`` s on a cluster) by tensor."""
+    (numpy arrays, or ``RemoteValue`` s on a cluster) by tensor. ``ran``: the loops run for this run so far (a
+    gradient reads its loop's iterations there; a loop inside another runs again on each of its iterations, so
+    the iterations of another run of it are not its)."""
     state = session._tls.state
     if state.overlay is None:
         state.overlay = {}
     loop = op.attrs["loop"]
-    values = _forward(session, state, loop, feeds, fetches) if loop.forward is None else \
-        _backward(session, state, loop, feeds)
+    if loop.forward is None:
+        values = _forward(session, state, loop, feeds, _records(session, loop, fetches, feeds), ran)
+        state.hold(values)
+        return dict(zip(op.outputs, values))
+    out = {}
+    fwd = loop.forward
+    if fwd not in ran:  # the run reads only the gradient: the loop runs first, its results fed too
+        values = _forward(session, state, fwd, feeds, True, ran)
+        state.hold(values)
+        out.update(zip(fwd.op.outputs, values))
+        feeds = {**feeds, **out}
+    values = _backward(session, state, loop, feeds, ran)
     state.hold(values)
-    return dict(zip(op.outputs, values))
+    out.update(zip(op.outputs, values))
+    return out
 
 
-def _forward(session, state, loop, feeds, fetches):
+def _forward(session, state, loop, feeds, record, ran):
     vals, base, caps = _start(session, state, loop, feeds)
-    history = [] if _records(session, loop, fetches, feeds) else None
+    history = [] if record else None
     draws = _random_ops(loop) if history is not None else ()
     counts = session._rng_counts
     n = 0
@@ -111,20 +129,15 @@ def _forward(session, state, loop, feeds, fetches):
         if old is not None:
             for h, _ in old[1]:
                 _release(h)
-        state.loops[loop] = (n, history)
+        state.loops[loop] = ran[loop] = (n, history)
         for h, _ in history:
             state.hold(h)
     return vals
 
 
-def _backward(session, state, loop, feeds):
+def _backward(session, state, loop, feeds, ran):
     fwd = loop.forward
-    got = state.loops.get(fwd)
-    if got is None:
-        raise errors.FailedPreconditionError(
-            None, loop.op, f"the gradient of while loop '{fwd.name}' runs only in the run that runs the loop: "
-            f"its results were fed, so its iterations are not known [op '{loop.op.name}']")
-    n, history = got
+    n, history = ran[fwd]
     vals, base, caps = _start(session, state, loop, feeds)
     counts = session._rng_counts
     try:
@@ -155,12 +168,20 @@ def _backward(session, state, loop, feeds):
 def _start(session, state, loop, feeds):
     """The loop's initial values and captured tensors, computed in one run: ``(values, feeds of the iterations,
     captured values)``."""
-    session._loop_step(loop.init_sets + loop.cap_sets, feeds)
-    vals = _taken(state, loop.init_sets)
+    early = [s for s in loop.init_sets if s not in loop.late]
+    session._loop_step(early + loop.cap_sets, feeds)
+    got = dict(zip(early, _taken(state, early)))
     caps = _taken(state, loop.cap_sets)
     base = dict(feeds)
     base.update(zip(loop.computed, caps))
-    return vals, base, caps
+    if loop.late:  # TensorArrays whose element shape is the shape of what the first iteration writes
+        f = dict(base)
+        f.update((loop.vars[i], got[s]) for i, s in enumerate(loop.init_sets) if s in got)
+        late = list(loop.late)
+        shapes = session._loop_step([loop.late[s][0] for s in late], f)
+        session._loop_step(late, {**base, **{loop.late[s][1]: np.asarray(v) for s, v in zip(late, shapes)}})
+        got.update(zip(late, _taken(state, late)))
+    return [got[s] for s in loop.init_sets], base, caps
 
 
 def _taken(state, sets):

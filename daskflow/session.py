@@ -635,9 +635,9 @@ class Session:
             # the next elements of iterators the fetches read are looked at, and left for the run that follows
             feeds, ran = _host_feeds(self, uniq, self._feeds(feed_dict), peek=True)
             try:
-                with looprun.run_scope(self, apply=False):  # loops run, as the plan needs their results
+                with looprun.run_scope(self, apply=False) as state:  # loops run, as the plan needs their results
                     plan, feeds = self._planned(uniq, feeds)
-                    return RunPlan(plan, feeds, self._projection(plan, feeds, ran))
+                    return RunPlan(plan, feeds, self._projection(plan, feeds, ran), state.kept())
             finally:
                 _host_undo(self, ran)
 
@@ -1154,7 +1154,7 @@ def _with_shape_args(session, fetches, feeds, build):
     these are is learnt on the first run of a fetch set and fed tensors, and remembered."""
     key = (tuple(fetches), frozenset(feeds))
     needs = session._shape_args.setdefault(key, [])
-    known, run_feeds, done = {}, feeds, 0  # most fetch sets need none: nothing to copy on their runs
+    known, run_feeds, done, ran = {}, feeds, 0, {}  # most fetch sets need none: nothing to copy on their runs
     while True:
         if done < len(needs):
             run_feeds = dict(run_feeds) if run_feeds is feeds else run_feeds
@@ -1162,7 +1162,7 @@ def _with_shape_args(session, fetches, feeds, build):
             for item in needs[done:]:
                 if isinstance(item, Operation):  # a loop: what it reads first, then the loop
                     _computed(session, todo, run_feeds, known)
-                    run_feeds.update(looprun.run(session, item, run_feeds, fetches))
+                    run_feeds.update(looprun.run(session, item, run_feeds, fetches, ran))
                 elif item in feeds and not isinstance(feeds[item], da.Array):
                     known[item] = feeds[item]
                 else:
@@ -1281,9 +1281,15 @@ class RunPlan:
         That moment: which task of how many.
     run_budget : int
         The ``run_bytes`` the projection must fit; ``fits`` says whether both budgets hold.
+    loops : list of (str, int, int)
+        The loops the run runs before it (``while_loop``; ``Session.plan`` runs them, as the plan needs their
+        results): each loop's name, its iterations and the bytes of the forward values it keeps for the run's
+        backward pass (its loop variables on entering each iteration).
+    kept_bytes : int
+        Their sum: the run holds them until it ends, counted in ``run_peak_bytes``.
     """
 
-    def __init__(self, plan, feeds, proj):
+    def __init__(self, plan, feeds, proj, loops=()):
         lazy = [v for v in feeds.values() if isinstance(v, da.Array)]
         self.tasks = plan.n_tasks + sum(len(v.__dask_graph__()) for v in lazy)
         self.peak_task_bytes, self.peak_op = plan.peak_bytes, plan.peak_op
@@ -1292,7 +1298,10 @@ class RunPlan:
         self.budget = planner.task_bytes()
         self.chunk_bytes = planner.chunk_bytes()
         self.footprints = list(plan.footprints)
-        self.run_peak_bytes, self.run_peak_op, self.run_peak_at = proj.peak, plan.op_of(proj.key), proj.moment()
+        self.loops = list(loops)
+        self.kept_bytes = sum(b for _, _, b in self.loops)
+        self.run_peak_bytes, self.run_peak_op, self.run_peak_at = proj.peak + self.kept_bytes, plan.op_of(proj.key), \
+            proj.moment()
         self.host_bytes = proj.host
         self.run_budget = planner.run_bytes()
 
@@ -1306,7 +1315,9 @@ class RunPlan:
         at = f" (op '{self.run_peak_op.name}')" if self.run_peak_op is not None else ""
         return (f"<RunPlan {self.tasks} tasks; peak {fb(self.run_peak_bytes)} in the run{at}, budget "
                 f"{fb(self.run_budget)}; peak {fb(self.peak_task_bytes)} per task{peak}, budget {fb(self.budget)}; "
-                f"reads {fb(self.read_bytes)}, feeds {fb(self.feed_bytes)}{'' if self.fits else ' -- OVER BUDGET'}>")
+                f"reads {fb(self.read_bytes)}, feeds {fb(self.feed_bytes)}"
+                f"{f'; loops keep {fb(self.kept_bytes)}' if self.kept_bytes else ''}"
+                f"{'' if self.fits else ' -- OVER BUDGET'}>")
 
 
 def _renamed(k, tag):

@@ -22,7 +22,7 @@ recomputed from them, so a loop keeps one copy of its loop variables per iterati
 import numpy as np
 
 from .. import errors
-from ..graph import Operation, Tensor, TensorShape, get_default_graph, name_scope
+from ..graph import Tensor, TensorShape, get_default_graph, name_scope
 from .registry import NOT_DIFFERENTIABLE, apply, apply1, convert_to_tensor, fail, register
 
 __all__ = ["while_loop"]
@@ -99,6 +99,7 @@ class Loop:
         self.captured, self.inside, self.forward, self.back_prop = captured, inside, forward, back_prop
         self.grads, self.op = [], None
         self.computed, self.init_sets, self.body_sets, self.cap_sets = [], [], [], []
+        self.late = {}  # init set -> (probe, placeholder): made once the element shape of a TensorArray is known
 
     def make_sets(self, inits):
         """The ``LoopSet`` ops of the loop's runs. The captured tensors it computes once at its start: not
@@ -263,17 +264,21 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
             if counter is not None:
                 from .math import add
                 body_out.append(add(i, 1))
+            lazy = [t is None for t in inits]
+            probes = {k: _probe(body_out[k], tas[k], k) for k in range(len(inits))
+                      if lazy[k] and not tas[k].element_shape.is_fully_defined()}
         inside = set(graph.get_operations()[start:])
-        lazy = [t is None for t in inits]
-        for k, t in enumerate(inits):  # TensorArrays whose element shape the body decided
+        late = {}
+        for k, t in enumerate(inits):  # TensorArrays whose element shape the body decides
             if t is None:
-                inits[k] = _empty_rows(tas[k], k)
+                inits[k], late[k] = _empty_rows(tas[k], k, probes.get(k))
         all_vars = vars_ + ([i] if counter is not None else [])
         all_inits = inits + ([counter] if counter is not None else [])
         loop = Loop(loop_name, all_vars, pred, body_out, [], inside, back_prop=back_prop)
-        loop.captured = captured_by(graph.get_operations()[start:], inside)
+        loop.captured = captured_by([op for op in graph.get_operations()[start:] if op in inside], inside)
         loop.captured += [o for o in body_out if o.op not in inside and o not in loop.captured]
         loop.make_sets(all_inits)
+        loop.late = {loop.init_sets[k]: (probes[k], late[k]) for k in probes}
         shapes = [all_inits[k].shape if k < len(lazy) and lazy[k] else v.shape for k, v in enumerate(all_vars)]
         outs = apply("While", [*all_inits, *loop.captured], {"loop": loop, "n": len(all_vars), "shapes": shapes},
                      name=loop_name)
@@ -285,21 +290,30 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     return packed[0] if single else packed
 
 
-def _empty_rows(ta, k):
+def _probe(out, ta, k):
+    """For a TensorArray loop variable nothing was written to before the loop, and whose element shape is known
+    only when the loop runs: the shape of what the body writes (a tensor of the body)."""
+    from .generate import shape
+    if out.op.type != "RowWrite":
+        raise ValueError(f"while_loop cannot make the initial value of TensorArray loop variable {k}: its element "
+                         f"shape is not known and its body does not write one element to it; give it an "
+                         f"element_shape")
+    return shape(out.op.inputs[2], out_type=np.int32, name="element_shape")
+
+
+def _empty_rows(ta, k, probe=None):
     """The initial value of a TensorArray loop variable nothing was written to before the loop: zeros of its size
-    and of the element shape its writes in the body gave it."""
-    from .array import concat
-    from .generate import zeros
-    from .math import cast
-    shape = ta.element_shape
-    if shape.ndims is None or not shape.is_fully_defined():
-        raise ValueError(f"while_loop cannot make the initial value of TensorArray loop variable {k}: the element "
-                         f"shape its body writes, {shape}, is not fully known; give it an element_shape")
-    size = ta._size
-    if isinstance(size, (int, np.integer)):
-        return zeros([int(size)] + shape.as_list(), dtype=ta.dtype)
-    dims = concat([cast(convert_to_tensor(size), np.int32)[None], convert_to_tensor(shape.as_list(), np.int32)], 0)
-    return zeros(dims, dtype=ta.dtype)
+    and of the element shape the body writes; where that is known only at run time (``probe``), of the shape
+    fed to the placeholder also returned (the loop's first run computes it, ``looprun``)."""
+    if probe is None:
+        value = ta._initial_value()
+        if value is None:
+            raise ValueError(f"while_loop cannot make the initial value of TensorArray loop variable {k}: give it "
+                             f"an element_shape")
+        return value, None
+    from .state import placeholder
+    fed = placeholder(np.int32, probe.shape, name="element_shape")
+    return ta._zeros_for(ta.element_shape, lambda: fed), fed
 
 
 def _flatten_shapes(inv, struct):
@@ -377,6 +391,9 @@ class While:
     strings = True
     infer = staticmethod(_loop_infer)
 
+    def taken(op, known):  # the loop's runs compute what it reads: the run that reads its results does not
+        return []
+
     def lower(op, *xs):
         raise NeedsLoop(op)
 
@@ -394,9 +411,9 @@ class WhileGrad:
     stateful = True
     infer = staticmethod(_loop_infer)
 
+    def taken(op, known):
+        return []
+
     def lower(op, *xs):
         raise NeedsLoop(op)
 
-
-def is_loop(op):
-    return isinstance(op, Operation) and op.type in ("While", "WhileGrad")

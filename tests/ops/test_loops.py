@@ -230,3 +230,18 @@ def test_variables_assigned_in_a_loop():
         with pytest.raises(df.errors.InvalidArgumentError, match="third"):
             s.run(acc, {n: 5})
         assert s.run(v) == 3.0  # the failing run changed nothing
+
+
+def test_the_plan_counts_the_values_kept_for_the_backward_pass():
+    x = df.placeholder(df.float64, [None])
+    n = df.placeholder(df.int32, [])
+    _, y = df.while_loop(lambda i, v: i < n, lambda i, v: (i + 1, df.sin(v) * 2.0), [0, x])
+    loss = df.reduce_sum(y)
+    g, = df.gradients(loss, [x])
+    with df.Session() as s:
+        p = s.plan([loss, g], {x: np.ones(1000), n: 7})
+        forward_only = s.plan(loss, {x: np.ones(1000), n: 7})
+    # 7 iterations, each keeping the 8000 bytes of v and the 4 of the counter
+    assert p.loops == [("while", 7, 7 * 8004)] and p.kept_bytes == 7 * 8004
+    assert p.run_peak_bytes >= p.kept_bytes and "loops keep" in repr(p)
+    assert forward_only.loops == [] and forward_only.kept_bytes == 0
