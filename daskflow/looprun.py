@@ -17,10 +17,10 @@ import numpy as np
 
 from . import errors, remote
 from .lowering import closure
+from .ops.loops import RANDOM_TYPES
 
 __all__ = ["RunState", "run_scope", "run"]
 
-_RANDOM = {"RandomStandardNormal", "TruncatedNormal", "RandomUniform", "RandomUniformInt"}
 
 
 class RunState:
@@ -101,15 +101,14 @@ def _forward(session, state, loop, feeds, record, ran):
     draws = _random_ops(loop) if history is not None else ()
     counts = session._rng_counts
     n = 0
+    again = [loop.pred_next] if loop.pred_next is not None else []
     try:
-        while True:
-            f = dict(base)
-            f.update(zip(loop.vars, vals))
-            pred, = session._loop_step([loop.pred], f)
-            if not bool(np.asarray(pred)):
-                break
+        f = dict(base)
+        f.update(zip(loop.vars, vals))
+        pred, = session._loop_step([loop.pred], f)
+        while bool(np.asarray(pred)):
             drawn = {name: counts[name] for name in draws}
-            session._loop_step(loop.body_sets, f)
+            got = session._loop_step(loop.body_sets + again, f)  # with the next condition, where it can be
             new = _taken(state, loop.body_sets)
             _check(loop, new, n)
             if history is not None:
@@ -117,6 +116,9 @@ def _forward(session, state, loop, feeds, record, ran):
             else:
                 _release(vals)
             vals, n = new, n + 1
+            f = dict(base)
+            f.update(zip(loop.vars, vals))
+            pred, = got if again else session._loop_step([loop.pred], f)
     except BaseException:
         _release(vals)
         for h, _ in history or ():
@@ -210,7 +212,7 @@ def _records(session, loop, fetches, feeds):
 
 
 def _random_ops(loop):
-    return sorted(op.name for op in loop.inside if op.type in _RANDOM)
+    return sorted(op.name for op in loop.inside if op.type in RANDOM_TYPES)
 
 
 def _release(values):

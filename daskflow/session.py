@@ -612,8 +612,13 @@ class Session:
     def _loop_step(self, targets, feeds):
         """One run of a loop (``looprun``): ``targets`` (ops and tensors) with ``feeds``; the fetched values come
         back and the assignments (the loop's slots, variables) are kept in the run's state."""
-        plan, feeds = self._planned(targets, feeds)
-        proj = self._checked(plan, feeds)
+        feeds, ran = _host_feeds(self, targets, feeds)  # an iterator read in the body: its next element
+        try:
+            plan, feeds = self._planned(targets, feeds)
+            proj = self._checked(plan, feeds, ran)
+        except BaseException:
+            _host_undo(self, ran)
+            raise
         return self._execute(plan, feeds, apply_updates=True, proj=proj)
 
     def _values(self, tensors, feeds):

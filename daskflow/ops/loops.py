@@ -98,6 +98,7 @@ class Loop:
         self.name, self.vars, self.pred, self.body_out = name, vars, pred, body_out
         self.captured, self.inside, self.forward, self.back_prop = captured, inside, forward, back_prop
         self.grads, self.op = [], None
+        self.pred_next = None  # the condition on the body's results (``_again``), or None
         self.computed, self.init_sets, self.body_sets, self.cap_sets = [], [], [], []
         self.late = {}  # init set -> (probe, placeholder): made once the element shape of a TensorArray is known
 
@@ -213,6 +214,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         if counter is not None:
             i = apply1("LoopVar", [], {"shape": TensorShape([]), "dtype": np.dtype(np.int32), "index": len(vars_)},
                        name="LoopVar")
+        cond_start = len(graph.get_operations())
         with name_scope("cond"):
             pred = cond(*args) if isinstance(args, (list, tuple)) else cond(args)
             pred = convert_to_tensor(pred)
@@ -222,6 +224,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
             if counter is not None:
                 from .math import less, logical_and
                 pred = logical_and(less(i, limit), pred)
+        cond_ops = graph.get_operations()[cond_start:]
         with name_scope("body"):
             out = body(*args) if isinstance(args, (list, tuple)) else body(args)
             if not isinstance(out, (list, tuple, dict)) or single and len(out) != 1:
@@ -264,6 +267,8 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
             if counter is not None:
                 from .math import add
                 body_out.append(add(i, 1))
+            all_vars = vars_ + ([i] if counter is not None else [])
+            pred_next = _again(graph, cond_ops, pred, dict(zip(all_vars, body_out)), start)
             lazy = [t is None for t in inits]
             probes = {k: _probe(body_out[k], tas[k], k) for k in range(len(inits))
                       if lazy[k] and not tas[k].element_shape.is_fully_defined()}
@@ -272,9 +277,9 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         for k, t in enumerate(inits):  # TensorArrays whose element shape the body decides
             if t is None:
                 inits[k], late[k] = _empty_rows(tas[k], k, probes.get(k))
-        all_vars = vars_ + ([i] if counter is not None else [])
         all_inits = inits + ([counter] if counter is not None else [])
         loop = Loop(loop_name, all_vars, pred, body_out, [], inside, back_prop=back_prop)
+        loop.pred_next = pred_next
         loop.captured = captured_by([op for op in graph.get_operations()[start:] if op in inside], inside)
         loop.captured += [o for o in body_out if o.op not in inside and o not in loop.captured]
         loop.make_sets(all_inits)
@@ -288,6 +293,30 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         return results[0]
     packed = pack(struct, iter(results))
     return packed[0] if single else packed
+
+
+def _again(graph, cond_ops, pred, results, start):
+    """The condition built again on the body's results (the ops of ``cond`` copied, the loop variables replaced
+    by ``results``), so that an iteration's run computes the next iteration's condition too: one run per
+    iteration rather than two. None where copying could change what runs: a loop or an assignment in ``cond``, an
+    assignment in ``body`` (the condition must see it), a random op in ``cond``."""
+    from .registry import OPS, _checked_infer
+    made = graph.get_operations()[start:]
+    if any(op.type in ("While", "WhileGrad") or op.type in RANDOM_TYPES for op in cond_ops) or \
+            any(OPS[op.type].assigns or OPS[op.type].host_run is not None for op in made):
+        return None
+    tensors, ops = dict(results), {}
+    with graph.control_dependencies(None), name_scope("cond_next"):
+        for op in cond_ops:
+            new = graph.create_op(op.type, [tensors.get(t, t) for t in op.inputs], dict(op.attrs),
+                                  name=op.name.rsplit("/", 1)[-1], infer=_checked_infer(OPS[op.type]))
+            new.control_inputs = [ops.get(c, c) for c in op.control_inputs]
+            ops[op] = new
+            tensors.update(zip(op.outputs, new.outputs))
+    return tensors.get(pred, pred)
+
+
+RANDOM_TYPES = {"RandomStandardNormal", "TruncatedNormal", "RandomUniform", "RandomUniformInt"}  # draw per run
 
 
 def _probe(out, ta, k):

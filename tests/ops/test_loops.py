@@ -245,3 +245,16 @@ def test_the_plan_counts_the_values_kept_for_the_backward_pass():
     assert p.loops == [("while", 7, 7 * 8004)] and p.kept_bytes == 7 * 8004
     assert p.run_peak_bytes >= p.kept_bytes and "loops keep" in repr(p)
     assert forward_only.loops == [] and forward_only.kept_bytes == 0
+
+
+def test_an_iterator_read_in_a_loop_gives_an_element_per_iteration():
+    ds = df.data.Dataset.from_tensor_slices(np.arange(10.0)).batch(2)
+    it = ds.make_one_shot_iterator()
+    n = df.placeholder(df.int32, [])
+    _, total = df.while_loop(lambda i, s: i < n, lambda i, s: (i + 1, s + df.reduce_sum(it.get_next())),
+                             [0, df.constant(0.0, df.float64)])
+    with df.Session() as s:
+        assert s.run(total, {n: 2}) == 0 + 1 + 2 + 3
+        assert s.run(total, {n: 3}) == 4 + 5 + 6 + 7 + 8 + 9
+        with pytest.raises(df.errors.OutOfRangeError):
+            s.run(total, {n: 1})
