@@ -25,14 +25,26 @@ from .ops.reduce import *  # noqa: F401,F403
 from .ops.split import *  # noqa: F401,F403
 from .ops.registry import convert_to_tensor
 from .ops.state import *  # noqa: F401,F403
+from .ops.variable_scope import *  # noqa: F401,F403
 from .ops.tensor_array import *  # noqa: F401,F403
 from .ops.strings import *  # noqa: F401,F403 - as_string, string_join, print, Print
 from .session import ConfigProto, InteractiveSession, Session, get_default_session, lower
-from . import data, debugging, io, linalg, math, nn, random, strings, train  # noqa: E402 - namespaces over ops
+from . import data, debugging, initializers, io, linalg, math, nn, random, strings, train  # noqa: E402 - namespaces
+from .initializers import (constant_initializer, glorot_normal_initializer,  # noqa: E402,F401
+                           glorot_uniform_initializer, ones_initializer, orthogonal_initializer,
+                           random_normal_initializer, random_uniform_initializer, truncated_normal_initializer,
+                           uniform_unit_scaling_initializer, variance_scaling_initializer, zeros_initializer)
 from .graph_util import import_graph_def  # noqa: E402 - binds the graph_util namespace too
 
 Dimension = int
 GraphKeys = type("GraphKeys", (), {"GLOBAL_VARIABLES": "variables", "TRAINABLE_VARIABLES": "trainable_variables",
                                    "LOCAL_VARIABLES": "local_variables", "GLOBAL_STEP": "global_step",
-                                   "TRAIN_OP": "train_op"})
+                                   "TRAIN_OP": "train_op", "VARIABLES": "variables",
+                                   "MODEL_VARIABLES": "model_variables",
+                                   "REGULARIZATION_LOSSES": "regularization_losses", "UPDATE_OPS": "update_ops",
+                                   "LOSSES": "losses", "SUMMARIES": "summaries", "MOVING_AVERAGE_VARIABLES":
+                                   "moving_average_variables", "METRIC_VARIABLES": "metric_variables",
+                                   "WEIGHTS": "weights", "BIASES": "biases", "ACTIVATIONS": "activations",
+                                   "INIT_OP": "init_op", "LOCAL_INIT_OP": "local_init_op", "READY_OP": "ready_op",
+                                   "SAVERS": "savers", "CONCATENATED_VARIABLES": "concatenated_variables"})
 __version__ = "0.1.0"

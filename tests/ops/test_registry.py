@@ -5,14 +5,14 @@ import daskflow as df  # noqa: F401 - registers every op
 from daskflow.ops.registry import NOT_DIFFERENTIABLE, OPS
 from daskflow.testing import collect
 
-HERE = pathlib.Path(__file__).resolve().parent
+TESTS = pathlib.Path(__file__).resolve().parents[1]
 # leaves and state, covered by tests/test_session.py and tests/test_variables.py
 CORE = {"Const", "Placeholder", "PlaceholderWithDefault", "Identity", "StopGradient", "NoOp", "VariableV2",
         "Assign", "AssignAdd", "AssignSub"}
 
 
 def _covered_ops():
-    files = [f for f in HERE.glob("test_*.py") if f.name != "test_registry.py"]
+    files = [f for f in TESTS.rglob("test_*.py") if f.name != "test_registry.py"]
     return set(CORE).union(*collect(files, "TESTED_OPS"))
 
 
