@@ -108,3 +108,11 @@ def test_newton_finds_the_roots(capsys):
         real = [r.real for r in np.roots([1, 0, -2, -ci]) if abs(r.imag) < 1e-9]
         assert x[np.argmin(np.abs(c - ci))] == pytest.approx(max(real), rel=1e-12)
     assert "2.094551481542" in capsys.readouterr().out
+
+
+def test_lstm_digits_learns(capsys):
+    res = load("lstm_digits").main(["--epochs", "10"])
+    assert res["losses"][-1] < 0.3 * res["losses"][0]
+    assert res["accuracy"] >= 0.9
+    assert res["variables"][:2] == ["rnn/lstm_cell/kernel:0", "rnn/lstm_cell/bias:0"]  # TF1's names
+    assert "test accuracy" in capsys.readouterr().out
