@@ -72,7 +72,7 @@ class Initializer:
     """The base of initializers: ``init(shape, dtype=None, partition_info=None)`` gives a Tensor."""
 
     def __call__(self, shape, dtype=None, partition_info=None):
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} is an Initializer that does not define __call__")
 
     def get_config(self):
         return {}

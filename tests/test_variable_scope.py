@@ -410,7 +410,7 @@ def test_stores_are_per_graph_and_scopes_per_thread():
 
 
 def test_partitioners_are_refused():
-    with pytest.raises(NotImplementedError, match="partitioned variables are not supported"):
+    with pytest.raises(df.errors.UnimplementedError, match="partitioned variables are not supported"):
         df.get_variable("p", [4, 2], partitioner=lambda shape, dtype: [2, 1])
 
 

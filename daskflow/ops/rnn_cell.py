@@ -338,19 +338,19 @@ class RNNCell:
     @property
     def state_size(self):
         """The size(s) of the state: an int, a TensorShape, or a nested tuple of them."""
-        raise NotImplementedError("Abstract method")
+        raise TypeError(f"{type(self).__name__} is an RNNCell that does not define state_size")
 
     @property
     def output_size(self):
         """The size of the output: an int or a TensorShape."""
-        raise NotImplementedError("Abstract method")
+        raise TypeError(f"{type(self).__name__} is an RNNCell that does not define output_size")
 
     def build(self, input_shape):
         """Make the variables, for inputs of ``input_shape`` (a TensorShape); called before the first ``call``."""
         self.built = True
 
     def call(self, inputs, state):
-        raise NotImplementedError(f"{type(self).__name__} must implement call(inputs, state)")
+        raise TypeError(f"{type(self).__name__} is an RNNCell that does not define call(inputs, state)")
 
     def get_config(self):
         return {"name": self._name, "trainable": self.trainable,
@@ -920,7 +920,7 @@ class _RNNCellWrapperV1(RNNCell):
         self.cell = cell
 
     def _call_wrapped_cell(self, inputs, state, cell_call_fn, **kwargs):
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} is a cell wrapper that does not define _call_wrapped_cell")
 
     def __call__(self, inputs, state, scope=None):
         return self._call_wrapped_cell(inputs, state, cell_call_fn=self.cell.__call__, scope=scope)

@@ -16,7 +16,7 @@ import weakref
 
 import numpy as np
 
-from .. import dtypes
+from .. import dtypes, errors
 from ..graph import Tensor, TensorShape, colocate_with, control_dependencies, get_default_graph, name_scope
 from .registry import NOT_DIFFERENTIABLE, apply1, convert_to_tensor, fail, register
 from .state import (GLOBAL_VARIABLES, LOCAL_VARIABLES, TRAINABLE_VARIABLES, Variable, constant, global_variables,
@@ -126,8 +126,8 @@ class _VariableStore:
                         use_resource=None, constraint=None, synchronization=None, aggregation=None):
             is_scalar = shape is not None and isinstance(shape, (list, tuple)) and not shape
             if partitioner is not None and not is_scalar:
-                raise NotImplementedError(f"get_variable('{name}'): partitioned variables are not supported by "
-                                          "daskflow; a variable is already split into blocks (chunks) for dask")
+                raise errors.UnimplementedError(None, None, f"get_variable('{name}'): partitioned variables are not "
+                                                "supported; a variable is already split into blocks (chunks) for dask")
             return self._get_single_variable(name, shape, dtype, initializer, regularizer, reuse, trainable,
                                              collections, validate_shape)
 
