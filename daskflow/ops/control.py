@@ -16,7 +16,7 @@ import numpy as np
 
 from ..graph import TensorShape, get_default_graph, name_scope
 from .hostvalue import constant_value
-from .loops import flatten as _flatten, pack as _pack, same_structure as _same_structure
+from ..nest import flatten as _flatten, pack_sequence_as, same_structure as _same_structure
 from .registry import OpDef, apply, convert_to_tensor, register
 
 __all__ = ["cond", "case", "switch_case"]
@@ -95,7 +95,7 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
         captured = list(dict.fromkeys(t_cap + f_cap))
         outs = apply("Cond", [pred, *t_flat, *f_flat, *captured], {"n": len(t_flat)}, name=scope[:-1])
     if strict or isinstance(t_out, (list, tuple, dict)):
-        return _pack(t_out, iter(outs))
+        return pack_sequence_as(t_out, outs)
     return outs[0]
 
 

@@ -7,7 +7,8 @@ number of rows) and have gradients through the loop's.
 import numpy as np
 
 from ..graph import name_scope
-from .loops import flatten, pack, while_loop
+from ..nest import flatten, pack_sequence_as
+from .loops import while_loop
 from .registry import convert_to_tensor
 
 __all__ = ["map_fn", "scan", "foldl", "foldr"]
@@ -58,7 +59,7 @@ def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop=True, swap
     """
     flat = _elems(elems, "map_fn")
     signature = dtype if dtype is not None else fn_output_signature
-    out_struct = signature if signature is not None else pack(elems, iter([e.dtype for e in flat]))
+    out_struct = signature if signature is not None else pack_sequence_as(elems, [e.dtype for e in flat])
     out_dtypes = [np.dtype(d.dtype if hasattr(d, "dtype") and not isinstance(d, np.dtype) else d)
                   for d in flatten(out_struct)]
     with name_scope(name or "map"):
@@ -66,7 +67,7 @@ def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop=True, swap
         ins = _arrays(flat, n)
 
         def body(i, outs):
-            x = pack(elems, iter([ta.read(i) for ta in ins]))
+            x = pack_sequence_as(elems, [ta.read(i) for ta in ins])
             ys = [convert_to_tensor(y) for y in flatten(fn(x))]
             if len(ys) != len(outs):
                 raise ValueError(f"map_fn's fn returned {len(ys)} tensors where its dtype structure has {len(outs)}:"
@@ -74,7 +75,7 @@ def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop=True, swap
             return i + 1, [ta.write(i, y) for ta, y in zip(outs, ys)]
         _, outs = while_loop(lambda i, outs: i < n, body, [0, _out_arrays(out_dtypes, n, infer_shape)],
                              parallel_iterations=parallel_iterations, back_prop=back_prop, name="while")
-        return pack(out_struct, iter([ta.stack() for ta in outs]))
+        return pack_sequence_as(out_struct, [ta.stack() for ta in outs])
 
 
 def _fold(fn, elems, initializer, reverse, what, keep):
@@ -87,7 +88,7 @@ def _fold(fn, elems, initializer, reverse, what, keep):
         return subtract(n - 1, i) if reverse else i
 
     def element(i):
-        return pack(elems, iter([ta.read(row(i)) for ta in ins]))
+        return pack_sequence_as(elems, [ta.read(row(i)) for ta in ins])
     start = 0
     if initializer is None:  # the first element (the last, reversed) is the initial accumulator
         a0 = element(convert_to_tensor(0))
@@ -95,7 +96,7 @@ def _fold(fn, elems, initializer, reverse, what, keep):
     else:
         a0 = initializer
     a0_flat = [convert_to_tensor(a) for a in flatten(a0)]
-    a0 = pack(a0, iter(a0_flat))
+    a0 = pack_sequence_as(a0, a0_flat)
     outs = _out_arrays([a.dtype for a in a0_flat], n, True) if keep else []
     if keep and start:
         outs = [ta.write(row(convert_to_tensor(0)), a) for ta, a in zip(outs, a0_flat)]
@@ -103,10 +104,10 @@ def _fold(fn, elems, initializer, reverse, what, keep):
     def body(i, a, outs):
         a = fn(a, element(i))
         a_flat = [convert_to_tensor(v) for v in flatten(a)]
-        return i + 1, pack(a0, iter(a_flat)), [ta.write(row(i), v) for ta, v in zip(outs, a_flat)]
+        return i + 1, pack_sequence_as(a0, a_flat), [ta.write(row(i), v) for ta, v in zip(outs, a_flat)]
     _, a, outs = while_loop(lambda i, a, outs: i < n, body, [start, a0, outs], name="while")
     if keep:
-        return pack(a0, iter([ta.stack() for ta in outs]))
+        return pack_sequence_as(a0, [ta.stack() for ta in outs])
     return a
 
 

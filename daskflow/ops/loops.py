@@ -22,6 +22,7 @@ recomputed from them, so a loop keeps one copy of its loop variables per iterati
 import numpy as np
 
 from .. import errors
+from ..nest import flatten, pack_sequence_as, same_structure
 from ..graph import Tensor, TensorShape, get_default_graph, name_scope
 from .registry import NOT_DIFFERENTIABLE, apply, apply1, convert_to_tensor, fail, register
 
@@ -39,34 +40,6 @@ class NeedsLoop(errors.UnimplementedError):
 
 def _is_ta(x):
     return hasattr(x, "_value_or_none") and hasattr(x, "_with_value")
-
-
-def flatten(struct):
-    """The leaves of a nested structure of tensors and TensorArrays (lists, tuples, namedtuples, dicts by sorted
-    key)."""
-    if isinstance(struct, (list, tuple)):
-        return [t for s in struct for t in flatten(s)]
-    if isinstance(struct, dict):
-        return [t for k in sorted(struct) for t in flatten(struct[k])]
-    return [struct]
-
-
-def pack(struct, it):
-    """``struct`` with its leaves replaced by the next items of ``it``."""
-    if isinstance(struct, (list, tuple)):
-        packed = [pack(s, it) for s in struct]
-        return type(struct)(*packed) if hasattr(struct, "_fields") else type(struct)(packed)
-    if isinstance(struct, dict):
-        return {k: pack(struct[k], it) for k in sorted(struct)}
-    return next(it)
-
-
-def same_structure(a, b):
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(same_structure(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return sorted(a) == sorted(b) and all(same_structure(a[k], b[k]) for k in a)
-    return not isinstance(a, (list, tuple, dict)) and not isinstance(b, (list, tuple, dict))
 
 
 def captured_by(ops, inside):
@@ -209,7 +182,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                 shape, dtype = _invariant(t, invariants[k], k), t.dtype
             vars_.append(apply1("LoopVar", [], {"shape": shape, "dtype": dtype, "index": k}, name="LoopVar"))
         inner_leaves = [ta._with_value(v) if ta is not None else v for v, ta in zip(vars_, tas)]
-        inner = pack(struct, iter(inner_leaves))
+        inner = pack_sequence_as(struct, inner_leaves)
         args = inner if not single else [inner[0]]
         if counter is not None:
             i = apply1("LoopVar", [], {"shape": TensorShape([]), "dtype": np.dtype(np.int32), "index": len(vars_)},
@@ -291,7 +264,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     results = [tas[k]._with_value(o) if tas[k] is not None else o for k, o in enumerate(outs[:len(vars_)])]
     if len(results) == 1 and not return_same_structure:  # TF1: one loop variable comes back unwrapped
         return results[0]
-    packed = pack(struct, iter(results))
+    packed = pack_sequence_as(struct, results)
     return packed[0] if single else packed
 
 

@@ -23,8 +23,8 @@ from .loops import while_loop
 from .math import Assert, cast, equal, greater_equal, less, maximum, minimum, subtract, where, where_v2
 from .reduce import reduce_all, reduce_max
 from .registry import convert_to_tensor
-from .rnn_cell import (RNNCell, _dims, assert_like_rnncell, assert_same_structure, flatten,
-                       map_structure, pack_sequence_as)
+from ..nest import assert_same_structure, flatten, map_structure, pack_sequence_as
+from .rnn_cell import RNNCell, _dims, assert_like_rnncell
 from .state import constant, identity
 from .tensor_array import TensorArray
 from .variable_scope import variable_scope
