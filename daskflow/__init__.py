@@ -4,7 +4,9 @@
 ``Session.run`` it on dask's local scheduler or a dask.distributed cluster.
 """
 from . import config, dtypes, errors
-from .autodiff import gradients, hessians
+from . import protos as _protos
+from .behavior import *  # noqa: F401,F403 - TF2's switches back to TF1 (disable_v2_behavior...)
+from .autodiff import NoGradient, NotDifferentiable, RegisterGradient, gradients, hessians, no_gradient
 from .dtypes import (as_dtype, bool, complex64, complex128, double, float16, float32, float64, half, int8, int16,
                      int32, int64, string, uint8, uint16, uint32, uint64)
 from .graph import (DeviceSpec, Graph, Operation, Tensor, TensorShape, colocate_with, control_dependencies, device,
@@ -19,9 +21,15 @@ from .ops.indexing import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
 from .ops.loops import *  # noqa: F401,F403
 from .ops.math import *  # noqa: F401,F403
+from .ops.pyfunc import *  # noqa: F401,F403
 from .ops.random import random_normal, random_uniform, truncated_normal  # noqa: F401
-
+from .ops.ranking import *  # noqa: F401,F403
 from .ops.reduce import *  # noqa: F401,F403
+from .ops.segment import *  # noqa: F401,F403
+from .ops.special import *  # noqa: F401,F403
+from .ops.manip import *  # noqa: F401,F403
+from .ops.checks import *  # noqa: F401,F403
+from .ops.decomp import *  # noqa: F401,F403
 from .ops.split import *  # noqa: F401,F403
 from .ops.registry import convert_to_tensor
 from .ops.state import *  # noqa: F401,F403
@@ -30,10 +38,12 @@ from .ops.tensor_array import *  # noqa: F401,F403
 from .ops.strings import *  # noqa: F401,F403 - as_string, string_join, print, Print
 from .session import ConfigProto, InteractiveSession, Session, get_default_session, lower
 from . import data, debugging, initializers, io, linalg, math, nn, random, strings, train  # noqa: E402 - namespaces
+from . import layers, losses, metrics, regularizers, summary  # noqa: E402 - libraries on the public API
 from .initializers import (constant_initializer, glorot_normal_initializer,  # noqa: E402,F401
                            glorot_uniform_initializer, ones_initializer, orthogonal_initializer,
                            random_normal_initializer, random_uniform_initializer, truncated_normal_initializer,
                            uniform_unit_scaling_initializer, variance_scaling_initializer, zeros_initializer)
+from .train.moving_averages import moving_average_variables  # noqa: E402,F401
 from .graph_util import import_graph_def  # noqa: E402 - binds the graph_util namespace too
 
 Dimension = int
@@ -48,3 +58,9 @@ GraphKeys = type("GraphKeys", (), {"GLOBAL_VARIABLES": "variables", "TRAINABLE_V
                                    "INIT_OP": "init_op", "LOCAL_INIT_OP": "local_init_op", "READY_OP": "ready_op",
                                    "SAVERS": "savers", "CONCATENATED_VARIABLES": "concatenated_variables"})
 __version__ = "0.1.0"
+
+
+def __getattr__(name):  # TF's protobuf messages (tf.GraphDef, tf.Summary...), imported when first used
+    if name in _protos.MESSAGES:
+        return _protos.message(name)
+    raise AttributeError(f"module 'daskflow' has no attribute {name!r}")

@@ -8,7 +8,43 @@ from . import errors
 from .graph import Tensor, name_scope
 from .ops.registry import NOT_DIFFERENTIABLE, OPS, convert_to_tensor
 
-__all__ = ["gradients", "hessians"]
+__all__ = ["gradients", "hessians", "RegisterGradient", "NotDifferentiable", "NoGradient", "no_gradient"]
+
+# gradient functions registered by users under a name: an op type, or a name used in Graph.gradient_override_map
+_REGISTERED = {}
+
+
+def _check_unregistered(op_type):
+    if not isinstance(op_type, str):
+        raise TypeError("op_type must be a string")
+    builtin = OPS.get(op_type)
+    if op_type in _REGISTERED or (builtin is not None and builtin.grad is not None):
+        where = "daskflow's op registry" if op_type not in _REGISTERED else "RegisterGradient"
+        raise KeyError(f"Registering two gradient with name '{op_type}'! (Previous registration was in {where}.)")
+
+
+class RegisterGradient:
+    """Decorator registering ``fn(op, *output_grads) -> input grads`` as the gradient of ``op_type``, as TF's: for an
+    op type that has none, or under a new name for ``Graph.gradient_override_map``. A name may be registered once
+    (KeyError after, and for op types whose gradient is built in)."""
+
+    def __init__(self, op_type):
+        _check_unregistered(op_type)
+        self._op_type = op_type
+
+    def __call__(self, fn):
+        _check_unregistered(self._op_type)
+        _REGISTERED[self._op_type] = fn
+        return fn
+
+
+def NotDifferentiable(op_type):  # noqa: N802 - TF's name
+    """Declare ``op_type`` not differentiable: its inputs get no gradient (None) rather than an error."""
+    _check_unregistered(op_type)
+    _REGISTERED[op_type] = NOT_DIFFERENTIABLE
+
+
+NoGradient = no_gradient = NotDifferentiable
 
 
 def _as_list(x):
@@ -106,8 +142,17 @@ def _zeros_for(t):
     return zeros_like(t)
 
 
+def _rule(op):
+    if op.gradient_type is not None:
+        if op.gradient_type not in _REGISTERED:
+            raise LookupError(f"No gradient defined for operation '{op.name}' (op type: {op.type}): its gradient "
+                              f"is overridden by '{op.gradient_type}', which no RegisterGradient registered")
+        return _REGISTERED[op.gradient_type]
+    return _REGISTERED.get(op.type) or OPS[op.type].grad
+
+
 def _apply_rule(op, dys):
-    rule = OPS[op.type].grad
+    rule = _rule(op)
     if rule is NOT_DIFFERENTIABLE:
         return [None] * len(op.inputs)
     if rule is None:

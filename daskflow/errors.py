@@ -3,12 +3,17 @@
 Every error carries the operation at fault (``.op``, may be None) and a message
 naming the op, its type and the tensor or shapes involved.
 """
+import warnings
 
 __all__ = [
     "OpError", "CancelledError", "UnknownError", "InvalidArgumentError", "DeadlineExceededError",
     "NotFoundError", "AlreadyExistsError", "PermissionDeniedError", "ResourceExhaustedError",
     "FailedPreconditionError", "AbortedError", "OutOfRangeError", "UnimplementedError",
     "InternalError", "UnavailableError", "DataLossError", "UnauthenticatedError",
+    "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
+    "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
+    "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED", "exception_type_from_error_code",
+    "error_code_from_exception_type",
 ]
 
 
@@ -75,3 +80,27 @@ def describe(op):
 def raise_for(cls, op, message):
     """Raise ``cls`` with ``message`` prefixed by the op's description."""
     raise cls(None, op, f"{message} [op {describe(op)}]" if op is not None else message)
+
+
+# TF's canonical error codes (``tf.errors.OK`` ... ``tf.errors.UNAUTHENTICATED``), the ``error_code`` of each class
+(OK, CANCELLED, UNKNOWN, INVALID_ARGUMENT, DEADLINE_EXCEEDED, NOT_FOUND, ALREADY_EXISTS, PERMISSION_DENIED,
+ RESOURCE_EXHAUSTED, FAILED_PRECONDITION, ABORTED, OUT_OF_RANGE, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS,
+ UNAUTHENTICATED) = range(17)
+_BY_CODE = {cls.error_code: cls for cls in (
+    CancelledError, UnknownError, InvalidArgumentError, DeadlineExceededError, NotFoundError, AlreadyExistsError,
+    PermissionDeniedError, ResourceExhaustedError, FailedPreconditionError, AbortedError, OutOfRangeError,
+    UnimplementedError, InternalError, UnavailableError, DataLossError, UnauthenticatedError)}
+
+
+def exception_type_from_error_code(error_code):
+    """The error class of a canonical error code (KeyError for a code with none, as TF)."""
+    return _BY_CODE[error_code]
+
+
+def error_code_from_exception_type(cls):
+    """The canonical error code of an error class. For a class that is not one of ``tf.errors``' TF warns and returns
+    an ``UnknownError`` instance rather than a code; so does this."""
+    if cls in _BY_CODE.values():
+        return cls.error_code
+    warnings.warn("Unknown class exception")
+    return UnknownError(None, None, "Unknown class exception")

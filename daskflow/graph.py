@@ -183,6 +183,7 @@ class Operation:
         self.outputs = []
         self._id = None
         self._consumers = []
+        self.gradient_type = None  # set by Graph.gradient_override_map: the registered gradient to use
 
     @property
     def inputs(self):
@@ -374,6 +375,9 @@ class Graph:
             raise ValueError(f"'{name}' is not a valid op name")
         ctrl = [c for c in self._control_deps() if all(c is not t.op for t in inputs)]
         op = Operation(self, type, name, inputs, attrs or {}, ctrl, self._device_spec(), _user_frame())
+        overrides = self._stack("grad_override")
+        if overrides and type in overrides[-1]:
+            op.gradient_type = overrides[-1][type]
         specs = output_specs if output_specs is not None else infer(op)
         op.outputs = [(tensor_cls or Tensor)(op, i, dt, shp) for i, (shp, dt) in enumerate(specs)]
         with self._lock:
@@ -477,6 +481,20 @@ class Graph:
             st.append(self.unique_name(name))
         try:
             yield (st[-1] + "/") if st[-1] else ""
+        finally:
+            st.pop()
+
+    @contextlib.contextmanager
+    def gradient_override_map(self, op_type_map):
+        """Ops of the types in ``op_type_map`` built in this scope take their gradient from the function registered
+        (``RegisterGradient``) under the mapped name instead of their own, as TF's."""
+        if not isinstance(op_type_map, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in op_type_map.items()):
+            raise TypeError("op_type_map must be a dictionary mapping strings to strings")
+        st = self._stack("grad_override")
+        st.append({**(st[-1] if st else {}), **op_type_map})
+        try:
+            yield
         finally:
             st.pop()
 

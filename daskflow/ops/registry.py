@@ -14,7 +14,7 @@ from .. import dtypes, errors, strkernels
 from ..graph import Operation, Tensor, TensorShape, get_default_graph
 
 __all__ = ["OpDef", "OPS", "register", "defop", "NOT_DIFFERENTIABLE", "apply", "apply1", "convert_to_tensor",
-           "broadcast_shapes", "same_dtype", "same_shape", "fail", "string_element"]
+           "broadcast_shapes", "same_dtype", "same_shape", "fail", "string_element", "export_names"]
 
 OPS = {}
 
@@ -302,3 +302,14 @@ def tuple_outputs(packed, chunks, metas, prefix):
         outs.append(da.Array(HighLevelGraph.from_collections(name, dsk, dependencies=[packed]), name, ch, meta=meta))
     return outs
 
+
+def export_names(namespace, target, *modules):
+    """Bind into ``target`` (a namespace module's globals) the names each of ``modules`` lists for ``namespace``
+    in its ``NAMESPACES`` table (``{"math": [...], "nn": [...]}``); returns the names bound. An op module's
+    ``__all__`` is what ``tf.`` has at its top level; its ``NAMESPACES`` what ``tf.math``, ``tf.nn``... have."""
+    bound = []
+    for module in modules:
+        for n in getattr(module, "NAMESPACES", {}).get(namespace, ()):
+            target[n] = getattr(module, n)
+            bound.append(n)
+    return bound

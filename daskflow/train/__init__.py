@@ -3,10 +3,14 @@ from .learning_rate import (cosine_decay, exponential_decay, inverse_time_decay,
                             piecewise_constant, polynomial_decay)
 from .optimizer import (AdadeltaOptimizer, AdagradOptimizer, AdamOptimizer, GradientDescentOptimizer,  # noqa: F401
                         MomentumOptimizer, Optimizer, RMSPropOptimizer)
+from .moving_averages import ExponentialMovingAverage  # noqa: F401
+from .proximal import (AdagradDAOptimizer, FtrlOptimizer, ProximalAdagradOptimizer,  # noqa: F401
+                       ProximalGradientDescentOptimizer)
 from .training_util import (assert_global_step, create_global_step, get_global_step,  # noqa: F401
                             get_or_create_global_step, global_step)
 from .saver import (CheckpointReader, NewCheckpointReader, Saver, checkpoint_exists,  # noqa: F401
                     generate_checkpoint_state_proto, get_checkpoint_mtimes, get_checkpoint_state,
                     init_from_checkpoint, latest_checkpoint, list_variables, load_checkpoint, load_variable,
                     remove_checkpoint, update_checkpoint_state)
+from ..summary.writer import summary_iterator  # noqa: F401
 from ..graph_def import export_meta_graph, import_meta_graph, write_graph  # noqa: F401
