@@ -42,7 +42,7 @@ EXCLUDED = {
         "tf.type_spec_from_value", "tf.types", "tf.variable_creator_scope", "tf.recompute_grad",
         "tf.nondifferentiable_batch_function", "tf.vectorized_map", "tf.enable_v2_behavior",
         "tf.enable_control_flow_v2", "tf.enable_resource_variables", "tf.enable_tensor_equality",
-        "tf.enable_v2_tensorshape", "tf.experimental", "summary.all_v2_summary_ops", "summary.initialize",
+        "tf.enable_v2_tensorshape", "tf.experimental", "summary.all_v2_summary_ops",
         "random.Generator", "random.get_global_generator", "random.set_global_generator", "random.create_rng_state",
         "random.Algorithm", "random.experimental", "tf.mixed_precision"],
     "TensorFlow's own distribution runtime (daskflow runs on dask.distributed)": [
@@ -50,6 +50,9 @@ EXCLUDED = {
         "train.SyncReplicasOptimizer", "tf.check_pinned"],
     "Keras, a separate library (TF1 exposes it as tf.keras)": ["tf.keras", "layers.experimental"],
     "the compat module of TensorFlow 2 (v1/v2 switch)": ["tf.compat"],
+    "tf.contrib.summary's writers (TF1's graph-mode summaries are tf.summary with FileWriter)": [
+        "summary.initialize"],
+    "TensorFlow's C API status objects": ["errors.raise_exception_on_not_ok_status"],
 }
 
 

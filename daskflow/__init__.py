@@ -14,6 +14,7 @@ from .graph import (DeviceSpec, Graph, Operation, Tensor, TensorShape, colocate_
 from .ops import overloads as _overloads  # noqa: F401 - installs Tensor operators and numpy protocols
 from .ops.array import *  # noqa: F401,F403
 from .ops.control import *  # noqa: F401,F403
+from .ops.conv_nd import *  # noqa: F401,F403
 from .ops.functional import *  # noqa: F401,F403
 from .ops.generate import *  # noqa: F401,F403
 from .ops.hostvalue import *  # noqa: F401,F403

@@ -23,7 +23,7 @@ from .writer import FileWriter, FileWriterCache, summary_iterator
 
 __all__ = ["Event", "FileWriter", "FileWriterCache", "SessionLog", "Summary", "SummaryDescription",
            "TaggedRunMetadata", "all_v2_summary_ops", "audio", "get_summary_description", "histogram", "image",
-           "initialize", "merge", "merge_all", "scalar", "tensor_summary", "text"]
+           "merge", "merge_all", "scalar", "tensor_summary", "text"]
 
 # TF's protobuf messages of tf.summary, from tensorboard's copies of TF's protos: {name: module}
 _MESSAGES = {"Event": "event_pb2", "SessionLog": "event_pb2", "TaggedRunMetadata": "event_pb2",
@@ -40,10 +40,3 @@ def __getattr__(name):
 
 def __dir__():
     return sorted(set(globals()) | set(_MESSAGES))
-
-
-def initialize(graph=None, session=None):
-    """TF1's ``tf.summary.initialize``: initializes the default ``tf.contrib.summary`` writer. daskflow has no
-    ``tf.contrib.summary`` writers, so there is never a default one and this raises TF's RuntimeError for that
-    case."""
-    raise RuntimeError("No default tf.contrib.summary.SummaryWriter found")
