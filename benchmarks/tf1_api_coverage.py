@@ -42,7 +42,7 @@ EXCLUDED = {
         "tf.type_spec_from_value", "tf.types", "tf.variable_creator_scope", "tf.recompute_grad",
         "tf.nondifferentiable_batch_function", "tf.vectorized_map", "tf.enable_v2_behavior",
         "tf.enable_control_flow_v2", "tf.enable_resource_variables", "tf.enable_tensor_equality",
-        "tf.enable_v2_tensorshape", "tf.experimental", "summary.all_v2_summary_ops",
+        "tf.enable_v2_tensorshape", "tf.experimental",
         "random.Generator", "random.get_global_generator", "random.set_global_generator", "random.create_rng_state",
         "random.Algorithm", "random.experimental", "tf.mixed_precision"],
     "TensorFlow's own distribution runtime (daskflow runs on dask.distributed)": [

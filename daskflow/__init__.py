@@ -6,15 +6,17 @@
 from . import config, dtypes, errors
 from . import protos as _protos
 from .behavior import *  # noqa: F401,F403 - TF2's switches back to TF1 (disable_v2_behavior...)
-from .autodiff import NoGradient, NotDifferentiable, RegisterGradient, gradients, hessians, no_gradient
+from .autodiff import (AggregationMethod, NoGradient, NotDifferentiable, RegisterGradient,  # noqa: F401
+                       UnconnectedGradients, gradients, hessians, no_gradient)
 from .dtypes import (as_dtype, bool, complex64, complex128, double, float16, float32, float64, half, int8, int16,
                      int32, int64, string, uint8, uint16, uint32, uint64)
 from .graph import (DeviceSpec, Graph, Operation, Tensor, TensorShape, colocate_with, control_dependencies, device,
-                    get_default_graph, name_scope, reset_default_graph, set_random_seed)
+                    get_default_graph, init_scope, name_scope, op_scope, reset_default_graph, set_random_seed)
 from .ops import overloads as _overloads  # noqa: F401 - installs Tensor operators and numpy protocols
 from .ops.array import *  # noqa: F401,F403
 from .ops.control import *  # noqa: F401,F403
 from .ops.conv_nd import *  # noqa: F401,F403
+from .ops.custom_grad import *  # noqa: F401,F403
 from .ops.functional import *  # noqa: F401,F403
 from .ops.generate import *  # noqa: F401,F403
 from .ops.hostvalue import *  # noqa: F401,F403
@@ -32,14 +34,18 @@ from .ops.manip import *  # noqa: F401,F403
 from .ops.checks import *  # noqa: F401,F403
 from .ops.decomp import *  # noqa: F401,F403
 from .ops.split import *  # noqa: F401,F403
-from .ops.registry import convert_to_tensor
+from .ops.registry import (convert_to_tensor, convert_to_tensor_or_indexed_slices, is_symbolic_tensor,  # noqa: F401
+                           register_tensor_conversion_function)
+from .ops.random import get_seed  # noqa: F401
+from .graph_def import make_ndarray, make_tensor_proto  # noqa: F401
 from .ops.state import *  # noqa: F401,F403
 from .ops.variable_scope import *  # noqa: F401,F403
 from .ops.tensor_array import *  # noqa: F401,F403
 from .ops.strings import *  # noqa: F401,F403 - as_string, string_join, print, Print
 from .session import ConfigProto, InteractiveSession, Session, get_default_session, lower
 from . import data, debugging, initializers, io, linalg, math, nn, random, strings, train  # noqa: E402 - namespaces
-from . import layers, losses, metrics, regularizers, summary  # noqa: E402 - libraries on the public API
+from . import gfile, layers, logging, losses, manip, metrics, regularizers, summary  # noqa: E402 - libraries on the public API
+from .logging import get_logger  # noqa: E402,F401
 from .initializers import (constant_initializer, glorot_normal_initializer,  # noqa: E402,F401
                            glorot_uniform_initializer, ones_initializer, orthogonal_initializer,
                            random_normal_initializer, random_uniform_initializer, truncated_normal_initializer,
@@ -61,7 +67,10 @@ GraphKeys = type("GraphKeys", (), {"GLOBAL_VARIABLES": "variables", "TRAINABLE_V
 __version__ = "0.1.0"
 
 
-def __getattr__(name):  # TF's protobuf messages (tf.GraphDef, tf.Summary...), imported when first used
+def __getattr__(name):  # TF's protobuf messages (tf.GraphDef, tf.Summary...) and absl's flags, imported when used
     if name in _protos.MESSAGES:
         return _protos.message(name)
+    if name in ("app", "flags"):
+        import importlib
+        return importlib.import_module(f"daskflow.{name}")
     raise AttributeError(f"module 'daskflow' has no attribute {name!r}")

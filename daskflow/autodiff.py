@@ -4,11 +4,29 @@ Gradients are ordinary graph ops built by each op's ``grad`` rule, so they are p
 placed like everything else, and can be differentiated again. The engine, not the rules, undoes broadcasting
 (summing each gradient down to its input's shape) and adds up the gradients of tensors used several times.
 """
+import enum
+
 from . import errors
 from .graph import Tensor, name_scope
 from .ops.registry import NOT_DIFFERENTIABLE, OPS, convert_to_tensor
 
-__all__ = ["gradients", "hessians", "RegisterGradient", "NotDifferentiable", "NoGradient", "no_gradient"]
+__all__ = ["gradients", "hessians", "RegisterGradient", "NotDifferentiable", "NoGradient", "no_gradient",
+           "AggregationMethod", "UnconnectedGradients"]
+
+
+class AggregationMethod:
+    """How ``gradients`` adds up the gradients of a tensor used several times (TF's names; daskflow always adds
+    them with one ``add_n``, which its fusion and chunked execution make the cheap choice)."""
+    ADD_N = 0
+    DEFAULT = ADD_N
+    EXPERIMENTAL_TREE = 1
+    EXPERIMENTAL_ACCUMULATE_N = 2
+
+
+class UnconnectedGradients(str, enum.Enum):
+    """What ``gradients`` gives for an x that the ys do not depend on: None or zeros."""
+    NONE = "none"
+    ZERO = "zero"
 
 # gradient functions registered by users under a name: an op type, or a name used in Graph.gradient_override_map
 _REGISTERED = {}

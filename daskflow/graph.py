@@ -576,6 +576,19 @@ def name_scope(name, default_name=None, values=None):
     return get_default_graph().name_scope(name if name is not None else default_name)
 
 
+def op_scope(values, name, default_name=None):
+    """TF1's older spelling of ``name_scope(name, default_name, values)``."""
+    return name_scope(name, default_name, values)
+
+
+@contextlib.contextmanager
+def init_scope():
+    """A scope for building initialisation ops inside other code: outer control dependencies are cleared (TF1's
+    ``init_scope`` also leaves function-building graphs, which daskflow does not have)."""
+    with control_dependencies(None):
+        yield
+
+
 def control_dependencies(control_inputs):
     """Ops created inside run after every op in ``control_inputs`` (None clears outer dependencies)."""
     return get_default_graph().control_dependencies(control_inputs)

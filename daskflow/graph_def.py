@@ -13,6 +13,7 @@ the ``tensorboard`` package, daskflow's optional extra ``tf``; TensorFlow itself
 """
 import contextlib
 import functools
+import math
 import heapq
 import os
 import reprlib
@@ -31,7 +32,7 @@ from .ops.registry import OPS, apply
 from .ops.state import Variable
 
 __all__ = ["TF_OPS", "export_meta_graph", "graph_to_graph_def", "import_graph_def", "import_meta_graph",
-           "make_ndarray", "read_graph_def", "read_meta_graph", "tensor_proto", "write_graph"]
+           "make_ndarray", "make_tensor_proto", "read_graph_def", "read_meta_graph", "tensor_proto", "write_graph"]
 
 MARK = "_daskflow"          # attr on every node daskflow writes: op type and attrs are daskflow's own
 FORMAT = 1                  # its value: the version of this node format
@@ -115,6 +116,39 @@ def tensor_proto(value):
     else:
         t.tensor_content = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<")).tobytes()
     return t
+
+
+def shaped(arr, shape, verify_shape=False):
+    """``arr`` laid out as ``shape`` by TF's rule for constants: a single value fills it, fewer values are padded
+    with the last one, more are refused; with ``verify_shape`` the shapes must be equal."""
+    arr = np.asarray(arr)
+    shape = tuple(int(d) for d in shape)
+    if verify_shape and arr.shape != shape:
+        raise TypeError(f"Expected Tensor's shape: {shape}, but got {arr.shape}.")
+    n = math.prod(shape)
+    if arr.size > n:
+        raise ValueError(f"Too many elements provided. Takes at most {n}, but got {arr.size}.")
+    flat = arr.ravel()
+    if 0 < flat.size < n:
+        flat = np.concatenate([flat, np.repeat(flat[-1:], n - flat.size)])
+    return flat.reshape(shape)
+
+
+def make_tensor_proto(values, dtype=None, shape=None, verify_shape=False, allow_broadcast=False):
+    """A ``TensorProto`` of ``values`` (TF's ``make_tensor_proto``), cast to ``dtype`` and laid out as ``shape`` by
+    TF's rule for constants (``shaped``)."""
+    if dtype is not None:
+        dtype = dtypes.as_dtype(dtype)
+        arr = dtypes.string_array(values) if dtypes.is_string(dtype) else np.asarray(values, dtype=dtype)
+    else:
+        arr = np.asarray(values)
+        if arr.dtype == np.float64 and not isinstance(values, np.ndarray):
+            arr = arr.astype(np.float32)  # python floats are float32, as TF's
+        elif arr.dtype == np.int64 and not isinstance(values, np.ndarray):
+            arr = arr.astype(np.int32)
+    if shape is not None:
+        arr = shaped(arr, shape, verify_shape)
+    return tensor_proto(arr)
 
 
 def make_ndarray(t):

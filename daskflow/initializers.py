@@ -131,14 +131,8 @@ class Constant(Initializer):
         arr = np.asarray(self.value)
         if isinstance(self.value, np.ndarray) and arr.dtype != dtype and not dtypes.is_string(dtype):
             arr = arr.astype(dtype)  # TF casts a numpy array as numpy does (floats truncated to integers)
-        if verify_shape and arr.shape != shape:
-            raise TypeError(f"Expected Tensor's shape: {shape}, but got {arr.shape}.")
-        n = math.prod(shape)
-        if arr.size > n:
-            raise ValueError(f"Too many elements provided. Takes at most {n}, but got {arr.size}.")
-        if 1 < arr.size < n:
-            flat = arr.ravel()
-            arr = np.concatenate([flat, np.repeat(flat[-1:], n - flat.size)])
+        if arr.size != 1 or verify_shape:
+            arr = shaped(arr, shape, verify_shape)
         return _constant(arr.tolist() if arr.dtype.kind in "OSU" else arr, dtype=dtype, shape=shape)
 
     def get_config(self):

@@ -23,6 +23,8 @@ from .linalg_structure import (adjoint, cross, diag, diag_part, matrix_band_part
                                matrix_diag_part, matrix_set_diag, matrix_transpose, matvec, tensor_diag,
                                tensor_diag_part, trace)
 from .math import _conj, abs as abs_, cast, greater, log, matmul, pow as pow_, reciprocal, sqrt, where_v2
+from .linalg_operator import *  # noqa: F401,F403 - the LinearOperator classes
+from . import linalg_operator as _operators
 from .nn import l2_normalize  # noqa: F401
 from .reduce import reduce_max, reduce_sum
 from .registry import apply, convert_to_tensor, fail, register, tuple_outputs
@@ -36,7 +38,7 @@ NAMESPACES = {"linalg": [
     "adjoint", "triangular_solve", "cholesky_solve", "lstsq", "sqrtm", "cross", "tensor_diag", "tensor_diag_part",
     "logdet", "slogdet", "pinv", "matrix_rank", "matvec", "normalize", "expm", "logm", "lu", "lu_solve",
     "lu_matrix_inverse", "lu_reconstruct", "tridiagonal_matmul", "tridiagonal_solve", "eigh_tridiagonal",
-    "l2_normalize"]}
+    "l2_normalize"] + _operators.NAMES}
 
 
 # -- lowering: one kernel per block of whole matrices, its outputs split
@@ -104,6 +106,7 @@ def _qr_grad_tall(q, r, dq, dr):
 @register("Qr")
 class Qr:
     footprint = _matrices_footprint
+    scratch = 3  # the work copy and both factors
 
     def infer(op):
         dims = _matrix_dims(op)
@@ -188,6 +191,7 @@ def _svd_grad_tall(s, u, v, ds, du, dv):
 @register("Svd")
 class Svd:
     footprint = _matrices_footprint
+    scratch = 4  # the work copy, the three factors
 
     def infer(op):
         dims = _matrix_dims(op)
@@ -247,6 +251,7 @@ def _eigh_kernel(x, where):
 @register("SelfAdjointEigV2")
 class SelfAdjointEigV2:
     footprint = _matrices_footprint
+    scratch = 3  # the work copy and both outputs
 
     def infer(op):
         x = op.inputs[0]

@@ -126,6 +126,7 @@ def _frechet_adjoint(fn, op, g):
 @register("MatrixExponential")
 class MatrixExponential:
     footprint = _matrices_footprint
+    scratch = 8  # the powers A^2, A^4, A^6, the Pade numerator and denominator
 
     def infer(op):
         _type_check(op, op.inputs[0])
@@ -140,6 +141,7 @@ class MatrixExponential:
 @register("MatrixLogarithm")
 class MatrixLogarithm:
     footprint = _matrices_footprint
+    scratch = 6  # the square-root iterates and the quadrature terms
 
     def infer(op):
         x = op.inputs[0]
@@ -158,6 +160,7 @@ class MatrixLogarithm:
 @register("MatrixSquareRoot")
 class MatrixSquareRoot:
     footprint = _matrices_footprint
+    scratch = 6  # the iterates, their inverses and the next ones
 
     def infer(op):
         _type_check(op, op.inputs[0])

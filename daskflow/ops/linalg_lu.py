@@ -51,6 +51,7 @@ def _permutation(perm, n, dtype):
 @register("Lu")
 class Lu:
     footprint = _matrices_footprint
+    scratch = 3  # the work copy, the pivots and one row swap
 
     def infer(op):
         x = op.inputs[0]

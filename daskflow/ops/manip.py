@@ -1,5 +1,5 @@
 """Array manipulation composed of existing ops: sequence_mask, meshgrid, roll, reverse_sequence, repeat,
-unravel_index, invert_permutation; the list helpers identity_n, parallel_stack, shape_n and ``tuple``; static shape
+unravel_index, invert_permutation; the list helpers parallel_stack, shape_n and ``tuple``; static shape
 helpers. Gradients come from the ops they are made of.
 
 This module also gathers the names of ``scatter`` (gather_nd, scatter_nd, tensor_scatter_*, variable scatters) and
@@ -22,7 +22,7 @@ from .scatter import *  # noqa: F401,F403
 from .setops import *  # noqa: F401,F403
 
 __all__ = ["sequence_mask", "meshgrid", "roll", "reverse_sequence", "repeat", "unravel_index", "invert_permutation",
-           "identity_n", "parallel_stack", "shape_n", "newaxis", "dimension_value", "dimension_at_index", "tuple"]
+           "parallel_stack", "shape_n", "newaxis", "dimension_value", "dimension_at_index", "tuple"]
 __all__ += list(_scatter.__all__) + list(_setops.__all__)
 NAMESPACES = {"math": ["invert_permutation"]}
 
@@ -263,13 +263,6 @@ def invert_permutation(x, name=None):
 
 
 # -- lists of tensors
-
-def identity_n(input, name=None):
-    """A list of identities of the tensors in ``input``."""
-    from .state import identity
-    with name_scope(name or "IdentityN"):
-        return [identity(t) for t in input]
-
 
 def parallel_stack(values, name="parallel_stack"):
     """``stack(values)``, for tensors of fully known shape, as TF's ``parallel_stack``."""

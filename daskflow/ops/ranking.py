@@ -7,6 +7,8 @@ composites of it (a transpose to bring the axis last, a negation for ascending o
 gradient from ``top_k``'s; ``in_top_k`` and ``confusion_matrix`` are composites of reductions and
 ``unsorted_segment_sum``.
 """
+import collections
+
 import dask.array as da
 from dask.base import tokenize
 import numpy as np
@@ -115,6 +117,9 @@ class TopKGrad:
         return [gather(dz, idx, axis=b, batch_dims=b), None, None]
 
 
+TopKV2 = collections.namedtuple("TopKV2", ["values", "indices"])  # what TF's top_k returns
+
+
 def top_k(input, k=1, sorted=True, name=None):
     """The ``k`` largest entries of each row (the last axis) of ``input`` and their indices.
 
@@ -141,7 +146,7 @@ def top_k(input, k=1, sorted=True, name=None):
     (array([[3., 3.]], dtype=float32), array([[1, 2]], dtype=int32))
     """
     x = convert_to_tensor(input)
-    return tuple(apply("TopKV2", [x, int_arg(k, "k")], {"sorted": bool(sorted)}, name=name or "TopKV2"))
+    return TopKV2(*apply("TopKV2", [x, int_arg(k, "k")], {"sorted": bool(sorted)}, name=name or "TopKV2"))
 
 
 # -- composites

@@ -154,6 +154,11 @@ def convert_to_tensor(value, dtype=None, name=None, dtype_hint=None):
         return value
     if isinstance(value, Operation):
         raise TypeError(f"Can't convert Operation '{value.name}' to Tensor (target dtype={dtype})")
+    for base, fn, _ in _CONVERSIONS:
+        if isinstance(value, base):
+            out = fn(value, dtype=dtype, name=name, as_ref=False)
+            if out is not NotImplemented:
+                return convert_to_tensor(out, dtype=dtype, name=name)
     if isinstance(value, (list, tuple)) and any(isinstance(_as_t(v), Tensor) for v in _flat(value)):
         from .array import stack  # a list holding tensors is packed, as TF does
         hint = dtype or next(_as_t(v).dtype for v in _flat(value) if isinstance(_as_t(v), Tensor))
@@ -161,6 +166,35 @@ def convert_to_tensor(value, dtype=None, name=None, dtype_hint=None):
     arr = _to_array(value, dtype if dtype is not None else _hint(value, dtype_hint))
     from .state import constant
     return constant(arr, name=name or "Const")
+
+
+_CONVERSIONS = []  # (base type, function, priority), lowest priority first, as TF tries them
+
+
+def register_tensor_conversion_function(base_type, conversion_func, priority=100):
+    """Make ``convert_to_tensor`` (and so every op) accept values of ``base_type``: ``conversion_func(value,
+    dtype=None, name=None, as_ref=False)`` gives a Tensor (or anything convertible), or ``NotImplemented`` to let the
+    next function try, as TF's."""
+    types_ = base_type if isinstance(base_type, tuple) else (base_type,)
+    if not all(isinstance(t, type) for t in types_):
+        raise TypeError(f"base_type must be a type or a tuple of types, got {base_type!r}")
+    if any(issubclass(t, (Tensor, Operation)) for t in types_) or any(
+            t in (str, bytes, int, float, bool, list, tuple, np.ndarray, np.generic) for t in types_):
+        raise TypeError(f"Cannot register conversions for {base_type!r}: daskflow converts it itself")
+    if not callable(conversion_func):
+        raise TypeError("conversion_func must be callable.")
+    _CONVERSIONS.append((types_, conversion_func, priority))
+    _CONVERSIONS.sort(key=lambda c: c[2])
+
+
+def is_symbolic_tensor(tensor):
+    """Whether ``tensor`` is a graph tensor (always, for daskflow tensors: there is no eager mode)."""
+    return isinstance(tensor, Tensor)
+
+
+def convert_to_tensor_or_indexed_slices(value, dtype=None, name=None):
+    """``convert_to_tensor`` (daskflow's gradients are dense tensors: there are no IndexedSlices to keep)."""
+    return convert_to_tensor(value, dtype=dtype, name=name)
 
 
 def _hint(value, hint):

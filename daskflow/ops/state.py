@@ -1,4 +1,6 @@
 """Leaves and state: constants, placeholders, variables and assignments; identity, no-op and grouping."""
+import enum
+
 import dask.array as da
 import numpy as np
 
@@ -10,7 +12,8 @@ from .registry import NOT_DIFFERENTIABLE, apply, apply1, convert_to_tensor, fail
 __all__ = ["constant", "placeholder", "placeholder_with_default", "Variable", "assign", "assign_add", "assign_sub",
            "global_variables_initializer", "variables_initializer", "initialize_all_variables", "global_variables",
            "all_variables", "trainable_variables", "local_variables", "no_op", "group", "identity",
-           "stop_gradient"]
+           "stop_gradient", "tables_initializer", "initialize_all_tables", "VariableAggregation",
+           "VariableSynchronization"]
 
 GLOBAL_VARIABLES = "variables"
 TRAINABLE_VARIABLES = "trainable_variables"
@@ -391,3 +394,31 @@ def global_variables_initializer():
 
 
 initialize_all_variables = global_variables_initializer
+
+
+def tables_initializer(name="init_all_tables"):
+    """An op running the initializers of the graph's lookup tables (the ``table_initializer`` collection); a
+    ``no_op`` when there are none, as TF's."""
+    inits = get_default_graph().get_collection("table_initializer")
+    return group(*inits, name=name) if inits else no_op(name=name)
+
+
+initialize_all_tables = tables_initializer
+
+
+class VariableAggregation(enum.IntEnum):
+    """How a distributed variable's updates from several replicas combine (TF's enum, accepted by
+    ``get_variable``; daskflow's variables have one copy, so every choice behaves as NONE)."""
+    NONE = 0
+    SUM = 1
+    MEAN = 2
+    ONLY_FIRST_REPLICA = 3
+
+
+class VariableSynchronization(enum.IntEnum):
+    """When a distributed variable's copies synchronise (TF's enum, accepted by ``get_variable``; daskflow's
+    variables have one copy)."""
+    AUTO = 0
+    NONE = 1
+    ON_WRITE = 2
+    ON_READ = 3

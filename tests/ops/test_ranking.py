@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import daskflow as df
-from daskflow.testing import assert_op, check_grads, rand, run_graph
+from daskflow.testing import GradCase, assert_op, check_grads, rand, run_graph
 
 TESTED_OPS = {"TopKV2", "TopKGrad"}
 
@@ -162,3 +162,15 @@ def test_confusion_matrix_errors():
             s.run(df.confusion_matrix([0, 1], [1, 3], num_classes=3))
     with pytest.raises(ValueError, match="same shape"):
         df.confusion_matrix([0, 1, 1], [1, 1])
+
+
+def _distinct(shape, seed=3):
+    """Values with no ties (a tie makes top_k's gradient jump between entries)."""
+    return lambda: [np.random.default_rng(seed).permutation(int(np.prod(shape))).reshape(shape) / 7.0 + 0.1]
+
+
+GRAD_CASES = [
+    GradCase("TopKV2", lambda x: df.nn.top_k(x, k=2).values, [(3, 5)], inputs=_distinct((3, 5))),
+    GradCase({"TopKV2", "TopKGrad"}, lambda x: df.nn.top_k(x * x, k=3).values, [(2, 6)], order=2,
+             inputs=_distinct((2, 6))),
+]
