@@ -23,6 +23,7 @@ import numpy as np
 
 from . import dtypes
 from .graph import TensorShape
+from .graph_def import shaped
 from .ops.state import constant as _constant, global_variables_initializer, variables_initializer
 from .ops.variable_scope import local_variables_initializer
 

@@ -16,7 +16,7 @@ from . import random_dists as rd
 from .generate import shape as shape_of
 from .generate import zeros_like
 from .hostvalue import constant_value, host_lowered, host_scalar, int_arg
-from .math import Assert, divide, exp, floormod, greater_equal, log, maximum, multiply, reduce_all, subtract
+from .math import Assert, divide, exp, floormod, greater_equal, log, maximum, multiply, subtract
 from .random import _FLOATS, _INTS, _out_shape, _shape_arg, get_seed, random_uniform
 from .random_candidates import (all_candidate_sampler, fixed_unigram_candidate_sampler,  # noqa: F401
                                 learned_unigram_candidate_sampler, log_uniform_candidate_sampler,
@@ -26,7 +26,7 @@ from .random_stateless import (fold_in, split, stateless_binomial, stateless_cat
                                stateless_parameterized_truncated_normal, stateless_poisson,
                                stateless_truncated_normal, stateless_uniform)
 from .indexing import slice as slice_
-from .reduce import reduce_sum
+from .reduce import reduce_all, reduce_sum
 from .registry import NOT_DIFFERENTIABLE, apply1, convert_to_tensor, fail, register
 from .special import lgamma
 
