@@ -43,17 +43,21 @@ def main(argv=None):
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--lr", type=float, default=0.1)
     p.add_argument("--l2", type=float, default=1e-2)
+    p.add_argument("--shuffle-buffer", type=int, default=1000, help="0: the rows in their order every epoch")
     p.add_argument("--logdir", default=os.path.join(tempfile.gettempdir(), "tf1_linear"))
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
 
-    x_train, x_test, y_train, y_test = load_breast_cancer(seed=args.seed)
+    x_train, x_test, y_train, y_test = load_breast_cancer()
     tf.reset_default_graph()
     tf.set_random_seed(args.seed)
 
     x_data = tf.placeholder(tf.float32, [None, x_train.shape[1]], name="x_data")
     y_data = tf.placeholder(tf.float32, [None, 1], name="y_data")
-    dataset = tf.data.Dataset.from_tensor_slices((x_data, y_data)).shuffle(1000, seed=args.seed).batch(args.batch)
+    dataset = tf.data.Dataset.from_tensor_slices((x_data, y_data))
+    if args.shuffle_buffer:
+        dataset = dataset.shuffle(args.shuffle_buffer, seed=args.seed)
+    dataset = dataset.batch(args.batch)
     iterator = dataset.make_initializable_iterator()
     x, y = iterator.get_next()
 

@@ -45,7 +45,7 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
 
-    x_train, x_test, y_train, y_test = load_digits(seed=args.seed)
+    x_train, x_test, y_train, y_test = load_digits()
     tf.reset_default_graph()
     tf.set_random_seed(args.seed)
 

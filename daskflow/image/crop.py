@@ -128,6 +128,7 @@ def crop_to_bounding_box(image, offset_height, offset_width, target_height, targ
         _check(not _known(h, th, oh) or h >= th + oh, "height must be >= target + offset.")
         cropped = df.slice(batch, df.stack([0, offset_height, offset_width, 0]),
                            df.stack([-1, target_height, target_width, -1]))
+        cropped.set_shape([None, th, tw, None])
         return cropped if is_batch else df.squeeze(cropped, axis=[0])
 
 
@@ -151,6 +152,7 @@ def pad_to_bounding_box(image, offset_height, offset_width, target_height, targe
         after_w = target_width - offset_width - width
         paddings = df.reshape(df.stack([0, 0, offset_height, after_h, offset_width, after_w, 0, 0]), [4, 2])
         padded = df.pad(batch, paddings)
+        padded.set_shape([None, th, tw, None])
         return padded if is_batch else df.squeeze(padded, axis=[0])
 
 

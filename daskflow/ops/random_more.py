@@ -19,8 +19,7 @@ from .hostvalue import constant_value, host_lowered, host_scalar, int_arg
 from .math import Assert, divide, exp, floormod, greater_equal, log, maximum, multiply, subtract
 from .random import _FLOATS, _INTS, _out_shape, _shape_arg, get_seed, random_uniform
 from .random_candidates import (all_candidate_sampler, fixed_unigram_candidate_sampler,  # noqa: F401
-                                learned_unigram_candidate_sampler, log_uniform_candidate_sampler,
-                                uniform_candidate_sampler)
+                                log_uniform_candidate_sampler, uniform_candidate_sampler)
 from .random_stateless import (fold_in, split, stateless_binomial, stateless_categorical,  # noqa: F401
                                stateless_gamma, stateless_multinomial, stateless_normal,
                                stateless_parameterized_truncated_normal, stateless_poisson,
@@ -33,7 +32,7 @@ from .special import lgamma
 __all__ = ["multinomial", "random_gamma", "random_poisson", "random_shuffle", "random_crop", "get_seed"]
 
 _SAMPLERS = ["uniform_candidate_sampler", "log_uniform_candidate_sampler", "fixed_unigram_candidate_sampler",
-             "learned_unigram_candidate_sampler", "all_candidate_sampler"]
+             "all_candidate_sampler"]
 NAMESPACES = {
     "random": ["categorical", "multinomial", "gamma", "poisson", "shuffle", "get_seed", "set_random_seed",
                "fold_in", "split", "stateless_uniform", "stateless_normal", "stateless_truncated_normal",
@@ -134,7 +133,7 @@ def categorical(logits, num_samples, dtype=None, seed=None, name=None):
 # -- gamma
 
 def _prefix_shape(op, params):
-    out = _out_shape(op)
+    out = TensorShape(_out_shape(op))
     if out.ndims is None or any(p.shape.ndims is None for p in params):
         return TensorShape(None)
     return TensorShape(list(out) + list(params[0].shape))

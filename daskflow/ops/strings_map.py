@@ -287,7 +287,8 @@ class Substr:
         shape = np.broadcast_shapes(x.shape, pos.shape, n.shape) if not any(
             np.isnan(d) for a in (x, pos, n) for d in a.shape) else None
         if shape is not None:
-            x, pos, n = (da.broadcast_to(a, shape) for a in (x, pos, n))
+            x = da.broadcast_to(x, shape)
+            pos, n = (da.broadcast_to(a, shape).rechunk(x.chunks) for a in (pos, n))
         return da.map_blocks(_substr_block, x, pos, n, unit=op.attrs["unit"], where_=where(op),
                              dtype=dtypes.string, meta=meta(dtypes.string, len(shape or x.shape)))
 

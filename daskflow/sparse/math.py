@@ -32,6 +32,13 @@ def _fail(name, message, cls=errors.InvalidArgumentError):
     raise cls(None, None, f"{message} [{name}]")
 
 
+def dense_operand(x, like):
+    """``x`` as a tensor: python values take ``like``'s dtype, numpy arrays and tensors keep theirs."""
+    if isinstance(x, (np.ndarray, np.generic)):
+        return convert_to_tensor(x)
+    return convert_to_tensor(x, dtype_hint=like.dtype)
+
+
 def _same_dtype(op_name, a, b, a_name, b_name):
     if a.dtype != b.dtype:
         raise TypeError(f"Input '{b_name}' of '{op_name}' Op has type {dtypes.name(b.dtype)} that does not match "
@@ -55,7 +62,7 @@ def sparse_tensor_dense_matmul(sp_a, b, adjoint_a=False, adjoint_b=False, name=N
     """
     sp_a = as_sparse(sp_a)
     with name_scope(name, "SparseTensorDenseMatMul") as scope:
-        b = convert_to_tensor(b, dtype_hint=sp_a.dtype)
+        b = dense_operand(b, sp_a)
         label = f"op '{scope.rstrip('/')}' (type SparseTensorDenseMatMul)"
         for t, what in ((sp_a, "a"), (b, "b")):
             r = static_rank(t) if t is sp_a else t.shape.ndims
@@ -281,7 +288,7 @@ def sparse_add(a, b, threshold=None, thresh=None):
 
 def _sparse_dense_add(sp, dense):
     with name_scope(None, "SparseTensorDenseAdd") as scope:
-        dense = convert_to_tensor(dense, dtype_hint=sp.dtype)
+        dense = dense_operand(dense, sp)
         _same_dtype("SparseTensorDenseAdd", sp.values, dense, "a_values", "b")
         ss, ds = sp.shape, dense.shape
         if ss.ndims is not None and ds.ndims is not None:
@@ -336,7 +343,7 @@ def sparse_minimum(sp_a, sp_b, name=None):
 def _cwise(sp, dense, how):
     """``sp`` times (or divided by) a dense tensor broadcast to its shape, at its entries (a SparseTensor)."""
     with name_scope(None, "SparseDenseCwiseMul" if how == "mul" else "SparseDenseCwiseDiv"):
-        dense = convert_to_tensor(dense, dtype_hint=sp.dtype)
+        dense = dense_operand(dense, sp)
         _same_dtype("SparseDenseCwise", sp.values, dense, "sp_values", "dense")
         picked = gather_nd(broadcast_to(dense, sp.dense_shape), sp.indices)
         return sp.with_values(sp.values * picked if how == "mul" else sp.values / picked)

@@ -248,6 +248,11 @@ class CheckpointSaverHook(SessionRunHook):
         if self._save_graph_def:
             from ..graph_def import write_graph
             write_graph(session.graph.as_graph_def(add_shapes=True), self._checkpoint_dir, "graph.pbtxt")
+        from ..graph_def import export_meta_graph
+        saver = self._get_saver()
+        self._summary_writer.add_graph(session.graph)
+        self._summary_writer.add_meta_graph(export_meta_graph(
+            graph=session.graph, saver_def=saver.as_saver_def() if saver is not None else None))
         self._save(session, step)
         self._timer.update_last_triggered_step(step)
 

@@ -1,0 +1,26 @@
+"""TF1's string and byte ops beyond join/length/as_string/format: the names this module lists for ``tf.``,
+``tf.strings``, ``tf.io`` and ``tf.audio``. The ops live in ``strings_map`` (elementwise), ``strings_join``
+(reductions), ``strings_codec`` (encodings), ``bytes_decode`` (bytes as numbers) and ``bytes_files`` (files, WAV).
+
+String ops are not differentiable.
+"""
+from .bytes_decode import bitcast, decode_csv, decode_raw, parse_tensor, serialize_tensor
+from .bytes_files import decode_wav, encode_wav, matching_files, read_file, timestamp, write_file
+from .strings_codec import decode_base64, decode_compressed, encode_base64, unicode_encode, unicode_transcode
+from .strings_join import ngrams, reduce_join, unsorted_segment_join
+from .strings_map import lower, regex_full_match, regex_replace, strip, substr, to_number, upper
+
+string_strip = strip
+string_to_number = to_number
+
+__all__ = ["string_strip", "string_to_number", "substr", "reduce_join", "regex_replace", "decode_base64",
+           "encode_base64", "decode_raw", "decode_compressed", "decode_csv", "read_file", "write_file",
+           "matching_files", "timestamp", "bitcast", "serialize_tensor", "parse_tensor"]
+
+NAMESPACES = {
+    "strings": ["lower", "upper", "strip", "regex_replace", "regex_full_match", "substr", "to_number", "reduce_join",
+                "unsorted_segment_join", "ngrams", "unicode_encode", "unicode_transcode"],
+    "io": ["decode_base64", "encode_base64", "decode_raw", "decode_compressed", "decode_csv", "read_file",
+           "write_file", "matching_files", "serialize_tensor", "parse_tensor"],
+    "audio": ["decode_wav", "encode_wav"],
+}

@@ -1,0 +1,72 @@
+"""``daskflow.image`` against TensorFlow 1.x's values (fixtures written by tests/fixtures/tf1/make_image_fixtures.py):
+each case is the same program built with both; results over several batch chunkings, and gradients of the
+differentiable ones."""
+import importlib.util
+import pathlib
+import types
+
+import numpy as np
+import pytest
+
+import daskflow as df
+import daskflow.image
+from daskflow.testing import run_graph
+
+FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "tf1"
+
+
+def _load_maker():
+    spec = importlib.util.spec_from_file_location("make_image_fixtures", FIXTURES / "make_image_fixtures.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+MAKER = _load_maker()
+DATA = np.load(FIXTURES / "image" / "image.npz", allow_pickle=False)
+TF = types.SimpleNamespace(image=daskflow.image, **{n: getattr(df, n) for n in ("placeholder",)})
+
+# how far from TF's float32 kernels each family may be (they sum in another order)
+_TOL = {"ssim": 2e-5, "hue": 2e-5, "saturation": 2e-5}
+
+
+def _tol(name):
+    return next((t for k, t in _TOL.items() if k in name), 1e-5)
+
+
+def _batch_chunks(arrays):
+    n = arrays[0].shape[0]
+    return [None, [((1,) * n,) + tuple((d,) for d in a.shape[1:]) for a in arrays]]
+
+
+@pytest.mark.parametrize("name", sorted(MAKER.CASES))
+def test_values_match_tf(name):
+    names, build, _ = MAKER.CASES[name]
+    arrays = [DATA[f"input/{n}"] for n in names]
+    want = DATA[f"result/{name}"]
+    for chunks in _batch_chunks(arrays):
+        got = run_graph(lambda *xs: build(TF, *xs), *arrays, chunks=chunks)
+        got = np.stack(got) if isinstance(got, list) else got
+        assert got.dtype == want.dtype, name
+        assert got.shape == want.shape, name
+        if want.dtype.kind in "iu":
+            np.testing.assert_array_equal(got, want)
+        else:
+            tol = _tol(name)
+            np.testing.assert_allclose(got, want, rtol=tol, atol=tol * max(1.0, float(np.abs(want).max())))
+
+
+@pytest.mark.parametrize("name", sorted(n for n, c in MAKER.CASES.items() if c[2]))
+def test_gradients_match_tf(name):
+    names, build, _ = MAKER.CASES[name]
+    arrays = [DATA[f"input/{n}"] for n in names]
+    weight = DATA[f"weight/{name}"]
+
+    def loss_grad(*xs):
+        out = build(TF, *xs)
+        outs = list(out) if isinstance(out, (list, tuple)) else [out]
+        ws = [weight[i] for i in range(len(outs))] if len(outs) > 1 else [weight]
+        loss = df.add_n([df.reduce_sum(o * w) for o, w in zip(outs, ws)])
+        return df.gradients(loss, xs[0])[0]
+    got = run_graph(loss_grad, *arrays)
+    np.testing.assert_allclose(got, DATA[f"grad/{name}"], rtol=1e-4, atol=1e-4)
