@@ -26,6 +26,7 @@ from .ops.nn import (relu, sigmoid_cross_entropy_with_logits, softmax_cross_entr
                      sparse_softmax_cross_entropy_with_logits)
 from .ops.reduce import reduce_all, reduce_sum
 from .ops.registry import convert_to_tensor
+from .ops.special import divide_no_nan
 from .ops.state import constant, identity, stop_gradient
 from .ops.variable_scope import REGULARIZATION_LOSSES, add_to_collection, get_collection
 
@@ -118,15 +119,8 @@ def _broadcast_weights(weights, values):
 
 # -- reductions
 
-def _div_no_nan(x, y, name):
-    """``x / y``, 0 where ``y`` is 0 (TF's ``div_no_nan``); the division is by 1 there, so gradients stay finite."""
-    zero = equal(y, 0.0)
-    q = x / where(zero, ones_like(y), y)
-    return where(zero, zeros_like(q), q, name=name)
-
-
 def _safe_mean(losses, num_present):
-    return _div_no_nan(reduce_sum(losses), num_present, name="value")
+    return divide_no_nan(reduce_sum(losses), num_present, name="value")
 
 
 def _sum_per_batch(x, name=None):
@@ -326,10 +320,10 @@ def mean_pairwise_squared_error(labels, predictions, weights=1.0, scope=None, lo
             diffs = subtract(predictions, labels)
             sum_squares_diff_per_batch = _sum_per_batch(square(diffs))
             num_present_per_batch = _num_present(diffs, weights, per_batch=True)
-            term1 = 2.0 * _div_no_nan(sum_squares_diff_per_batch, maximum(num_present_per_batch - 1, 0.0),
+            term1 = 2.0 * divide_no_nan(sum_squares_diff_per_batch, maximum(num_present_per_batch - 1, 0.0),
                                       name="value")
             sum_diff = _sum_per_batch(diffs)
-            term2 = 2.0 * _div_no_nan(square(sum_diff),
+            term2 = 2.0 * divide_no_nan(square(sum_diff),
                                       maximum(multiply(num_present_per_batch, num_present_per_batch - 1), 0.0),
                                       name="value")
             loss = reduce_sum(multiply(term1 - term2, weights))

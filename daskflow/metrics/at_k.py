@@ -10,7 +10,8 @@ from ..ops.math import (cast, equal, greater_equal, less, less_equal, logical_an
 from ..ops.ranking import top_k
 from ..ops.reduce import reduce_any, reduce_sum
 from ..ops.state import assign_add
-from .core import _broadcast_weights, _collect, _div_no_nan, _t, metric_variable
+from ..ops.special import divide_no_nan
+from .core import _broadcast_weights, _collect, _t, metric_variable
 
 _F64, _I64 = dtypes.float64, dtypes.int64
 
@@ -180,8 +181,8 @@ def average_precision_at_k(labels, predictions, k, weights=None, metrics_collect
             with name_scope(None, "total") as total_scope:
                 total_var = metric_variable([], _F64, name=total_scope)
                 total_update = assign_add(total_var, reduce_sum(ap, name="batch_total"), name="update")
-            metric = _div_no_nan(total_var, max_var, name="mean")
-            update = _div_no_nan(total_update, max_update, name=inner)
+            metric = divide_no_nan(total_var, max_var, name="mean")
+            update = divide_no_nan(total_update, max_update, name=inner)
         return _collect(metrics_collections, metric), _collect(updates_collections, update)
 
 

@@ -8,7 +8,8 @@ from ..ops.ranking import confusion_matrix
 from ..ops.reduce import reduce_mean, reduce_sum
 from ..ops.state import assign_add
 from ..ops.variable_scope import variable_scope
-from .core import _collect, _div_no_nan, _t, maximum, metric_variable
+from ..ops.special import divide_no_nan
+from .core import _collect, _t, maximum, metric_variable
 
 _F32, _F64, _I64 = dtypes.float32, dtypes.float64, dtypes.int64
 
@@ -66,6 +67,6 @@ def mean_per_class_accuracy(labels, predictions, num_classes, weights=None, metr
             is_correct, ones = is_correct * w, ones * w
         update_total = assign_add(total, unsorted_segment_sum(ones, labels, num_classes))
         update_count = assign_add(count, unsorted_segment_sum(is_correct, labels, num_classes))
-        value = reduce_mean(_div_no_nan(count, maximum(total, 0.0)), name="mean_accuracy")
-        update_op = _div_no_nan(update_count, maximum(update_total, 0.0), name="update_op")
+        value = reduce_mean(divide_no_nan(count, maximum(total, 0.0)), name="mean_accuracy")
+        update_op = divide_no_nan(update_count, maximum(update_total, 0.0), name="update_op")
         return _collect(metrics_collections, value), _collect(updates_collections, update_op)

@@ -8,9 +8,10 @@ from ..ops import ranking
 from ..ops.array import expand_dims, reshape, squeeze
 from ..ops.generate import ones_like, size, zeros, zeros_like
 from ..ops.math import (Assert, abs, cast, equal, greater, greater_equal, less, logical_and, logical_not, maximum,
-                        multiply, not_equal, sqrt, squared_difference, subtract, truediv, where)
+                        multiply, sqrt, squared_difference, subtract, truediv, where)
 from ..ops.reduce import reduce_all, reduce_sum
 from ..ops.registry import convert_to_tensor
+from ..ops.special import divide_no_nan
 from ..ops.state import LOCAL_VARIABLES, Variable, assign_add
 from ..ops.variable_scope import add_to_collections, variable_scope
 
@@ -37,12 +38,6 @@ def _collect(collections, value):
     if collections:
         add_to_collections(collections, value)
     return value
-
-
-def _div_no_nan(x, y, name=None):
-    """``x / y``, 0 where ``y`` is 0 (TF's ``div_no_nan``)."""
-    nonzero = not_equal(y, zeros_like(y))
-    return where(nonzero, truediv(x, where(nonzero, y, ones_like(y))), zeros_like(x * y), name=name)
 
 
 def _remove_squeezable(predictions, labels, weights):
@@ -124,8 +119,8 @@ def mean(values, weights=None, metrics_collections=None, updates_collections=Non
         update_total = assign_add(total, reduce_sum(values))
         with control_dependencies([values]):
             update_count = assign_add(count, num_values)
-        value = _collect(metrics_collections, _div_no_nan(total, maximum(count, 0.0), name="value"))
-        update_op = _div_no_nan(update_total, maximum(update_count, 0.0), name="update_op")
+        value = _collect(metrics_collections, divide_no_nan(total, maximum(count, 0.0), name="value"))
+        update_op = divide_no_nan(update_total, maximum(update_count, 0.0), name="update_op")
         return value, _collect(updates_collections, update_op)
 
 
@@ -145,8 +140,8 @@ def mean_tensor(values, weights=None, metrics_collections=None, updates_collecti
         update_total = assign_add(total, values)
         with control_dependencies([values]):
             update_count = assign_add(count, num_values)
-        value = _collect(metrics_collections, _div_no_nan(total, maximum(count, 0.0), name="value"))
-        update_op = _div_no_nan(update_total, maximum(update_count, 0.0), name="update_op")
+        value = _collect(metrics_collections, divide_no_nan(total, maximum(count, 0.0), name="value"))
+        update_op = divide_no_nan(update_total, maximum(update_count, 0.0), name="update_op")
         return value, _collect(updates_collections, update_op)
 
 

@@ -6,7 +6,8 @@ from ..ops.math import abs as _abs
 from ..ops.math import cast, equal, greater, log, logical_and, maximum, minimum, multiply, truediv, where
 from ..ops.reduce import argmin, reduce_max, reduce_min, reduce_sum
 from ..ops.variable_scope import variable_scope
-from .core import _collect, _confusion_at_thresholds, _div_no_nan, _even_thresholds
+from ..ops.special import divide_no_nan
+from .core import _collect, _confusion_at_thresholds, _even_thresholds
 
 _SUMMATIONS = ("trapezoidal", "careful_interpolation", "minoring", "majoring")
 
@@ -16,11 +17,11 @@ def _interpolate_pr_auc(tp, fp, fn, n):
     the number of positive predictions between each pair of thresholds, integrated exactly."""
     dtp = tp[:n - 1] - tp[1:]
     p = tp + fp
-    slope = _div_no_nan(dtp, maximum(p[:n - 1] - p[1:], 0.0), name="prec_slope")
+    slope = divide_no_nan(dtp, maximum(p[:n - 1] - p[1:], 0.0), name="prec_slope")
     intercept = tp[1:] - multiply(slope, p[1:])
     both = logical_and(greater(p[:n - 1], 0.0), greater(p[1:], 0.0))
-    ratio = where(both, _div_no_nan(p[:n - 1], maximum(p[1:], 0.0), name="recall_relative_ratio"), p[1:] * 0 + 1)
-    return reduce_sum(_div_no_nan(slope * (dtp + intercept * log(ratio)), maximum(tp[1:] + fn[1:], 0.0),
+    ratio = where(both, divide_no_nan(p[:n - 1], maximum(p[1:], 0.0), name="recall_relative_ratio"), p[1:] * 0 + 1)
+    return reduce_sum(divide_no_nan(slope * (dtp + intercept * log(ratio)), maximum(tp[1:] + fn[1:], 0.0),
                                   name="pr_auc_increment"), name="interpolate_pr_auc")
 
 

@@ -64,7 +64,7 @@ def decode_raw(input_bytes=None, out_type=None, little_endian=True, name=None, b
 # -- bitcast
 
 def _bitcast(x, out):
-    x = np.ascontiguousarray(x)
+    x = np.array(x, order="C", copy=not x.flags.c_contiguous)  # not ascontiguousarray: it makes 0-d 1-d
     if x.dtype.itemsize > np.dtype(out).itemsize:
         return x.reshape(x.shape + (1,)).view(out)  # a new last axis, of the ratio of sizes
     if x.dtype.itemsize < np.dtype(out).itemsize:

@@ -109,7 +109,7 @@ class MatchingFiles:
 
     def lower(op, p):
         one = p.rechunk(-1)
-        return da.blockwise(_match, ("f",), one, tuple(range(p.ndim)), concatenate=True, new_axes={"f": np.nan},
+        return da.blockwise(_match, ("f",), one, tuple(f"p{d}" for d in range(p.ndim)), concatenate=True, new_axes={"f": np.nan},
                             dtype=dtypes.string, meta=meta(dtypes.string, 1))
 
 

@@ -145,8 +145,9 @@ def _sampler(type_name, kind, true_classes, num_true, num_sampled, unique, range
     _check_attrs(type_name, num_true, num_sampled, range_max)
     support = range_max if weights is None else int(np.count_nonzero(weights))
     if unique and num_sampled > support:
-        raise errors.InvalidArgumentError(None, None, f"Sampler's range is too small: {type_name} with unique=True needs num_sampled "
-                         f"({num_sampled}) <= the number of classes it can draw ({support})")
+        raise errors.InvalidArgumentError(None, None, f"Sampler's range is too small: {type_name} with unique=True "
+                                                      f"needs num_sampled ({num_sampled}) <= the number of classes "
+                                                      f"it can draw ({support})")
     graph_seed, op_seed = get_seed(seed)
     attrs = {"kind": kind, "num_true": num_true, "num_sampled": num_sampled, "unique": bool(unique),
              "range_max": range_max, "weights": None if weights is None else tuple(float(w) for w in weights),

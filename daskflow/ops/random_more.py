@@ -10,7 +10,7 @@ import dask.array as da
 import numpy as np
 
 from .. import backend, dtypes, errors
-from ..graph import TensorShape, control_dependencies, name_scope, set_random_seed
+from ..graph import TensorShape, control_dependencies, name_scope, set_random_seed  # noqa: F401
 from ..lowering import current
 from . import random_dists as rd
 from .generate import shape as shape_of

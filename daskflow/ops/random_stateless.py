@@ -13,7 +13,7 @@ from . import random_dists as rd
 from .array import stack
 from .generate import zeros_like
 from .hostvalue import host_lowered, int_arg
-from .math import add, cast, divide, maximum, multiply, subtract
+from .math import add, cast, divide, erfc, exp, maximum, multiply, subtract
 from .random import (_FLOATS, _INTS, _bits, _check_dtype, _fill, _keys, _normal_block, _out_shape, _shape_arg,
                      _truncated_block, _uniform_block, _uniform_int_block)
 from .reduce import reduce_sum
@@ -126,7 +126,31 @@ def _stateless_gamma_grad(op, dy):
 _sampled("StatelessRandomGammaV2", rd.gamma, grad=staticmethod(_stateless_gamma_grad), dtype_of=2)
 _sampled("StatelessRandomPoisson", rd.poisson)
 _sampled("StatelessRandomBinomial", rd.binomial)
-_sampled("StatelessParameterizedTruncatedNormal", rd.truncated, grad=None, dtype_of=2)
+def _tail(x):
+    """The standard normal's upper tail probability Q(x) = 1 - Phi(x), precise for large x."""
+    return 0.5 * erfc(x * np.sqrt(0.5))
+
+
+def _truncated_grad(op, dy):
+    """Implicit reparameterisation: with u = F(x; mean, stddev, lo, hi) held fixed,
+    dx/dtheta = -(dF/dtheta) / (dF/dx) = -stddev / phi(z) * (phi(z) z' - phi(a) a' - F (phi(b) b' - phi(a) a'))
+    where z, a, b are x, lo, hi standardised and ' is d/dtheta."""
+    mean, sd, lo, hi = op.inputs[2:]
+    x = op.outputs[0]
+    z, a, b = (x - mean) / sd, (lo - mean) / sd, (hi - mean) / sd
+    pdf = [exp(-0.5 * v * v) * (1 / np.sqrt(2 * np.pi)) for v in (z, a, b)]
+    cdf = (_tail(a) - _tail(z)) / (_tail(a) - _tail(b))  # F, as differences of upper tails (equal to Phi's)
+    pz, pa, pb = pdf
+    core = -sd / pz
+
+    def dx(dz, da, db):
+        return core * (pz * dz - pa * da - cdf * (pb * db - pa * da))
+    inv = 1 / sd
+    grads = [dx(-inv, -inv, -inv), dx(-z * inv, -a * inv, -b * inv), dx(0.0, inv, 0.0), dx(0.0, 0.0, inv)]
+    return [None, None] + [dy * g for g in grads]
+
+
+_sampled("StatelessParameterizedTruncatedNormal", rd.truncated, grad=staticmethod(_truncated_grad), dtype_of=2)
 
 
 @register("StatelessMultinomial")
@@ -264,7 +288,7 @@ def stateless_binomial(shape, seed, counts, probs, output_dtype=dtypes.int32, na
     dtype = _out_dtype(output_dtype, _NUMBERS, "stateless_binomial")
     with name_scope(name, "stateless_random_binomial"):
         counts = convert_to_tensor(counts, name="counts", dtype_hint=dtypes.float32)
-        probs = convert_to_tensor(probs, name="probs", dtype_hint=counts.dtype)
+        probs = convert_to_tensor(probs, name="probs", dtype_hint=dtypes.float32)
         if probs.dtype != counts.dtype:
             raise TypeError(f"Input 'probs' of 'StatelessRandomBinomial' Op has type {probs.dtype.name} that does "
                             f"not match type {counts.dtype.name} of argument 'counts'.")

@@ -37,9 +37,9 @@ _TYPES = {"FFT": ("fft", 1), "IFFT": ("ifft", 1), "FFT2D": ("fft", 2), "IFFT2D":
 
 # -- the chunk function
 
-def fft_block(b, *, kind, axes, lengths, dtype):
+def fft_block(b, *, kind, axes, lengths, out_dtype):
     """The ``kind`` transform of block ``b`` over ``axes`` (whole in the block), its input cropped or zero-padded
-    to ``lengths`` first (numpy's ``s``), as an array of ``dtype``."""
+    to ``lengths`` first (numpy's ``s``), as an array of ``out_dtype``."""
     m = xp(b)
     shape = list(b.shape)
     for a, n in zip(axes, lengths):
@@ -47,9 +47,9 @@ def fft_block(b, *, kind, axes, lengths, dtype):
     if kind == "rfft":
         shape[axes[-1]] = lengths[-1] // 2 + 1
     if 0 in lengths or any(b.shape[a] == 0 for a in axes):  # an empty sum: zeros, where numpy refuses
-        return m.zeros(shape, dtype=dtype)
+        return m.zeros(shape, dtype=out_dtype)
     fn = {"fft": m.fft.fftn, "ifft": m.fft.ifftn, "rfft": m.fft.rfftn, "irfft": m.fft.irfftn}[kind]
-    return m.asarray(fn(b, s=list(lengths), axes=list(axes))).astype(dtype, copy=False)
+    return m.asarray(fn(b, s=list(lengths), axes=list(axes))).astype(out_dtype, copy=False)
 
 
 # -- shape and dtype rules
@@ -127,8 +127,8 @@ def _lower(op, x):
         chunks[a] = (n,)
     if kind == "rfft":
         chunks[axes[-1]] = (lengths[-1] // 2 + 1,)
-    return x.map_blocks(fft_block, kind=kind, axes=axes, lengths=lengths, dtype=dtype, chunks=tuple(chunks),
-                        meta=xp(x._meta).empty((0,) * x.ndim, dtype=dtype))
+    return x.map_blocks(fft_block, kind=kind, axes=axes, lengths=lengths, out_dtype=dtype, dtype=dtype,
+                        chunks=tuple(chunks), meta=xp(x._meta).empty((0,) * x.ndim, dtype=dtype))
 
 
 def _footprint(op, xs, outs):
@@ -142,23 +142,23 @@ def _fit(t, like, axes):
     """``t`` cropped or zero-padded along ``axes`` to the sizes ``like`` has there (known now or at run time)."""
     from .array import pad
     from .generate import shape as shape_of
-    from .indexing import slice as slice_
-    from .math import maximum, minimum
+    from .math import maximum
     nd = t.shape.ndims
     have = [t.shape[a] for a in axes]
     want = [like.shape[a] for a in axes]
     if all(h is not None and h == w for h, w in zip(have, want)):
         return t
+    zero = np.zeros((), t.dtype)
     if all(h is not None and w is not None for h, w in zip(have, want)):
         after = {a % nd: max(w - h, 0) for a, h, w in zip(axes, have, want)}
         if any(after.values()):
-            t = pad(t, [[0, after.get(i, 0)] for i in range(nd)])
-        size = {a % nd: w for a, w in zip(axes, want)}
-        return slice_(t, [0] * nd, [size.get(i, -1) for i in range(nd)])
-    ts, ls = shape_of(t), shape_of(like)
-    rows = [[0, maximum(ls[i] - ts[i], 0) if i - nd in axes else 0] for i in range(nd)]
-    t = pad(t, rows)
-    return slice_(t, [0] * nd, [minimum(ls[i], ts[i]) if i - nd in axes else -1 for i in range(nd)])
+            t = pad(t, [[0, after.get(i, 0)] for i in range(nd)], constant_values=zero)
+        stop = {a % nd: w for a, w in zip(axes, want)}
+    else:
+        ts, ls = shape_of(t), shape_of(like)
+        t = pad(t, [[0, maximum(ls[i] - ts[i], 0) if i - nd in axes else 0] for i in range(nd)], constant_values=zero)
+        stop = {i: ls[i] for i in range(nd) if i - nd in axes}
+    return t[tuple(slice(None, stop[i]) if i in stop else slice(None) for i in range(nd))]
 
 
 def _size(lengths):
@@ -203,13 +203,17 @@ def _count(dy, axes, lengths):
 def _fft_grad(op, dy):
     _, axes, lengths = _geometry(op)
     g = _transform("ifft", dy, axes, lengths) if None not in lengths else _complex_type("IFFT", dy, axes)
-    return [_fit(g * _count(dy, axes, lengths), op.inputs[0], axes)]
+    return [_fit_if(op, g * _count(dy, axes, lengths), axes)]
 
 
 def _ifft_grad(op, dy):
     _, axes, lengths = _geometry(op)
     g = _transform("fft", dy, axes, lengths) if None not in lengths else _complex_type("FFT", dy, axes)
-    return [_fit(g / _count(dy, axes, lengths), op.inputs[0], axes)]
+    return [_fit_if(op, g / _count(dy, axes, lengths), axes)]
+
+
+def _fit_if(op, g, axes):
+    return g if op.attrs.get("fft_length") is None else _fit(g, op.inputs[0], axes)
 
 
 def _complex_type(prefix, t, axes):

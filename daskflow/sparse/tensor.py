@@ -12,8 +12,8 @@ from ..graph import Tensor, TensorShape, name_scope
 from ..ops.array import reshape, stack
 from ..ops.cumulative import cumprod
 from ..ops.generate import fill, shape as shape_of
-from ..ops.hostvalue import constant_value
-from ..ops.math import cast, not_equal
+from ..ops.hostvalue import constant_value, evaluate, static_shape_of
+from ..ops.math import cast, maximum, not_equal
 from ..ops.reduce import reduce_sum
 from ..ops.registry import convert_to_tensor
 from ..ops.scatter import gather_nd, scatter_nd, tensor_scatter_nd_update
@@ -80,7 +80,7 @@ class SparseTensor:
     def shape(self):
         """The static shape: ``dense_shape``'s entries known when the graph is built (None for the others)."""
         rank = self._dense_shape.shape[0] if self._dense_shape.shape.ndims else None
-        known = constant_value(self._dense_shape, partial=True)
+        known = evaluate(self._dense_shape, static_shape_of, data_unknown=True)
         if known is not None:
             out = TensorShape([None if d is None or int(d) < 0 else int(d) for d in known.tolist()])
         else:
@@ -170,11 +170,12 @@ def linear_index(indices, dense_shape):
 
 def coordinates(flat, dense_shape, rank):
     """Index tuples (int64 ``[N, rank]``) of the row-major flat positions ``flat`` in ``dense_shape``."""
-    strides = cumprod(dense_shape, exclusive=True, reverse=True)
+    one = np.int64(1)  # a stride or dim of 0 means there are no entries: divide by 1 instead
+    strides = maximum(cumprod(dense_shape, exclusive=True, reverse=True), one)
     cols = []
     for i in range(rank):
         q = flat // strides[i]
-        cols.append(q if i == 0 else q % dense_shape[i])
+        cols.append(q if i == 0 else q % maximum(dense_shape[i], one))
     return stack(cols, axis=1) if cols else reshape(flat, [-1, 0])
 
 

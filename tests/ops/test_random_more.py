@@ -196,7 +196,7 @@ def test_chunked_parameters_give_the_same_values():
     alpha = np.linspace(0.2, 30, 12).reshape(4, 3)
     builds = [lambda a: R.stateless_gamma([2, 4, 3], [4, 4], a, dtype=df.float64),
               lambda a: R.stateless_poisson([2, 4, 3], [4, 4], a),
-              lambda a: R.stateless_binomial([2, 4, 3], [4, 4], a, 0.3),
+              lambda a: R.stateless_binomial([2, 4, 3], [4, 4], a, df.constant(0.3, df.float64)),
               lambda a: R.stateless_categorical(a, 7, [4, 4])]
     for build in builds:
         ref = run_graph(build, alpha)
@@ -347,7 +347,7 @@ def test_candidate_sampler_errors():
     with pytest.raises(df.errors.InvalidArgumentError, match="true_classes must have num_true columns"):
         R.uniform_candidate_sampler(tc, 3, 2, True, 4)
     with pytest.raises(TypeError, match="does not match expected type of int64"):
-        R.uniform_candidate_sampler(np.array([[1, 2]], np.int32), 2, 2, True, 4)
+        R.uniform_candidate_sampler(df.constant([[1, 2]]), 2, 2, True, 4)
     with pytest.raises(ValueError, match="Shape must be rank 2 but is rank 1"):
         R.uniform_candidate_sampler(np.array([1, 2], np.int64), 2, 2, True, 4)
     with pytest.raises(ValueError, match="Attr 'num_sampled' of 'UniformCandidateSampler' Op passed -1"):
