@@ -27,7 +27,7 @@ from .ops.nn import (relu, sigmoid_cross_entropy_with_logits, softmax_cross_entr
 from .ops.reduce import reduce_all, reduce_sum
 from .ops.registry import convert_to_tensor
 from .ops.special import divide_no_nan
-from .ops.state import constant, identity, stop_gradient
+from .ops.state import constant, stop_gradient
 from .ops.variable_scope import REGULARIZATION_LOSSES, add_to_collection, get_collection
 
 __all__ = ["Reduction", "absolute_difference", "add_loss", "compute_weighted_loss", "cosine_distance", "get_losses",
@@ -146,11 +146,6 @@ def _num_present(losses, weights, per_batch=False):
 def _num_elements(losses):
     with name_scope(None, "num_elements", (losses,)) as scope:
         return cast(size(losses, name=scope), losses.dtype)
-
-
-def _add_n(tensors, name):
-    """``add_n`` whose result is named ``name`` even for one tensor (an identity then), as TF's."""
-    return identity(tensors[0], name=name) if len(tensors) == 1 else _add_n_op(tensors, name=name)
 
 
 def compute_weighted_loss(losses, weights=1.0, scope=None, loss_collection=LOSSES,
@@ -423,7 +418,7 @@ def get_regularization_loss(scope=None, name="total_regularization_loss"):
     """The sum of the regularization losses (of ``scope``), named ``name``; a constant 0.0 when there are none."""
     losses = get_regularization_losses(scope)
     if losses:
-        return _add_n(losses, name=name)
+        return _add_n_op(losses, name=name)
     return constant(0.0)
 
 
@@ -435,4 +430,4 @@ def get_total_loss(add_regularization_losses=True, name="total_loss", scope=None
         losses += get_regularization_losses(scope=scope)
     if not losses:
         raise ValueError("inputs must be a list of at least one Tensor with the same dtype and shape")
-    return _add_n(losses, name=name)
+    return _add_n_op(losses, name=name)

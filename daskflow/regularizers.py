@@ -8,7 +8,7 @@ import logging
 import numbers
 
 from .graph import name_scope
-from .losses import _add_n
+from .ops.math import add_n as _add_n
 from .ops.math import abs as _abs, multiply
 from .ops.nn import l2_loss
 from .ops.reduce import reduce_sum

@@ -108,6 +108,7 @@ def main(argv=None):
             losses.append(float(np.mean(epoch_loss)))
             print(f"epoch {epoch:3d}  loss {losses[-1]:.4f}")
         checkpoint = saver.save(sess, os.path.join(args.logdir, "linear.ckpt"), global_step=global_step)
+        step = tf.train.global_step(sess, global_step)
 
         sess.run(tf.local_variables_initializer())
         sess.run(iterator.initializer, {x_data: x_test, y_data: y_test})

@@ -87,6 +87,7 @@ def main(argv=None):
             losses.append(float(np.mean(epoch_loss)))
             print(f"epoch {epoch:3d}  loss {losses[-1]:.4f}")
         checkpoint = saver.save(sess, os.path.join(args.logdir, "model.ckpt"), global_step=global_step)
+        step = tf.train.global_step(sess, global_step)
 
         sess.run(tf.local_variables_initializer())  # the metric's total and count start at zero
         for i in range(0, len(x_test), 100):  # accumulated over batches, as a streaming metric is

@@ -64,7 +64,8 @@ def decode_raw(input_bytes=None, out_type=None, little_endian=True, name=None, b
 # -- bitcast
 
 def _bitcast(x, out):
-    x = np.array(x, order="C", copy=not x.flags.c_contiguous)  # not ascontiguousarray: it makes 0-d 1-d
+    x = np.asarray(x)
+    x = x if x.flags.c_contiguous else x.copy(order="C")  # not ascontiguousarray: it makes 0-d arrays 1-d
     if x.dtype.itemsize > np.dtype(out).itemsize:
         return x.reshape(x.shape + (1,)).view(out)  # a new last axis, of the ratio of sizes
     if x.dtype.itemsize < np.dtype(out).itemsize:

@@ -399,8 +399,11 @@ def add_n(inputs, name=None):
     if not inputs:
         raise ValueError("inputs must be a non-empty list of tensors")
     inputs = [convert_to_tensor(x) for x in inputs]
-    if len(inputs) == 1:
-        return inputs[0]
+    if len(inputs) == 1:  # as TF: the input itself, or its identity under the name asked for
+        if name is None:
+            return inputs[0]
+        from .state import identity
+        return identity(inputs[0], name=name)
     return apply1("AddN", inputs, name=name or "AddN")
 
 

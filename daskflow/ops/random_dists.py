@@ -196,7 +196,7 @@ def truncated(m, idx, keys, mean, stddev, lo, hi):
 
 def _block(counter, *params, seed, seed2, out_dtype, sampler, block_info=None):
     """One output block: ``sampler`` at the block's global indices with the block of each parameter."""
-    m = backend.xp(counter)
+    m = backend.xp(params[0] if params else counter)  # the parameters' chunk type (the counter is on the host)
     keys = _keys(seed, seed2, counter)
     info = block_info[None]
     shape = tuple(info["chunk-shape"])
@@ -219,7 +219,8 @@ def generate(op, sampler, counter, shape, params=(), seeds=None, out_dtype=None)
     args = [da.broadcast_to(p, shape).rechunk(chunks) for p in params]
     extra = {} if args else {"new_axis": list(range(len(shape)))}
     return da.map_blocks(_block, counter, *args, seed=seed, seed2=seed2, out_dtype=dtype, sampler=sampler,
-                         dtype=dtype, chunks=chunks, meta=backend.meta(counter, dtype, ndim=len(shape)), **extra)
+                         dtype=dtype, chunks=chunks, meta=backend.meta(args[0] if args else counter, dtype, ndim=len(shape)),
+                         **extra)
 
 
 def _seed_key_block(seed):
@@ -238,7 +239,7 @@ def seed_key(seed):
 
 def _categorical_block(counter, logits, seed, seed2, out_dtype, block_info=None):
     """Rows of class indices drawn from the rows of ``logits`` (whole rows) by inverting each row's CDF."""
-    m = backend.xp(counter)
+    m = backend.xp(logits)
     key = _keys(seed, seed2, counter)(0)
     (r0, r1), (c0, c1) = block_info[None]["array-location"]
     n_samples = block_info[None]["shape"][1]

@@ -384,6 +384,8 @@ def test_add_n():
     assert_op(lambda a, b: df.add_n([a, b]), np.add, rand((), "int32", -9, 9), rand((), "int32", -9, 9, seed=1))
     x = df.placeholder(df.float32, [2])
     assert df.add_n([x]) is x
+    named = df.add_n([x], name="total")  # TF: one input under a name is its identity of that name
+    assert named.op.type == "Identity" and named.op.name == "total" and named.op.inputs[0] is x
     assert df.add_n([x, df.placeholder(df.float32, [None])]).shape == (2,)
 
 

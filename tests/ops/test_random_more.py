@@ -418,3 +418,50 @@ def test_namespaces_list_only_defined_names():
             assert callable(getattr(R, n)), n
     for n in R.__all__:
         assert callable(getattr(R, n)), n
+
+
+def test_parameterized_truncated_normal_gradients_are_the_implicit_ones():
+    params = [np.array([0.0, 1.0, -2.0, 0.5]), np.array([1.0, 2.0, 0.5, 3.0]), np.array([-1.0, 1.5, -9.0, 0.0]),
+              np.array([2.0, 40.0, -1.5, 0.2])]
+    ts = [df.constant(p) for p in params]
+    x = R.stateless_parameterized_truncated_normal([4], [3, 1], *ts)
+    grads = df.gradients(x, ts)
+    ((vx, *vg),) = run([x] + grads)
+
+    def ppf(mu, sd, lo, hi, u):
+        return st.truncnorm.ppf(u, (lo - mu) / sd, (hi - mu) / sd, loc=mu, scale=sd)
+    u = st.truncnorm.cdf(vx, (params[2] - params[0]) / params[1], (params[3] - params[0]) / params[1],
+                         loc=params[0], scale=params[1])
+    h = 1e-6
+    for i, g in enumerate(vg):
+        up, down = [list(params) for _ in range(2)]
+        up[i], down[i] = params[i] + h, params[i] - h
+        np.testing.assert_allclose(g, (ppf(*up, u) - ppf(*down, u)) / (2 * h), rtol=1e-4, atol=1e-7, err_msg=str(i))
+
+
+def test_names_follow_tf():
+    assert R.multinomial([[0.0, 1.0]], 2).name == "multinomial/Multinomial:0"
+    assert R.categorical([[0.0, 1.0]], 2).name == "categorical/Multinomial:0"
+    assert R.stateless_categorical([[0.0, 1.0]], 2, [1, 2]).name == "stateless_categorical/StatelessMultinomial:0"
+    assert R.stateless_normal([2], [1, 2]).name == "stateless_random_normal:0"
+    assert R.stateless_uniform([2], [1, 2]).name == "stateless_random_uniform:0"
+    assert R.stateless_truncated_normal([2], [1, 2]).name == "stateless_truncated_normal:0"
+    assert R.stateless_gamma([2], [1, 2], 1.0).name == "stateless_random_gamma/Maximum:0"
+    assert R.stateless_poisson([2], [1, 2], 1.0).name == "stateless_random_poisson/StatelessRandomPoisson:0"
+    assert R.stateless_binomial([2], [1, 2], 1.0, 0.5).name == "stateless_random_binomial/StatelessRandomBinomial:0"
+    assert R.random_gamma([3], 1.0).name == "random_gamma/Maximum:0"
+    samp = R.uniform_candidate_sampler(np.array([[1]], np.int64), 1, 1, True, 3)
+    assert [t.name for t in samp] == ["UniformCandidateSampler:0", "UniformCandidateSampler:1",
+                                      "UniformCandidateSampler:2"]
+    assert samp.sampled_expected_count is samp[2]
+
+
+def test_stateful_ops_on_chunked_inputs_give_the_same_values():
+    x = np.linspace(0.5, 12.0, 24).reshape(6, 4)
+    builds = [lambda a: R.random_shuffle(a, seed=1), lambda a: R.multinomial(a, 5, seed=1),
+              lambda a: R.random_gamma([2], a, dtype=df.float64, seed=1), lambda a: R.random_poisson(a, [3], seed=1),
+              lambda a: R.random_crop(a, [3, 3], seed=1)]
+    for build in builds:
+        ref = run_graph(build, x)
+        for chunks in [((1, 2, 3), (3, 1)), ((4, 2), (1, 1, 1, 1))]:
+            np.testing.assert_array_equal(run_graph(build, x, chunks=[chunks]), ref)
