@@ -178,6 +178,10 @@ class Einsum:
     def lower(op, *xs):
         # the run-time shapes checked as the static ones were; the implicit output depends only on labels and ranks
         eq = _parse_einsum(op, op.attrs["equation"], [known_dims(x.shape) for x in xs])[0]
+        # a label repeated within one operand (a diagonal) needs those axes chunked alike: dask does not align them
+        terms = eq.split("->")[0].split(",")
+        xs = [x.rechunk({i: -1 for i, c in enumerate(t.replace("...", "")) if t.count(c) > 1})
+              if "..." not in t and len(set(t)) < len(t) else x for x, t in zip(xs, terms)]
         return da.einsum(eq, *xs).astype(op.outputs[0].dtype, copy=False)
 
 

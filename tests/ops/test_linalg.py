@@ -206,6 +206,14 @@ EINSUM = [
 ]
 
 
+def test_einsum_diagonal_of_unevenly_chunked_axes():
+    x = rand((3, 3))
+    for eq in ("ii->i", "ii->", "ij,jj->i"):
+        args = [x] * eq.split("->")[0].count(",") + [x]
+        got = run_graph(lambda *ts: df.einsum(eq, *ts), *args, chunks=[((1, 2), (2, 1))] * len(args))
+        np.testing.assert_allclose(got, np.einsum(eq, *args))
+
+
 @pytest.mark.parametrize("eq, shapes", EINSUM, ids=[e for e, _ in EINSUM])
 def test_einsum(eq, shapes):
     xs = [rand(s, seed=i) for i, s in enumerate(shapes)]
