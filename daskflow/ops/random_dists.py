@@ -19,6 +19,11 @@ _BOOST_STREAM = 1 << 40  # gamma's extra uniform for alpha < 1: far from the rej
 STATELESS_SEED = 0x57A7E1E55  # the graph/op seed pair of stateless ops' keys (their seed tensor is the counter)
 
 
+def type_error(op, message):
+    """A TypeError (TF's class for dtype mismatches at graph construction) naming the op and where it was built."""
+    raise TypeError(f"{message} [op '{op.name}' (type {op.type}) built at {op.where()}]")
+
+
 # -- uniforms and normals
 
 def open_unit(m, idx, key):
@@ -218,9 +223,9 @@ def generate(op, sampler, counter, shape, params=(), seeds=None, out_dtype=None)
     chunks = planner.chunks_for(shape, dtype)
     args = [da.broadcast_to(p, shape).rechunk(chunks) for p in params]
     extra = {} if args else {"new_axis": list(range(len(shape)))}
+    meta = backend.meta(args[0] if args else counter, dtype, ndim=len(shape))
     return da.map_blocks(_block, counter, *args, seed=seed, seed2=seed2, out_dtype=dtype, sampler=sampler,
-                         dtype=dtype, chunks=chunks, meta=backend.meta(args[0] if args else counter, dtype, ndim=len(shape)),
-                         **extra)
+                         dtype=dtype, chunks=chunks, meta=meta, **extra)
 
 
 def _seed_key_block(seed):

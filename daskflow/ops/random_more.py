@@ -17,7 +17,7 @@ from .generate import shape as shape_of
 from .generate import zeros_like
 from .hostvalue import constant_value, host_lowered, host_scalar, int_arg
 from .math import Assert, divide, exp, floormod, greater_equal, log, maximum, multiply, subtract
-from .random import _FLOATS, _INTS, _out_shape, _shape_arg, get_seed, random_uniform
+from .random import _FLOATS, _INTS, _bits, _keys, _out_shape, _shape_arg, get_seed, random_uniform
 from .random_candidates import (all_candidate_sampler, fixed_unigram_candidate_sampler,  # noqa: F401
                                 log_uniform_candidate_sampler, uniform_candidate_sampler)
 from .random_stateless import (fold_in, split, stateless_binomial, stateless_categorical,  # noqa: F401
@@ -51,7 +51,7 @@ def _seeded(seed):
 
 def _check_float(op, t, what):
     if t.dtype not in _FLOATS:
-        fail(op, f"{what} '{t.name}' has dtype {t.dtype.name}, not one of float16, float32, float64", TypeError)
+        rd.type_error(op, f"{what} '{t.name}' has dtype {t.dtype.name}, not one of float16, float32, float64")
 
 
 class _Stateful:
@@ -200,8 +200,8 @@ class RandomPoissonV2(_Stateful):
     def infer(op):
         rate, dtype = op.inputs[1], op.attrs["dtype"]
         if rate.dtype not in _POISSON_DTYPES:
-            fail(op, f"lam '{rate.name}' has dtype {rate.dtype.name}, not one of "
-                     f"{', '.join(d.name for d in _POISSON_DTYPES)}", TypeError)
+            rd.type_error(op, f"lam '{rate.name}' has dtype {rate.dtype.name}, not one of "
+                              f"{', '.join(d.name for d in _POISSON_DTYPES)}")
         return [(_prefix_shape(op, [rate]), dtype)]
 
     def lower(op, _, rate):
@@ -243,13 +243,14 @@ gamma = random_gamma
 def _perm_block(counter, n, seed, seed2):
     """A random permutation of range(n): the order of the rows' 64-bit draws."""
     m = backend.xp(counter)
-    key = rd._keys(seed, seed2, counter)(0)
-    return m.argsort(rd._bits(m, m.arange(n, dtype=m.uint64), key), kind="stable")
+    key = _keys(seed, seed2, counter)(0)
+    return m.argsort(_bits(m, m.arange(n, dtype=m.uint64), key), kind="stable")
 
 
 @register("RandomShuffle")
 class RandomShuffle(_Stateful):
     grad = NOT_DIFFERENTIABLE
+    strings = True
 
     def infer(op):
         return [(op.inputs[0].shape, op.inputs[0].dtype)]

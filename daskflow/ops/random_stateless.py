@@ -26,8 +26,8 @@ _NUMBERS = _FLOATS + _INTS
 def _check_seed(op, i):
     seed = op.inputs[i]
     if seed.dtype not in _INTS:
-        fail(op, f"Value passed to parameter 'seed' has DataType {seed.dtype.name} not in list of allowed values: "
-                 "int32, int64", TypeError)
+        rd.type_error(op, f"Value passed to parameter 'seed' has DataType {seed.dtype.name} not in list of allowed "
+                          "values: int32, int64")
     if seed.shape.ndims is not None and (seed.shape.ndims != 1 or seed.shape[0] not in (None, 2)):
         fail(op, f"Dimension must be 2 but is {seed.shape[0] if seed.shape.ndims == 1 else seed.shape} for seed "
                  f"'{seed.name}' of shape {seed.shape}")

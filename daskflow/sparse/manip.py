@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import dtypes, errors
 from ..graph import Tensor, TensorShape, control_dependencies, name_scope
-from ..ops.array import concat, expand_dims as dense_expand_dims, reshape, stack
+from ..ops.array import concat, expand_dims as dense_expand_dims, stack
 from ..ops.generate import fill, range as arange, shape as shape_of
 from ..ops.hostvalue import constant_value
 from ..ops.indexing import gather, unsorted_segment_sum

@@ -11,7 +11,7 @@ from ..ops.generate import fill, shape as shape_of, size
 from ..ops.hostvalue import constant_value
 from ..ops.indexing import gather, unsorted_segment_sum
 from ..ops.manip import invert_permutation
-from ..ops.math import abs as abs_, cast, conj, equal, exp, greater_equal, matmul, maximum as dense_maximum
+from ..ops.math import abs as abs_, cast, conj, exp, greater_equal, matmul, maximum as dense_maximum
 from ..ops.math import minimum as dense_minimum, not_equal, sqrt
 from ..ops.ranking import argsort
 from ..ops.reduce import reduce_max as dense_reduce_max, reduce_prod, reduce_sum as dense_reduce_sum
@@ -26,10 +26,6 @@ from .tensor import SparseTensor, SparseTensorValue, as_sparse, coordinates, lin
 __all__ = ["sparse_tensor_dense_matmul", "sparse_dense_matmul", "sparse_reduce_sum", "sparse_reduce_sum_sparse",
            "sparse_reduce_max", "sparse_reduce_max_sparse", "sparse_add", "sparse_maximum", "sparse_minimum",
            "sparse_softmax", "sparse_segment_sum", "sparse_segment_mean", "sparse_segment_sqrt_n", "sparse_matmul"]
-
-
-def _fail(name, message, cls=errors.InvalidArgumentError):
-    raise cls(None, None, f"{message} [{name}]")
 
 
 def dense_operand(x, like):

@@ -251,8 +251,10 @@ class CheckpointSaverHook(SessionRunHook):
         from ..graph_def import export_meta_graph
         saver = self._get_saver()
         self._summary_writer.add_graph(session.graph)
+        exportable = [k for k in session.graph.collections if k != SAVERS]  # savers: the saver_def says it
         self._summary_writer.add_meta_graph(export_meta_graph(
-            graph=session.graph, saver_def=saver.as_saver_def() if saver is not None else None))
+            graph=session.graph, saver_def=saver.as_saver_def() if saver is not None else None,
+            collection_list=exportable))
         self._save(session, step)
         self._timer.update_last_triggered_step(step)
 

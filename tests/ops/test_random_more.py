@@ -465,3 +465,8 @@ def test_stateful_ops_on_chunked_inputs_give_the_same_values():
         ref = run_graph(build, x)
         for chunks in [((1, 2, 3), (3, 1)), ((4, 2), (1, 1, 1, 1))]:
             np.testing.assert_array_equal(run_graph(build, x, chunks=[chunks]), ref)
+
+
+def test_random_shuffle_takes_strings():
+    (v,) = run(R.random_shuffle(df.constant(["a", "b", "c", "d"]), seed=4))
+    assert sorted(v.tolist()) == [b"a", b"b", b"c", b"d"]
