@@ -8,8 +8,8 @@ from . import protos as _protos
 from .behavior import *  # noqa: F401,F403 - TF2's switches back to TF1 (disable_v2_behavior...)
 from .autodiff import (AggregationMethod, NoGradient, NotDifferentiable, RegisterGradient,  # noqa: F401
                        UnconnectedGradients, gradients, hessians, no_gradient)
-from .dtypes import (as_dtype, bool, complex64, complex128, double, float16, float32, float64, half, int8, int16,
-                     int32, int64, string, uint8, uint16, uint32, uint64)
+from .dtypes import (DType, as_dtype, bool, complex64, complex128, double, float16, float32, float64, half, int8,
+                     int16, int32, int64, string, uint8, uint16, uint32, uint64)
 from .graph import (DeviceSpec, Graph, Operation, Tensor, TensorShape, colocate_with, control_dependencies, device,
                     get_default_graph, init_scope, name_scope, op_scope, reset_default_graph, set_random_seed)
 from .ops import overloads as _overloads  # noqa: F401 - installs Tensor operators and numpy protocols

@@ -24,7 +24,10 @@ string = np.dtype(object)  # elements are bytes
 _TF_NAMES = {"float": float32, "half": float16, "double": float64, "int": int32, "long": int64,
              "bool": bool, "boolean": bool, "string": string, "str": string}
 
-__all__ = ["as_dtype", "float16", "half", "float32", "float64", "double", "int8", "int16", "int32", "int64",
+# TF's DType: daskflow's dtypes are numpy's, so isinstance(t.dtype, DType) holds for every tensor
+DType = np.dtype
+
+__all__ = ["DType", "as_dtype", "float16", "half", "float32", "float64", "double", "int8", "int16", "int32", "int64",
            "uint8", "uint16", "uint32", "uint64", "bool", "complex64", "complex128", "string", "is_string",
            "name", "string_array", "ragged_dim"]
 

@@ -75,3 +75,7 @@ def test_manip_namespace():
         assert s.run(df.manip.roll([1, 2, 3], 1, 0)).tolist() == [3, 1, 2]
         assert s.run(df.manip.tile([1, 2], [2])).tolist() == [1, 2, 1, 2]
         assert s.run(df.manip.gather_nd([[1, 2], [3, 4]], [[1, 0]])).tolist() == [3]
+
+
+def test_dtype_is_the_class_of_every_dtype():
+    assert all(isinstance(d, df.DType) for d in (df.float32, df.int64, df.string, df.bool, df.constant(1).dtype))
