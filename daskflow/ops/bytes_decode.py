@@ -22,7 +22,8 @@ def _decode_raw(x, out, little_endian, where_):
     for i, v in enumerate(flat):
         if len(v) % size:
             raise errors.InvalidArgumentError(None, None, f"Input to DecodeRaw has length {len(v)} that is not a "
-                                                          f"multiple of {size}, the size of {dtypes.name(out)} {where_}")
+                                                          f"multiple of {size}, the size of {dtypes.name(out)} "
+                                                          f"{where_}")
         if len(v) != n:
             raise errors.InvalidArgumentError(None, None, "DecodeRaw requires input strings to all be the same size, "
                                                           f"but element {i} has size {len(v)} != {n} {where_}")

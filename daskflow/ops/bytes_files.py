@@ -109,8 +109,8 @@ class MatchingFiles:
 
     def lower(op, p):
         one = p.rechunk(-1)
-        return da.blockwise(_match, ("f",), one, tuple(f"p{d}" for d in range(p.ndim)), concatenate=True, new_axes={"f": np.nan},
-                            dtype=dtypes.string, meta=meta(dtypes.string, 1))
+        return da.blockwise(_match, ("f",), one, tuple(f"p{d}" for d in range(p.ndim)), concatenate=True,
+                            new_axes={"f": np.nan}, dtype=dtypes.string, meta=meta(dtypes.string, 1))
 
 
 def matching_files(pattern, name=None):

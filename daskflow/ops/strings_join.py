@@ -71,7 +71,8 @@ def _reduction_axes(x, axis, fn_name):
 
 def reduce_join(inputs, axis=None, keep_dims=None, separator="", name=None, reduction_indices=None, keepdims=None):
     """Join the strings of ``inputs`` along ``axis`` (all axes when None, in row-major order), with ``separator``
-    between them (TF's ``reduce_join``). Along several axes the first listed varies fastest, as in TF. ``keepdims`` (or TF1's ``keep_dims``) keeps the joined axes with length 1.
+    between them (TF's ``reduce_join``). Along several axes the first listed varies fastest, as in TF. ``keepdims``
+    (or TF1's ``keep_dims``) keeps the joined axes with length 1.
 
     Examples
     --------

@@ -5,12 +5,13 @@
 
 String ops are not differentiable.
 """
-from .bytes_decode import bitcast, decode_csv, decode_raw, parse_tensor, serialize_tensor
-from .bytes_files import decode_wav, encode_wav, matching_files, read_file, timestamp, write_file
-from .strings_codec import decode_base64, decode_compressed, encode_base64, unicode_encode, unicode_transcode
-from .strings_join import ngrams, reduce_join, unsorted_segment_join
-from .strings_map import lower, regex_full_match, regex_replace, strip, substr, to_number, upper
-from .strings_split import split, string_split
+from .bytes_decode import bitcast, decode_csv, decode_raw, parse_tensor, serialize_tensor  # noqa: F401
+from .bytes_files import decode_wav, encode_wav, matching_files, read_file, timestamp, write_file  # noqa: F401
+from .strings_codec import (decode_base64, decode_compressed, encode_base64, unicode_encode,  # noqa: F401
+                            unicode_transcode)
+from .strings_join import ngrams, reduce_join, unsorted_segment_join  # noqa: F401
+from .strings_map import lower, regex_full_match, regex_replace, strip, substr, to_number, upper  # noqa: F401
+from .strings_split import split, string_split  # noqa: F401
 
 string_strip = strip
 string_to_number = to_number
