@@ -36,7 +36,7 @@ from .ops.decomp import *  # noqa: F401,F403
 from .ops.split import *  # noqa: F401,F403
 from .ops.registry import (convert_to_tensor, convert_to_tensor_or_indexed_slices, is_symbolic_tensor,  # noqa: F401
                            register_tensor_conversion_function)
-from .ops.random import get_seed  # noqa: F401
+from .ops.random_more import *  # noqa: F401,F403 - multinomial, random_gamma, random_poisson, random_shuffle...
 from .graph_def import make_ndarray, make_tensor_proto  # noqa: F401
 from .ops.state import *  # noqa: F401,F403
 from .ops.variable_scope import *  # noqa: F401,F403
