@@ -42,8 +42,9 @@ from .ops.state import *  # noqa: F401,F403
 from .ops.variable_scope import *  # noqa: F401,F403
 from .ops.tensor_array import *  # noqa: F401,F403
 from .ops.strings import *  # noqa: F401,F403 - as_string, string_join, print, Print
+from .ops.strings_more import *  # noqa: F401,F403 - string_split, substr, decode_csv, read_file, bitcast...
 from .session import ConfigProto, InteractiveSession, Session, get_default_session, lower
-from . import data, debugging, initializers, io, linalg, math, nn, random, strings, train  # noqa: E402 - namespaces
+from . import audio, data, debugging, initializers, io, linalg, math, nn, random, strings, train  # noqa: E402 - namespaces
 from . import gfile, layers, logging, losses, manip, metrics, regularizers, summary  # noqa: E402 - libraries
 from .logging import get_logger  # noqa: E402,F401
 from .initializers import (constant_initializer, glorot_normal_initializer,  # noqa: E402,F401

@@ -3,6 +3,7 @@
 Each is a host kernel applied to every string of a chunk (string chunks are numpy object arrays of bytes). Errors
 found while running name the op, as TF's kernels do.
 """
+import functools
 import re
 
 import dask.array as da
@@ -66,7 +67,6 @@ def string_map_op(type_name, fn, out=dtypes.string):
     return defop(type_name, infer, lower, grad=NOT_DIFFERENTIABLE, strings=True)
 
 
-
 # -- case and whitespace
 
 def _case(v, encoding, upper):
@@ -111,6 +111,7 @@ def _text(v):
     return v.decode("utf-8", "surrogateescape") if isinstance(v, bytes) else str(v)
 
 
+@functools.lru_cache(maxsize=128)
 def _compile(pattern):
     try:
         return re.compile(_text(pattern), re.ASCII)
@@ -118,35 +119,31 @@ def _compile(pattern):
         raise Bad(f"Invalid pattern: {_text(pattern)}, error: {e.msg}") from None
 
 
+@functools.lru_cache(maxsize=128)
 def _rewrite(rewrite):
-    """RE2's rewrite string (``\\0``-``\\9`` groups, ``\\\\`` a backslash) as a function of a match."""
-    parts, text, i = [], _text(rewrite), 0
-    lit = ""
+    """RE2's rewrite string (``\\0``-``\\9`` groups, ``\\\\`` a backslash) as literal text and group numbers."""
+    parts, lit, text, i = [], "", _text(rewrite), 0
     while i < len(text):
-        c = text[i]
-        if c == "\\" and i + 1 < len(text) and (text[i + 1].isdigit() or text[i + 1] == "\\"):
-            if text[i + 1] == "\\":
+        nxt = text[i + 1:i + 2]
+        if text[i] == "\\" and (nxt.isdigit() or nxt == "\\"):
+            if nxt == "\\":
                 lit += "\\"
             else:
-                parts.extend([lit, int(text[i + 1])])
+                parts.extend([lit, int(nxt)])
                 lit = ""
             i += 2
             continue
-        lit += c
+        lit += text[i]
         i += 1
-    parts.append(lit)
-    return lambda m: "".join(p if isinstance(p, str) else (m.group(p) or "") for p in parts)
+    return tuple(parts + [lit])
 
 
 def _replace(v, pattern, rewrite, replace_global):
-    rx, rw = _compile(pattern), _rewrite(rewrite)
-    if rx.groups < max([p for p in _group_refs(rewrite)], default=0):
+    rx, parts = _compile(pattern), _rewrite(rewrite)
+    if rx.groups < max([p for p in parts if isinstance(p, int)], default=0):
         return v  # RE2 refuses a rewrite naming a group the pattern lacks: the string is left as it is
-    return rx.sub(rw, _text(v), count=0 if replace_global else 1).encode("utf-8", "surrogateescape")
-
-
-def _group_refs(rewrite):
-    return [int(d) for d in re.findall(r"(?<!\\)\\(\d)", _text(rewrite))]
+    sub = lambda m: "".join(p if isinstance(p, str) else (m.group(p) or "") for p in parts)  # noqa: E731
+    return rx.sub(sub, _text(v), count=0 if replace_global else 1).encode("utf-8", "surrogateescape")
 
 
 def _full_match(v, pattern):
