@@ -532,16 +532,43 @@ class _Shuffle(Dataset):
 
 class _Batch(Dataset):
     def __init__(self, input, batch_size, drop_remainder):
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise errors.InvalidArgumentError(None, None, f"batch: batch_size must be a positive int, got "
-                                              f"{batch_size!r}")
-        self.n, self.drop = int(batch_size), bool(drop_remainder)
+        if isinstance(batch_size, Tensor):  # evaluated when an iteration starts, as TF1's
+            if batch_size.dtype.kind not in "iu" or batch_size.shape.ndims not in (None, 0):
+                raise errors.InvalidArgumentError(None, batch_size.op, "batch: batch_size must be a scalar int "
+                                                  f"tensor, got '{batch_size.name}' of shape {batch_size.shape} "
+                                                  f"and dtype {batch_size.dtype.name}")
+            self._size, self.n = batch_size, None
+        else:
+            self._size, self.n = None, self._checked(batch_size)
+        self.drop = bool(drop_remainder)
         lead = self.n if self.drop else None
         super().__init__(nest.map_structure(lambda s: TensorSpec((lead,) + tuple(s.shape), s.dtype),
                                             input._structure), [input])
 
+    @staticmethod
+    def _checked(batch_size):
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise errors.InvalidArgumentError(None, None, f"batch: batch_size must be a positive int, got "
+                                              f"{batch_size!r}")
+        return int(batch_size)
+
+    def _tensors(self):
+        return super()._tensors() + ([self._size] if self._size is not None else [])
+
+    def _check(self, ctx):
+        super()._check(ctx)
+        self._n(ctx.values)
+
+    def _n(self, values):
+        """The batch size: the int given, or the tensor's value (``Unbounded`` before it is known)."""
+        if self._size is None:
+            return self.n
+        if self._size not in values:
+            raise Unbounded
+        return self._checked(np.asarray(values[self._size]).item())
+
     def _blocks(self, ctx, order=None):
-        n, pending, have = self.n, [], 0  # pending: fewer than n rows waiting for more
+        n, pending, have = self._n(ctx.values), [], 0  # pending: fewer than n rows waiting for more
         for block in self._inputs[0]._blocks(ctx):
             k = len(block[0])
             if have + k < n:
@@ -561,16 +588,18 @@ class _Batch(Dataset):
             yield [x[None] for x in concat(pending)]
 
     def _shapes(self, values):
-        return [(self.n,) + shp for shp in self._inputs[0]._shapes(values)]
+        return [(self._n(values),) + shp for shp in self._inputs[0]._shapes(values)]
 
     def _count(self, values):
         n = self._inputs[0]._count(values)
-        return None if n is None else n // self.n if self.drop else -(-n // self.n)
+        if n is None or (self._size is not None and self._size not in values):
+            return None
+        return n // self._n(values) if self.drop else -(-n // self._n(values))
 
     def _held(self, order, values):
         # input blocks of fewer than batch_size elements waiting, and the batch copied across them; the other
         # batches are views of the input block
-        ds, k, n = self._inputs[0], len(self._specs()), self.n
+        ds, k, n = self._inputs[0], len(self._specs()), self._n(values)
         h, elem = ds._held(False, values), ds._elem_bytes(values)
         # the blocks waiting (the first may be the tail of a block, the last is the one it pulled last)
         own = h.block + run_bytes(h, n - 1, n - 1, k) + n * elem + 3 * overhead(k)

@@ -689,3 +689,21 @@ def test_readme_input_pipeline_example():
     env = {}
     exec(compile(code, "README.md", "exec"), env)
     assert env["epoch_losses"][-1] < env["epoch_losses"][0]
+
+
+def test_batch_size_may_be_a_tensor():
+    """TF1 takes a scalar int64 tensor (a placeholder fed when the iterator starts, or a constant)."""
+    b = df.placeholder(df.int64, [])
+    it = df.data.Dataset.range(10).batch(b).make_initializable_iterator()
+    nxt = it.get_next()
+    assert nxt.shape.as_list() == [None]
+    with df.Session() as s:
+        s.run(it.initializer, {b: 4})
+        assert [s.run(nxt).tolist() for _ in range(3)] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+        s.run(it.initializer, {b: 3})
+        assert s.run(nxt).tolist() == [0, 1, 2]
+        with pytest.raises(df.errors.InvalidArgumentError, match="batch_size must be a positive int, got 0"):
+            s.run(it.initializer, {b: 0})
+    assert [x.tolist() for x in df.data.Dataset.range(5).batch(df.constant(2, df.int64))] == [[0, 1], [2, 3], [4]]
+    with pytest.raises(df.errors.InvalidArgumentError, match="batch_size must be a scalar int tensor"):
+        df.data.Dataset.range(5).batch(df.constant([2.0]))
