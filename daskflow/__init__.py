@@ -53,6 +53,14 @@ from .initializers import (constant_initializer, glorot_normal_initializer,  # n
                            uniform_unit_scaling_initializer, variance_scaling_initializer, zeros_initializer)
 from .train.moving_averages import moving_average_variables  # noqa: E402,F401
 from .graph_util import import_graph_def  # noqa: E402 - binds the graph_util namespace too
+from . import sparse  # noqa: E402 - tf.sparse
+from .sparse import (SparseTensor, SparseTensorValue, convert_to_tensor_or_sparse_tensor,  # noqa: E402,F401
+                     sparse_add, sparse_concat, sparse_fill_empty_rows, sparse_matmul, sparse_maximum, sparse_merge,
+                     sparse_minimum, sparse_placeholder, sparse_reduce_max, sparse_reduce_max_sparse,
+                     sparse_reduce_sum, sparse_reduce_sum_sparse, sparse_reorder, sparse_reset_shape, sparse_reshape,
+                     sparse_retain, sparse_segment_mean, sparse_segment_sqrt_n, sparse_segment_sum, sparse_slice,
+                     sparse_softmax, sparse_split, sparse_tensor_dense_matmul, sparse_tensor_to_dense,
+                     sparse_to_dense, sparse_to_indicator, sparse_transpose)
 
 Dimension = int
 GraphKeys = type("GraphKeys", (), {"GLOBAL_VARIABLES": "variables", "TRAINABLE_VARIABLES": "trainable_variables",

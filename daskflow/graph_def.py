@@ -951,6 +951,8 @@ def _add_collection(meta, key, values, scope):
         col.float_list.value.extend(float(v) for v in values)
     elif all(isinstance(v, (str, bytes)) for v in values):
         col.bytes_list.value.extend(v.encode("utf-8") if isinstance(v, str) else v for v in values)
+    elif all(hasattr(v, "as_saver_def") for v in values):  # Savers, as TF writes them: their SaverDefs
+        col.bytes_list.value.extend(v.as_saver_def().SerializeToString() for v in values)
     else:
         del meta.collection_def[key]
         kinds = sorted({type(v).__name__ for v in values})
@@ -1069,6 +1071,8 @@ def _restore_collection(graph, key, col, built):
         values = [_variable_from_def(pb().variable.VariableDef.FromString(b), built) for b in col.bytes_list.value]
     elif kind == "bytes_list" and key not in _TF_PROTO_COLLECTIONS:
         values = list(col.bytes_list.value)
+    elif kind == "bytes_list" and key == "savers":
+        pass  # import_meta_graph makes the Saver from the meta graph's saver_def
     elif kind in ("int64_list", "float_list"):
         values = list(getattr(col, kind).value)
     else:

@@ -38,7 +38,9 @@ class ConfigProto:
 # -- fetch structures (any nesting of list/tuple/dict/namedtuple)
 
 def _flatten(struct, out):
-    if isinstance(struct, dict):
+    if hasattr(struct, "_fetch_components"):  # composite tensors (SparseTensor): fetched as their parts
+        out.extend(struct._fetch_components())
+    elif isinstance(struct, dict):
         for k in sorted(struct, key=repr):
             _flatten(struct[k], out)
     elif isinstance(struct, (list, tuple)):
@@ -50,6 +52,8 @@ def _flatten(struct, out):
 
 
 def _pack(struct, it):
+    if hasattr(struct, "_fetch_components"):
+        return struct._fetch_value([next(it) for _ in struct._fetch_components()])
     if isinstance(struct, dict):
         vals = {k: _pack(struct[k], it) for k in sorted(struct, key=repr)}
         return type(struct)((k, vals[k]) for k in struct)
@@ -58,6 +62,16 @@ def _pack(struct, it):
     if isinstance(struct, (list, tuple)):
         return type(struct)(_pack(s, it) for s in struct)
     return next(it)
+
+
+def _feed_items(feed_dict):
+    """The (key, value) pairs of ``feed_dict``; a composite tensor's key (``_feed_components(value)``, as
+    SparseTensor's) gives one pair per component."""
+    for k, v in (feed_dict or {}).items():
+        if hasattr(k, "_feed_components"):
+            yield from k._feed_components(v)
+        else:
+            yield k, v
 
 
 def _as_fetch(graph, f):
@@ -648,7 +662,7 @@ class Session:
 
     def _feeds(self, feed_dict):
         feeds = {}
-        for k, v in (feed_dict or {}).items():
+        for k, v in _feed_items(feed_dict):
             t = k._as_tensor() if hasattr(k, "_as_tensor") and not isinstance(k, Tensor) else k
             t = self.graph.as_graph_element(t, allow_operation=False) if isinstance(t, str) else t
             if not isinstance(t, Tensor):

@@ -4,7 +4,7 @@ the object it names."""
 from .manip import (sparse_concat, sparse_expand_dims, sparse_eye, sparse_fill_empty_rows, sparse_merge,
                     sparse_reorder, sparse_reset_shape, sparse_reshape, sparse_retain, sparse_slice, sparse_split,
                     sparse_to_indicator, sparse_transpose)
-from .math import (sparse_add, sparse_matmul, sparse_maximum, sparse_minimum, sparse_reduce_max,
+from .math import (sparse_add, sparse_bincount, sparse_matmul, sparse_maximum, sparse_minimum, sparse_reduce_max,
                    sparse_reduce_max_sparse, sparse_reduce_sum, sparse_reduce_sum_sparse, sparse_segment_mean,
                    sparse_segment_sqrt_n, sparse_segment_sum, sparse_softmax, sparse_tensor_dense_matmul)
 from .tensor import (SparseTensor, SparseTensorValue, convert_to_tensor_or_sparse_tensor, from_dense,
@@ -12,6 +12,7 @@ from .tensor import (SparseTensor, SparseTensorValue, convert_to_tensor_or_spars
 
 # tf.sparse.<name>
 add = sparse_add
+bincount = sparse_bincount
 concat = sparse_concat
 expand_dims = sparse_expand_dims
 eye = sparse_eye
@@ -39,7 +40,7 @@ to_dense = sparse_tensor_to_dense
 to_indicator = sparse_to_indicator
 transpose = sparse_transpose
 
-__all__ = ["SparseTensor", "add", "concat", "expand_dims", "eye", "fill_empty_rows", "from_dense", "matmul",
+__all__ = ["SparseTensor", "add", "bincount", "concat", "expand_dims", "eye", "fill_empty_rows", "from_dense", "matmul",
            "maximum", "merge", "minimum", "placeholder", "reduce_max", "reduce_max_sparse", "reduce_sum",
            "reduce_sum_sparse", "reorder", "reset_shape", "reshape", "retain", "segment_mean", "segment_sqrt_n",
            "segment_sum", "slice", "softmax", "sparse_dense_matmul", "split", "to_dense", "to_indicator",

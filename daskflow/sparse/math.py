@@ -4,17 +4,17 @@ segment sums, sorts), so gradients flow where TF defines them: to the values and
 import numpy as np
 
 from .. import dtypes, errors
-from ..graph import Tensor, name_scope
+from ..graph import Tensor, control_dependencies, name_scope
 from ..ops.array import broadcast_to, concat, expand_dims, reshape, stack, transpose
 from ..ops.cumulative import cumsum
-from ..ops.generate import fill, shape as shape_of, size
+from ..ops.generate import fill, range as arange, shape as shape_of, size
 from ..ops.hostvalue import constant_value
 from ..ops.indexing import gather, unsorted_segment_sum
 from ..ops.manip import invert_permutation
-from ..ops.math import abs as abs_, cast, conj, exp, greater_equal, matmul, maximum as dense_maximum
+from ..ops.math import Assert, abs as abs_, cast, conj, exp, greater_equal, less, matmul, maximum as dense_maximum
 from ..ops.math import minimum as dense_minimum, not_equal, sqrt
 from ..ops.ranking import argsort
-from ..ops.reduce import reduce_max as dense_reduce_max, reduce_prod, reduce_sum as dense_reduce_sum
+from ..ops.reduce import reduce_all, reduce_max as dense_reduce_max, reduce_prod, reduce_sum as dense_reduce_sum
 from ..ops.registry import convert_to_tensor
 from ..ops.scatter import gather_nd, tensor_scatter_nd_add
 from ..ops.segment import unsorted_segment_max
@@ -25,7 +25,8 @@ from .tensor import SparseTensor, SparseTensorValue, as_sparse, coordinates, lin
 
 __all__ = ["sparse_tensor_dense_matmul", "sparse_dense_matmul", "sparse_reduce_sum", "sparse_reduce_sum_sparse",
            "sparse_reduce_max", "sparse_reduce_max_sparse", "sparse_add", "sparse_maximum", "sparse_minimum",
-           "sparse_softmax", "sparse_segment_sum", "sparse_segment_mean", "sparse_segment_sqrt_n", "sparse_matmul"]
+           "sparse_softmax", "sparse_segment_sum", "sparse_segment_mean", "sparse_segment_sqrt_n", "sparse_matmul",
+           "sparse_bincount"]
 
 
 def dense_operand(x, like):
@@ -107,13 +108,20 @@ def constant_like(value, t):
     return convert_to_tensor(np.full((1,), value, t.dtype.name), dtype=t.dtype)
 
 
-def _axes(sp, axis, what):
+def _axes(sp, axis, what, whole=False):
     rank = static_rank(sp)
+    if rank is None and axis is None and whole:  # all axes, into a scalar: the rank is not needed
+        return None, None
     if rank is None:
         raise ValueError(f"{what} needs a SparseTensor of known rank")
     if axis is None:
         return list(range(rank)), rank
-    axes = [int(a) for a in np.ravel(constant_value(axis) if isinstance(axis, Tensor) else axis)]
+    if isinstance(axis, Tensor):
+        known = constant_value(axis)
+        if known is None:
+            raise ValueError(f"{what} needs axes known when the graph is built, got '{axis.name}'")
+        axis = known
+    axes = [int(a) for a in np.ravel(axis)]
     for a in axes:
         if not -rank <= a < rank:
             raise errors.InvalidArgumentError(None, None, f"Invalid reduction dimension {a}, for input with {rank} "
@@ -143,8 +151,10 @@ def _reduced(sp, axis, keepdims):
 def _dense_reduction(sp_input, axis, keepdims, reduction_axes, keep_dims, default, segment_fn, total_fn, empty):
     sp = as_sparse(sp_input)
     with name_scope(None, default):
-        spec = _axes(sp, reduction_axes if axis is None else axis, default)
         keep = _keep(keepdims, keep_dims)
+        spec = _axes(sp, reduction_axes if axis is None else axis, default, whole=not keep)
+        if spec[1] is None:  # all axes of a tensor of unknown rank
+            return total_fn(sp.values)
         kept_idx, kept_shape, out_shape = _reduced(sp, spec, keep)
         if kept_idx is None:
             total = total_fn(sp.values)
@@ -299,7 +309,7 @@ def _sparse_dense_add(sp, dense):
         return tensor_scatter_nd_add(dense, sp.indices, sp.values, name=scope.rstrip("/"))
 
 
-def _extreme(sp_a, sp_b, fn, op_name):
+def _extreme(sp_a, sp_b, fn, op_name, name=None):
     a, b = as_sparse(sp_a), as_sparse(sp_b)
     _same_dtype(op_name, a.values, b.values, "a_values", "b_values")
     sa, sb = a.shape, b.shape
@@ -311,7 +321,7 @@ def _extreme(sp_a, sp_b, fn, op_name):
         if sa.ndims != sb.ndims:
             raise errors.InvalidArgumentError(None, None, f"Operands do not have the same ranks; got shapes: {sa} "
                                                           f"and {sb}")
-    with name_scope(None, op_name):
+    with name_scope(name, op_name):
         indices, va, vb, _, _ = _union(a, b)
         return SparseTensor(indices, fn(va, vb), a.dense_shape)
 
@@ -328,12 +338,12 @@ def sparse_maximum(sp_a, sp_b, name=None):
     >>> df.Session().run(df.sparse.maximum(a, b)).values
     array([0., 3., 0.], dtype=float32)
     """
-    return _extreme(sp_a, sp_b, dense_maximum, "SparseSparseMaximum")
+    return _extreme(sp_a, sp_b, dense_maximum, "SparseSparseMaximum", name)
 
 
 def sparse_minimum(sp_a, sp_b, name=None):
     """The elementwise minimum of two SparseTensors of one shape (see ``sparse_maximum``)."""
-    return _extreme(sp_a, sp_b, dense_minimum, "SparseSparseMinimum")
+    return _extreme(sp_a, sp_b, dense_minimum, "SparseSparseMinimum", name)
 
 
 def _cwise(sp, dense, how):
@@ -432,3 +442,74 @@ def sparse_segment_sqrt_n(data, indices, segment_ids, name=None, num_segments=No
     number (see ``sparse_segment_sum``); 0 for ids that do not occur."""
     return _segment(data, indices, segment_ids, num_segments, name, "SparseSegmentSqrtN",
                     lambda total, rows, ids, num: total / sqrt(_counts(rows, ids, num, total.dtype)))
+
+
+# -- counting
+
+def sparse_bincount(values, weights=None, axis=0, minlength=None, maxlength=None, binary_output=False, name=None):
+    """Counts of the non-negative ints in ``values`` (a tensor or a SparseTensor, whose implicit zeros are not
+    counted) as a SparseTensor: over all of them with ``axis=0`` (dense shape ``[size]``), or per row of a matrix
+    with ``axis=-1`` (``[rows, size]``). ``size`` is ``max(values) + 1``, at least ``minlength`` and at most
+    ``maxlength`` (larger values are dropped). ``weights`` (of ``values``' shape) sums weights instead of counting;
+    ``binary_output`` gives 1 for each value present.
+
+    Examples
+    --------
+    >>> import daskflow as df
+    >>> df.Session().run(df.sparse.bincount([[1, 3, 3], [0, 1, 1]], axis=-1)).values
+    array([1, 2, 1, 2], dtype=int32)
+    """
+    if axis not in (0, -1):
+        raise ValueError(f"Unsupported value for argument axis={axis}. Only 0 and -1 are currently supported.")
+    if binary_output and weights is not None:
+        raise ValueError("Arguments `binary_output` and `weights` are mutually exclusive. Please specify only one.")
+    with name_scope(name, "count"):
+        sp = as_sparse(values) if isinstance(values, (SparseTensor, SparseTensorValue)) else None
+        vals = sp.values if sp is not None else convert_to_tensor(values)
+        if vals.dtype not in (dtypes.int32, dtypes.int64):
+            raise TypeError(f"Value passed to parameter 'values' has DataType {dtypes.name(vals.dtype)} not in list "
+                            "of allowed values: int32, int64")
+        rank = static_rank(sp) if sp is not None else vals.shape.ndims
+        if rank is None or rank > 2:
+            raise errors.InvalidArgumentError(None, None, f"Input must be a 1 or 2-dimensional tensor. Got rank "
+                                                          f"{rank}")
+        per_row = axis == -1 and rank == 2
+        w = None
+        if weights is not None:
+            w = as_sparse(weights).values if isinstance(weights, (SparseTensor, SparseTensorValue)) else \
+                reshape(convert_to_tensor(weights), [-1])
+        if sp is not None:
+            rows, batch = sp.indices[:, 0], sp.dense_shape[0]
+        else:
+            batch = shape_of(vals, out_type=dtypes.int64)[0] if rank == 2 else None
+            if per_row:
+                cols = shape_of(vals, out_type=dtypes.int64)[1]
+                row = expand_dims(arange(batch, dtype=dtypes.int64), 1)
+                rows = reshape(broadcast_to(row, stack([batch, cols])), [-1])
+            vals = reshape(vals, [-1])
+        v64 = cast(vals, dtypes.int64)
+        check = Assert(reduce_all(greater_equal(v64, np.int64(0))), ["Input values must all be non-negative"],
+                       name="check_non_negative")
+        bins = dense_maximum(dense_reduce_max(concat([v64, constant_like(-1, v64)], 0)) + 1, np.int64(0))
+        if minlength is not None:
+            bins = dense_maximum(bins, cast(convert_to_tensor(minlength), dtypes.int64))
+        if maxlength is not None:
+            bins = dense_minimum(bins, cast(convert_to_tensor(maxlength), dtypes.int64))
+        keep = less(v64, bins)
+        key = rows * bins + v64 if per_row else v64
+        key = boolean_mask(key, keep)
+        with control_dependencies([check]):
+            keys, seg = group(key)
+        n = size(keys, out_type=dtypes.int64)
+        if binary_output or w is None:
+            counts = fill(shape_of(keys), np.array(1, vals.dtype.name))
+            if not binary_output:
+                counts = unsorted_segment_sum(fill(shape_of(key), np.array(1, vals.dtype.name)), seg, n)
+        else:
+            counts = unsorted_segment_sum(boolean_mask(w, keep), seg, n)
+        if per_row:
+            indices = stack([keys // bins, keys % dense_maximum(bins, np.int64(1))], 1)
+            dense_shape = stack([batch, bins])
+        else:
+            indices, dense_shape = expand_dims(keys, 1), stack([bins])
+        return SparseTensor(indices, counts, dense_shape)

@@ -14,7 +14,7 @@ from ..ops.cumulative import cumprod
 from ..ops.generate import fill, shape as shape_of
 from ..ops.hostvalue import constant_value, evaluate, static_shape_of
 from ..ops.math import cast, maximum, not_equal
-from ..ops.reduce import reduce_sum
+from ..ops.reduce import reduce_prod, reduce_sum
 from ..ops.registry import convert_to_tensor
 from ..ops.scatter import gather_nd, scatter_nd, tensor_scatter_nd_update
 from ..ops.setops import _mask_indices
@@ -263,11 +263,17 @@ def _to_dense(indices, dense_shape, values, default_value, validate, name):
             indices = checked_indices(indices, dense_shape)
         if values.shape.ndims == 0:
             values = fill(shape_of(indices, out_type=dtypes.int64)[:1], values)
+        shape = dense_shape
+        if indices.shape.ndims != 2 or indices.shape[1] is None:  # rank known at run time: scatter flat, reshape
+            indices = reshape(linear_index(indices, dense_shape), [-1, 1])
+            shape = reshape(reduce_prod(dense_shape), [1])
         if default_value is None or (constant_value(default_value) is not None
                                      and not np.any(constant_value(default_value))):
-            return scatter_nd(indices, values, dense_shape)
-        default = convert_to_tensor(default_value, dtype=values.dtype)
-        return tensor_scatter_nd_update(fill(dense_shape, default), indices, values)
+            dense = scatter_nd(indices, values, shape)
+        else:
+            default = convert_to_tensor(default_value, dtype=values.dtype)
+            dense = tensor_scatter_nd_update(fill(shape, default), indices, values)
+        return dense if shape is dense_shape else reshape(dense, dense_shape)
 
 
 def sparse_to_dense(sparse_indices, output_shape, sparse_values, default_value=0, validate_indices=True, name=None):

@@ -14,3 +14,13 @@ from .saver import (CheckpointReader, NewCheckpointReader, Saver, checkpoint_exi
                     remove_checkpoint, update_checkpoint_state)
 from ..summary.writer import summary_iterator  # noqa: F401
 from ..graph_def import export_meta_graph, import_meta_graph, write_graph  # noqa: F401
+from .coordinator import Coordinator, LooperThread  # noqa: F401,E402
+from .hooks import (CheckpointSaverHook, CheckpointSaverListener, FeedFnHook, FinalOpsHook,  # noqa: F401,E402
+                    GlobalStepWaiterHook, LoggingTensorHook, NanLossDuringTrainingError, NanTensorHook,
+                    ProfilerHook, SecondOrStepTimer, SessionRunArgs, SessionRunContext, SessionRunHook,
+                    SessionRunValues, StepCounterHook, StopAtStepHook, SummarySaverHook)
+from .monitored import (ChiefSessionCreator, MonitoredSession, MonitoredTrainingSession, Scaffold,  # noqa: F401,E402
+                        SessionCreator, SingularMonitoredSession, WorkerSessionCreator, basic_train_loop)
+from .session_manager import SessionManager, checkpoints_iterator, warm_start  # noqa: F401,E402
+from .schedules import (cosine_decay_restarts, linear_cosine_decay, noisy_linear_cosine_decay,  # noqa: F401,E402
+                        piecewise_constant_decay)

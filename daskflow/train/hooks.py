@@ -29,7 +29,26 @@ SAVERS = "savers"
 
 
 class SessionRunHook:
-    """Base class of hooks: every method does nothing, a hook overrides those it needs."""
+    """Base class of hooks: every method does nothing, a hook overrides those it needs.
+
+    Examples
+    --------
+    >>> import daskflow as df
+    >>> step = df.train.get_or_create_global_step()
+    >>> loss = 10.0 / df.cast(step + 1, df.float32)
+    >>> train = df.assign_add(step, 1)
+    >>> class StopBelow(df.train.SessionRunHook):
+    ...     def before_run(self, run_context):
+    ...         return df.train.SessionRunArgs(loss)      # fetched in the same run as train
+    ...     def after_run(self, run_context, run_values):
+    ...         if run_values.results < 3.0:
+    ...             run_context.request_stop()
+    >>> with df.train.MonitoredSession(hooks=[StopBelow()]) as sess:
+    ...     while not sess.should_stop():
+    ...         value = sess.run(train)
+    >>> int(value)   # the loss read at the start of the 4th run was 2.5
+    4
+    """
 
     def begin(self):
         """Called once before the session is made; the graph may still be changed."""
@@ -380,7 +399,7 @@ class LoggingTensorHook(SessionRunHook):
             if self._formatter:
                 _log.info(self._formatter(values))
                 return
-            stats = ", ".join(f"{tag} = {values[tag]}" for tag in self._tag_order)
+            stats = ", ".join("%s = %s" % (tag, values[tag]) for tag in self._tag_order)
             if secs is not None:
                 _log.info("%s (%.3f sec)", stats, secs)
             else:
@@ -568,7 +587,7 @@ def traced_run(run, run_metadata):
                 dev.node_stats.add(node_name=str(rec.key), all_start_micros=start, op_start_rel_micros=0,
                                    op_end_rel_micros=dur, all_end_rel_micros=dur,
                                    thread_id=threads.setdefault(rec.worker_id, len(threads)),
-                                   timeline_label=f"{_task_name(rec.key)} = ({', '.join(deps)})")
+                                   timeline_label=f"{_task_name(rec.key)} = ({'; '.join(deps)})")
 
 
 def _task_name(key):
@@ -588,12 +607,12 @@ def chrome_trace(step_stats, show_dataflow=True, show_memory=False):
             name, _, inputs = node.timeline_label.partition(" = ")
             events.append({"name": name or node.node_name, "cat": "Op", "ph": "X", "pid": pid,
                            "tid": node.thread_id, "ts": node.all_start_micros, "dur": node.all_end_rel_micros,
-                           "args": {"name": node.node_name, "op": name, "inputs": inputs.strip("()")}})
+                           "args": {"name": node.node_name, "op": name, "inputs": inputs[1:-1]}})
             ends[node.node_name] = (pid, node.thread_id, node.all_start_micros + node.all_end_rel_micros)
     if show_dataflow:
         flow = 0
         for ev in [e for e in events if e["ph"] == "X"]:
-            for dep in filter(None, ev["args"]["inputs"].split(", ")):
+            for dep in filter(None, ev["args"]["inputs"].split("; ")):
                 if dep in ends:
                     pid, tid, ts = ends[dep]
                     events.append({"name": "dataflow", "cat": "DataFlow", "ph": "s", "pid": pid, "tid": tid,

@@ -18,7 +18,7 @@ import logging
 
 from .. import errors
 from ..graph import get_default_graph
-from ..ops.state import global_variables_initializer, group
+from ..ops.state import global_variables_initializer, group, tables_initializer
 from ..ops.variable_scope import local_variables_initializer, report_uninitialized_variables
 from . import hooks as hooks_mod
 from . import session_manager as sm
@@ -149,8 +149,9 @@ class Scaffold:
 
     @staticmethod
     def default_local_init_op():
-        """An op initialising the local variables (``local_variables_initializer()``)."""
-        return group(local_variables_initializer())
+        """An op initialising the local variables and the lookup tables (``local_variables_initializer()``,
+        ``tables_initializer()``)."""
+        return group(local_variables_initializer(), tables_initializer())
 
 
 # -- session creators
@@ -563,8 +564,8 @@ class MonitoredSession(_MonitoredSession):
     >>> train = df.assign_add(step, 1)
     >>> with df.train.MonitoredSession(hooks=[df.train.StopAtStepHook(last_step=3)]) as sess:
     ...     while not sess.should_stop():
-    ...         _ = sess.run(train)
-    ...     int(sess.run(step))
+    ...         value = sess.run(train)
+    >>> int(value)
     3
     """
 

@@ -243,3 +243,43 @@ def test_segment_errors():
         run_graph(lambda d: sps.segment_sum(d, [0, 1], [1, 0]), np.ones((3, 2), "f4"))
     with pytest.raises(errors.InvalidArgumentError, match="segment_ids and indices should have same size"):
         sps.segment_sum(df.ones([3, 2]), [0, 1], [0])
+
+
+# -- bincount (values as TF gives them for these inputs)
+
+def test_bincount_dense_input():
+    v = np.array([[1, 3, 3, 0], [7, 1, 1, 1]])
+    w = np.array([[.5, 1., 2., 3.], [1., 1., 1., 2.]])
+    i, c, s = run_graph(lambda x: parts(sps.bincount(x)), v)
+    np.testing.assert_array_equal(i, [[0], [1], [3], [7]])
+    np.testing.assert_array_equal(c, [1, 4, 2, 1])
+    np.testing.assert_array_equal(s, [8])
+    assert c.dtype == np.int64
+    i, c, s = run_graph(lambda x, y: parts(sps.bincount(x, weights=y, axis=-1)), v, w)
+    np.testing.assert_array_equal(i, [[0, 0], [0, 1], [0, 3], [1, 1], [1, 7]])
+    np.testing.assert_allclose(c, [3.0, 0.5, 3.0, 4.0, 1.0])
+    np.testing.assert_array_equal(s, [2, 8])
+    i, c, s = run_graph(lambda x: parts(sps.bincount(x, axis=-1, minlength=10, maxlength=5)), v)
+    np.testing.assert_array_equal(i, [[0, 0], [0, 1], [0, 3], [1, 1]])
+    np.testing.assert_array_equal(c, [1, 1, 2, 3])
+    np.testing.assert_array_equal(s, [2, 5])
+    i, c, s = run_graph(lambda x: parts(sps.bincount(x, axis=-1, binary_output=True)), v)
+    np.testing.assert_array_equal(c, [1, 1, 1, 1, 1])
+
+
+def test_bincount_sparse_input_and_errors():
+    idx = np.array([[0, 0], [0, 2], [1, 1], [1, 3]])
+    i, c, s = run_graph(lambda x: parts(sps.bincount(sps.SparseTensor(idx, x, [2, 4]), axis=-1)),
+                        np.array([2, 5, 2, 2], np.int32))
+    np.testing.assert_array_equal(i, [[0, 2], [0, 5], [1, 2]])  # implicit zeros are not counted
+    np.testing.assert_array_equal(c, [1, 1, 2])
+    np.testing.assert_array_equal(s, [2, 6])
+    assert c.dtype == np.int32
+    with pytest.raises(errors.InvalidArgumentError, match="Input values must all be non-negative"):
+        run_graph(lambda x: parts(sps.bincount(x)), np.array([3, -1, 3]))
+    with pytest.raises(ValueError, match="Unsupported value for argument axis=1"):
+        sps.bincount(df.constant([[1]]), axis=1)
+    with pytest.raises(ValueError, match="`binary_output` and `weights` are mutually exclusive"):
+        sps.bincount(df.constant([1]), weights=[1.0], binary_output=True)
+    with pytest.raises(TypeError, match="DataType float32 not in list of allowed values: int32, int64"):
+        sps.bincount(df.constant([1.0]))
