@@ -176,7 +176,7 @@ async def _keep_on_scheduler(blocks, copies, client, fetch=(), dask_scheduler=No
     import asyncio
 
     from distributed.protocol.pickle import dumps
-    from distributed.protocol.serialize import Serialized, deserialize
+    from distributed.protocol.serialize import Serialize, Serialized, deserialize
     running = sorted(ws.address for ws in dask_scheduler.running)
 
     def holder_of(key):
@@ -213,6 +213,8 @@ async def _keep_on_scheduler(blocks, copies, client, fetch=(), dask_scheduler=No
             failed[w] = r if isinstance(r, BaseException) else r.get("exception", r.get("status"))
         else:
             res = r["result"]
+            if isinstance(res, Serialize):  # in-process workers hand the object back wrapped, not serialised
+                res = res.data
             kept, values = deserialize(res.header, res.frames) if isinstance(res, Serialized) else res
             placed.update(kept)
             fetched.update(values)

@@ -144,3 +144,15 @@ def test_copies_equal_the_state(client, tower_bytes):
     replicas = [r for r in ts.data if r["key"].endswith("-copy")]
     assert len(replicas) == (2 if tower_bytes else 0)
     assert {r["worker"] for r in replicas} <= copy_workers
+
+
+def test_variables_on_in_process_workers():
+    """A LocalCluster of threads (processes=False) hands results back unserialised: state still lives there."""
+    import distributed
+    with distributed.LocalCluster(n_workers=1, processes=False, host="127.0.0.1", dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client, df.Graph().as_default():
+        v = df.Variable([1.0, 2.0])
+        with df.Session(client) as s:
+            s.run(v.initializer)
+            s.run(v.assign_add([1.0, 1.0]))
+            assert s.run(v).tolist() == [2.0, 3.0]
