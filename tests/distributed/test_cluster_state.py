@@ -149,7 +149,7 @@ def test_copies_equal_the_state(client, tower_bytes):
 def test_variables_on_in_process_workers():
     """A LocalCluster of threads (processes=False) hands results back unserialised: state still lives there."""
     import distributed
-    with distributed.LocalCluster(n_workers=1, processes=False, host="127.0.0.1", dashboard_address=None) as cluster, \
+    with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client, df.Graph().as_default():
         v = df.Variable([1.0, 2.0])
         with df.Session(client) as s:
