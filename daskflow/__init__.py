@@ -33,6 +33,7 @@ from .ops.special import *  # noqa: F401,F403
 from .ops.manip import *  # noqa: F401,F403
 from .ops.checks import *  # noqa: F401,F403
 from .ops.decomp import *  # noqa: F401,F403
+from .ops.spectral import *  # noqa: F401,F403 - fft, ifft, fft2d... rfftnd, irfftnd
 from .ops.split import *  # noqa: F401,F403
 from .ops.registry import (convert_to_tensor, convert_to_tensor_or_indexed_slices, is_symbolic_tensor,  # noqa: F401
                            register_tensor_conversion_function)
@@ -44,8 +45,8 @@ from .ops.tensor_array import *  # noqa: F401,F403
 from .ops.strings import *  # noqa: F401,F403 - as_string, string_join, print, Print
 from .ops.strings_more import *  # noqa: F401,F403 - string_split, substr, decode_csv, read_file, bitcast...
 from .session import ConfigProto, InteractiveSession, Session, get_default_session, lower
-from . import audio, data, debugging, initializers, io, linalg, math, nn, random, strings, train  # noqa: E402 - namespaces
-from . import gfile, layers, logging, losses, manip, metrics, regularizers, summary  # noqa: E402 - libraries
+from . import audio, bitwise, data, debugging, initializers, io, linalg, math, nn, random, strings, train  # noqa: E402
+from . import gfile, layers, logging, losses, manip, metrics, regularizers, signal, spectral, summary  # noqa: E402
 from .logging import get_logger  # noqa: E402,F401
 from .initializers import (constant_initializer, glorot_normal_initializer,  # noqa: E402,F401
                            glorot_uniform_initializer, ones_initializer, orthogonal_initializer,

@@ -10,7 +10,6 @@ is cropped or zero-padded to it along the transformed axes before the transform 
 Each op takes its transformed axes whole per block; the other axes keep their chunks. ``fft_length`` and ``axes`` must
 be known when the graph is built.
 """
-import dask.array as da
 import numpy as np
 
 from .. import dtypes, planner
