@@ -1,6 +1,9 @@
 """Every differentiable op's gradient rule against central finite differences (float64, one random direction per
 check), on one chunk and on uneven chunks. Rows come from the ``GRAD_CASES`` lists of the test modules under
-tests/; an op type with a gradient rule and no row fails ``test_every_differentiable_op_is_checked``."""
+tests/; an op type with a gradient rule and no row fails ``test_every_differentiable_op_is_checked``. Gradients that
+finite differences of the op itself cannot check (a sampler's implicit reparameterisation gradient differs from the
+derivative of its rejection sampler), or whose absence is TF's (a LookupError), are checked by the tests a module
+names in its ``GRADS_CHECKED_BY_TESTS`` table ({op type: test name}); each must be a test of that module."""
 import pathlib
 
 import pytest
@@ -20,8 +23,24 @@ def _cases():
 CASES = _cases()
 
 
+def _by_tests():
+    files = [f for f in sorted(TESTS.rglob("test_*.py")) if f.resolve() != pathlib.Path(__file__).resolve()]
+    found = {}
+    for f in files:
+        for table in collect([f], "GRADS_CHECKED_BY_TESTS"):
+            for op, test in table.items():
+                found[op] = (f, test)
+    return found
+
+
+BY_TESTS = _by_tests()
+
+
 def test_every_differentiable_op_is_checked():
     checked = set().union(*(c.ops for c in CASES)) if CASES else set()
+    for op, (f, test) in BY_TESTS.items():
+        assert f"def {test}(" in f.read_text(), f"{f.name} names {test} for {op}'s gradient, but defines no such test"
+        checked.add(op)
     needs = {name for name, opdef in OPS.items() if opdef.grad is not NOT_DIFFERENTIABLE}
     missing = sorted(needs - checked)
     assert not missing, f"op types with a gradient (or none declared) but no GradCase row: {missing}"
