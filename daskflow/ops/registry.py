@@ -202,7 +202,9 @@ def _hint(value, hint):
         return None
     hint = dtypes.as_dtype(hint)
     kind = dtypes.infer_dtype(value).kind
-    ok = (kind == hint.kind and kind in "bfO") or (kind in "iu" and hint.kind in "iuf")  # O: strings
+    # O: strings; python numbers become complex tensors' dtype too, as in TF
+    ok = (kind == hint.kind and kind in "bfcO") or (kind in "iu" and hint.kind in "iufc") or \
+        (kind == "f" and hint.kind == "c")
     return hint if ok else None
 
 

@@ -427,3 +427,13 @@ def test_gradients_through_layout_ops_with_unknown_batch_size():
     for name, loss in losses.items():
         for got, f in zip(_batch_grads(loss, feeds), feeds):
             np.testing.assert_allclose(got, wanted[name](f.shape[0]), err_msg=name)
+
+
+def test_python_numbers_take_a_complex_tensors_dtype():
+    """As TF: ``x + 1``, ``pad(x)`` and the gradient of a slice of a complex tensor (its pad of zeros) work."""
+    x = df.constant(np.array([1 + 2j, 3j], np.complex64))
+    g = df.gradients(df.reduce_sum(df.real(df.slice(x, [1], [1]))), x)[0]
+    with df.Session() as s:
+        plus, padded, grad = s.run([x + 1, df.pad(x, [[1, 0]]), g])
+    assert plus.dtype == np.complex64 and plus.tolist() == [2 + 2j, 1 + 3j]
+    assert padded.tolist() == [0, 1 + 2j, 3j] and grad.tolist() == [0, 1]
