@@ -46,7 +46,8 @@ from .ops.strings import *  # noqa: F401,F403 - as_string, string_join, print, P
 from .ops.strings_more import *  # noqa: F401,F403 - string_split, substr, decode_csv, read_file, bitcast...
 from .session import ConfigProto, InteractiveSession, Session, get_default_session, lower
 from . import audio, bitwise, data, debugging, initializers, io, linalg, math, nn, random, strings, train  # noqa: E402
-from . import gfile, layers, logging, losses, manip, metrics, regularizers, signal, spectral, summary  # noqa: E402
+from . import gfile, image, layers, logging, losses, manip, metrics, regularizers  # noqa: E402 - libraries
+from . import signal, spectral, summary  # noqa: E402
 from .logging import get_logger  # noqa: E402,F401
 from .initializers import (constant_initializer, glorot_normal_initializer,  # noqa: E402,F401
                            glorot_uniform_initializer, ones_initializer, orthogonal_initializer,

@@ -40,7 +40,8 @@ def convert_image_dtype(image, dtype, saturate=False, name=None):
     if dtype == image.dtype:
         return df.identity(image, name=name)
     with name_scope(name, "convert_image", [image]) as scope:
-        cast = (lambda x, **kw: df.saturate_cast(x, dtype, **kw)) if saturate else (lambda x, **kw: df.cast(x, dtype, **kw))
+        def cast(x, **kw):
+            return df.saturate_cast(x, dtype, **kw) if saturate else df.cast(x, dtype, **kw)
         src = image.dtype
         if src.kind in "iu" and dtype.kind in "iu":
             scale_in, scale_out = int(_max_of(src)), int(_max_of(dtype))

@@ -2,7 +2,7 @@
 from ..graph import name_scope
 from ..ops.hostvalue import constant_value
 from ..ops.registry import convert_to_tensor
-from .shape import as_batch, check_3d_or_4d, check_at_least_3d, image_dims, is_tensor, unbatch
+from .shape import as_batch, check_3d_or_4d, check_at_least_3d, image_dims, is_tensor
 
 __all__ = ["flip_left_right", "flip_up_down", "random_flip_left_right", "random_flip_up_down", "transpose",
            "transpose_image", "rot90", "central_crop", "crop_to_bounding_box", "pad_to_bounding_box",
@@ -223,22 +223,4 @@ def _float_static(v):
     return None if c is None else float(c)
 
 
-def random_crop(value, size, seed=None, name=None):
-    """A ``size``-shaped slice of ``value`` at a uniformly random offset (each dim of ``size`` at most
-    ``value``'s)."""
-    df = _df()
-    with name_scope(name, "random_crop", [value, size]) as scope:
-        value = convert_to_tensor(value, name="value")
-        size = convert_to_tensor(size, dtype="int32", name="size")
-        vs, sz = value.shape, constant_value(size)
-        if vs.is_fully_defined() and sz is not None:
-            if len(sz) != vs.ndims or any(int(s) > d for s, d in zip(sz, vs)):
-                raise ValueError(f"Need value.shape >= size, got {list(vs)} {list(sz)}")
-        shape = df.shape(value)
-        check = df.Assert(df.reduce_all(shape >= size), ["Need value.shape >= size, got ", shape, size],
-                          summarize=1000)
-        with df.control_dependencies([check]):
-            limit = shape - size + 1
-        offset = df.math.floormod(df.random_uniform(df.shape(shape), maxval=2 ** 31 - 1, dtype=df.int32, seed=seed),
-                                  limit)
-        return df.slice(value, offset, size, name=scope)
+from ..ops.random_more import random_crop  # noqa: E402,F401 - tf.image.random_crop is tf.random_crop
