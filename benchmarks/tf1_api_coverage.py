@@ -24,7 +24,7 @@ EXTRA = ("strings", "sparse")  # reported, not in the goal
 EXCLUDED = {
     "TensorFlow's build, its C++ toolchain and its native plugin loading": [
         "tf.COMPILER_VERSION", "tf.CXX11_ABI_FLAG", "tf.CXX_VERSION", "tf.GIT_VERSION", "tf.MONOLITHIC_BUILD",
-        "tf.VERSION", "tf.version", "tf.sysconfig", "tf.load_file_system_library", "tf.load_library",
+        "tf.VERSION", "tf.version", "tf.GRAPH_DEF_VERSION*", "tf.sysconfig", "tf.load_file_system_library", "tf.load_library",
         "tf.load_op_library", "tf.user_ops", "tf.resource_loader", "tf.mlir", "tf.lite", "tf.raw_ops"],
     "TPU and XLA compilation": ["tf.tpu", "tf.xla", "tf.approx_top_k", "nn.approx_max_k", "nn.approx_min_k",
                                 "math.approx_max_k", "math.approx_min_k"],
@@ -33,8 +33,8 @@ EXCLUDED = {
         "tf.quantize", "tf.quantize_v2", "tf.quantized_concat", "tf.dequantize", "tf.fake_quant_*", "nn.quantized_*",
         "train.do_quantize_training_on_graphdef"],
     "bfloat16 (no numpy or cupy dtype)": ["tf.bfloat16", "tf.to_bfloat16"],
-    "resource and variant handles (daskflow's variables are values held by the Session, not handles)": [
-        "tf.resource", "tf.variant"],
+    "resource and variant handles and their containers (daskflow's variables are values held by the Session)": [
+        "tf.resource", "tf.variant", "tf.container"],
     "TensorFlow 2's eager mode, tf.function and its type specs (daskflow is graph mode only)": [
         "tf.enable_eager_execution", "tf.executing_eagerly_outside_functions", "tf.function", "tf.wrap_function",
         "tf.autograph", "tf.GradientTape", "tf.Module", "tf.TypeSpec", "tf.TensorSpec", "tf.SparseTensorSpec",
@@ -46,7 +46,7 @@ EXCLUDED = {
         "random.Generator", "random.get_global_generator", "random.set_global_generator", "random.create_rng_state",
         "random.Algorithm", "random.experimental", "tf.mixed_precision"],
     "TensorFlow's own distribution runtime (daskflow runs on dask.distributed)": [
-        "tf.distribute", "train.Server", "train.ServerDef", "train.ClusterDef", "train.JobDef",
+        "tf.distribute", "train.Server", "train.ServerDef", "train.ClusterDef", "train.JobDef", "train.ClusterSpec",
         "train.SyncReplicasOptimizer", "tf.check_pinned"],
     "Keras, a separate library (TF1 exposes it as tf.keras)": ["tf.keras", "layers.experimental"],
     "the compat module of TensorFlow 2 (v1/v2 switch)": ["tf.compat"],

@@ -4,6 +4,7 @@
 ``Session.run`` it on dask's local scheduler or a dask.distributed cluster.
 """
 from . import config, dtypes, errors
+from .errors import OpError  # noqa: F401 - tf.OpError
 from . import protos as _protos
 from .behavior import *  # noqa: F401,F403 - TF2's switches back to TF1 (disable_v2_behavior...)
 from .autodiff import (AggregationMethod, NoGradient, NotDifferentiable, RegisterGradient,  # noqa: F401

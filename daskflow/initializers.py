@@ -25,11 +25,12 @@ from . import dtypes
 from .graph import TensorShape
 from .graph_def import shaped
 from .ops.state import constant as _constant, global_variables_initializer, variables_initializer
+from .ops.state import tables_initializer  # noqa: F401 - tf.initializers.tables_initializer
 from .ops.variable_scope import local_variables_initializer
 
 __all__ = ["zeros", "ones", "constant", "random_uniform", "random_normal", "truncated_normal", "uniform_unit_scaling",
            "variance_scaling", "orthogonal", "identity", "glorot_uniform", "glorot_normal", "lecun_normal",
-           "lecun_uniform", "he_normal", "he_uniform", "global_variables", "local_variables", "variables"]
+           "lecun_uniform", "he_normal", "he_uniform", "global_variables", "local_variables", "variables", "tables_initializer"]
 
 
 def _dtype_repr(dt):

@@ -11,7 +11,7 @@ MESSAGES = {
     "OptimizerOptions": "config_pb2", "RunMetadata": "config_pb2", "RunOptions": "config_pb2",
     "GraphDef": "graph_pb2", "HistogramProto": "summary_pb2", "MetaGraphDef": "meta_graph_pb2",
     "TensorInfo": "meta_graph_pb2", "NodeDef": "node_def_pb2", "Summary": "summary_pb2",
-    "SummaryMetadata": "summary_pb2",
+    "SummaryMetadata": "summary_pb2", "SaverDef": "saver_pb2",
 }
 
 

@@ -79,3 +79,9 @@ def test_manip_namespace():
 
 def test_dtype_is_the_class_of_every_dtype():
     assert all(isinstance(d, df.DType) for d in (df.float32, df.int64, df.string, df.bool, df.constant(1).dtype))
+
+
+def test_small_aliases():
+    assert df.OpError is df.errors.OpError and df.initializers.tables_initializer is df.tables_initializer
+    sd = df.train.SaverDef(filename_tensor_name="save/Const:0", max_to_keep=3)
+    assert df.train.SaverDef.FromString(sd.SerializeToString()).max_to_keep == 3

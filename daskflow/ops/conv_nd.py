@@ -18,7 +18,8 @@ from .conv_geom import FIRST_LAYOUTS, LAYOUTS, apply_last, channels_last, paddin
 from .registry import convert_to_tensor
 
 __all__ = ["space_to_depth", "depth_to_space", "space_to_batch", "batch_to_space", "space_to_batch_nd",
-           "batch_to_space_nd", "required_space_to_batch_paddings", "extract_image_patches", "extract_volume_patches"]
+           "batch_to_space_nd", "required_space_to_batch_paddings", "extract_image_patches", "extract_volume_patches",
+           "conv2d_backprop_filter_v2", "conv2d_backprop_input_v2"]
 NAMESPACES = {"nn": ["depthwise_conv2d", "depthwise_conv2d_native", "depthwise_conv2d_native_backprop_input",
                      "depthwise_conv2d_native_backprop_filter", "depthwise_conv2d_backprop_input",
                      "depthwise_conv2d_backprop_filter", "separable_conv2d", "conv3d", "conv3d_backprop_filter",
@@ -229,3 +230,28 @@ def pool(input, window_shape, pooling_type, padding, dilation_rate=None, strides
                        _POOLS[pooling_type, 2], 2)
         return squeeze(y, [axis])
 
+
+def conv2d_backprop_filter_v2(input, filter, out_backprop, strides, padding, use_cudnn_on_gpu=True,
+                              explicit_paddings=(), data_format="NHWC", dilations=(1, 1, 1, 1), name=None):
+    """``conv2d_backprop_filter`` with the filter's shape taken from a ``filter`` tensor (TF's V2 op)."""
+    from .conv import conv2d_backprop_filter
+    from .generate import shape
+    _no_explicit(padding, explicit_paddings, "conv2d_backprop_filter_v2")
+    return conv2d_backprop_filter(input, shape(convert_to_tensor(filter)), out_backprop, strides, padding,
+                                  use_cudnn_on_gpu, data_format, dilations, name)
+
+
+def conv2d_backprop_input_v2(input, filter, out_backprop, strides, padding, use_cudnn_on_gpu=True,
+                             explicit_paddings=(), data_format="NHWC", dilations=(1, 1, 1, 1), name=None):
+    """``conv2d_backprop_input`` with the input's shape taken from an ``input`` tensor (TF's V2 op)."""
+    from .conv import conv2d_backprop_input
+    from .generate import shape
+    _no_explicit(padding, explicit_paddings, "conv2d_backprop_input_v2")
+    return conv2d_backprop_input(shape(convert_to_tensor(input)), filter, out_backprop, strides, padding,
+                                 use_cudnn_on_gpu, data_format, dilations, name)
+
+
+def _no_explicit(padding, explicit_paddings, fn):
+    if str(padding).upper() == "EXPLICIT" or list(explicit_paddings):
+        raise ValueError(f"{fn}: explicit paddings are given as conv2d's padding list, e.g. "
+                         "padding=[[0, 0], [1, 1], [2, 2], [0, 0]]")

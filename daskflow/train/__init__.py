@@ -24,3 +24,14 @@ from .monitored import (ChiefSessionCreator, MonitoredSession, MonitoredTraining
 from .session_manager import SessionManager, checkpoints_iterator, warm_start  # noqa: F401,E402
 from .schedules import (cosine_decay_restarts, linear_cosine_decay, noisy_linear_cosine_decay,  # noqa: F401,E402
                         piecewise_constant_decay)
+
+from .checkpoint import Checkpoint, CheckpointManager, CheckpointOptions  # noqa: F401,E402
+from .supervisor import Supervisor  # noqa: F401,E402
+from .device_setter import replica_device_setter  # noqa: F401,E402
+
+
+def __getattr__(name):  # tf.train.SaverDef: TF's protobuf message, imported when first used
+    from .. import protos
+    if name == "SaverDef":
+        return protos.message(name)
+    raise AttributeError(f"module 'daskflow.train' has no attribute {name!r}")

@@ -371,3 +371,18 @@ GRAD_CASES = [
              lambda x, d, p: df.nn.separable_conv2d(x, d, p, [1, 1, 1, 1], "SAME", rate=2),
              [(2, 5, 5, 2), (2, 2, 2, 2), (1, 1, 4, 3)]),
 ]
+
+
+def test_conv2d_backprop_v2_take_shapes_from_tensors():
+    rng = np.random.default_rng(5)
+    x, w, dy = rng.random((2, 5, 5, 3)), rng.random((3, 3, 3, 4)), rng.random((2, 3, 3, 4))
+    with df.Graph().as_default(), df.Session() as s:
+        xt, wt = df.constant(x), df.constant(w)
+        loss = df.reduce_sum(df.nn.conv2d(xt, wt, [1, 1, 1, 1], "VALID") * dy)
+        gx, gw = df.gradients(loss, [xt, wt])
+        got_w, got_x, want_x, want_w = s.run([df.conv2d_backprop_filter_v2(x, w, dy, [1, 1, 1, 1], "VALID"),
+                                              df.conv2d_backprop_input_v2(x, w, dy, [1, 1, 1, 1], "VALID"), gx, gw])
+    np.testing.assert_allclose(got_w, want_w, rtol=1e-10)
+    np.testing.assert_allclose(got_x, want_x, rtol=1e-10)
+    with pytest.raises(ValueError, match="explicit paddings"):
+        df.conv2d_backprop_input_v2(x, w, dy, [1, 1, 1, 1], "EXPLICIT", explicit_paddings=[0] * 8)
