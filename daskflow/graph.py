@@ -374,7 +374,8 @@ class Graph:
         if not _NAME_RE.match(name):
             raise ValueError(f"'{name}' is not a valid op name")
         ctrl = [c for c in self._control_deps() if all(c is not t.op for t in inputs)]
-        op = Operation(self, type, name, inputs, attrs or {}, ctrl, self._device_spec(), _user_frame())
+        op = Operation(self, type, name, inputs, attrs or {}, ctrl, None, _user_frame())
+        op._device = self._apply_devices(op)
         overrides = self._stack("grad_override")
         if overrides and type in overrides[-1]:
             op.gradient_type = overrides[-1][type]
@@ -393,9 +394,24 @@ class Graph:
         st = self._stack("control")
         return [c for frame in st for c in frame]
 
-    def _device_spec(self):
-        st = self._stack("device")
-        return st[-1] if st else None
+    def _apply_devices(self, op):
+        """``op``'s device from the device scopes, innermost first, as TF's: a spec fills the fields still unset,
+        a device function (``replica_device_setter``) is called with the op as placed so far and gives its device,
+        ``device(None)`` and ``colocate_with`` end the walk."""
+        dev = None
+        for entry in reversed(self._stack("device")):
+            if entry is None:
+                break
+            if isinstance(entry, _Colocated):
+                dev = entry.spec if dev is None or entry.spec is None else entry.spec.merge_from(dev)
+                break
+            if callable(entry):
+                op._device = dev
+                out = entry(op)
+                dev = out if isinstance(out, DeviceSpec) else DeviceSpec.from_string(out) if out else None
+            else:
+                dev = entry if dev is None else entry.merge_from(dev)
+        return dev
 
     # -- queries
     def get_operations(self):
@@ -519,12 +535,10 @@ class Graph:
     @contextlib.contextmanager
     def device(self, spec):
         st = self._stack("device")
-        if spec is None:
-            new = None
+        if spec is None or callable(spec):  # a device function is called for each op built in the scope
+            new = spec
         else:
-            new = DeviceSpec.from_string(spec)
-            if st and st[-1] is not None:
-                new = st[-1].merge_from(new)
+            new = spec if isinstance(spec, DeviceSpec) else DeviceSpec.from_string(spec)
         st.append(new)
         try:
             yield
@@ -602,6 +616,14 @@ def device(spec):
     return get_default_graph().device(spec)
 
 
+class _Colocated:
+    """A ``colocate_with`` scope on the device stack: ops take ``spec``, the device of the op they are colocated
+    with, whatever the scopes around say."""
+
+    def __init__(self, spec):
+        self.spec = spec
+
+
 @contextlib.contextmanager
 def colocate_with(op, ignore_existing=False):
     """Ops created inside are placed where ``op`` (an Operation, Tensor or Variable) is: on its device, replacing
@@ -614,7 +636,7 @@ def colocate_with(op, ignore_existing=False):
     op = op.op if isinstance(op, Tensor) else op
     graph = op.graph
     st = graph._stack("device")
-    st.append(op.device_spec)
+    st.append(_Colocated(op.device_spec))
     try:
         yield
     finally:

@@ -1,4 +1,3 @@
-import contextlib
 import json
 import os
 import sys
@@ -25,33 +24,34 @@ TF_DEVICES = [
 ]
 
 
-class _Tf:
-    """daskflow as the fixture's ``tf``, with ``device(fn)`` recording the ops made inside for ``fn``."""
-
-    def __init__(self):
-        self.scopes = []
-        self.train = type("train", (), {"replica_device_setter": staticmethod(replica_device_setter)})
-
-    def __getattr__(self, name):
-        return getattr(df, name)
-
-    @contextlib.contextmanager
-    def device(self, fn):
-        g = df.get_default_graph()
-        n = len(g.get_operations())
-        yield
-        self.scopes.append((fn, g.get_operations()[n:]))
-
-
 def test_devices_match_tf():
-    tf = _Tf()
-    with df.Graph().as_default():
-        fx.device_program(tf)
-        got = {op.name: fn(op) for fn, ops in tf.scopes for op in ops}   # in creation order, as TF applies them
+    """The fixture's program under ``df.device(replica_device_setter(...))`` places its ops as TF 1.x does."""
+    with df.Graph().as_default() as g:
+        fx.device_program(df)
+        got = {op.name: op.device for op in g.get_operations()}
     assert [(n, got[n]) for n, _ in TF_DEVICES] == TF_DEVICES
     with open(os.path.join(FIXTURES, "checkpoint_object", "devices.json")) as f:
         recorded = dict(json.load(f))
     assert all(recorded[n] == d for n, d in TF_DEVICES)
+
+
+def test_device_functions_nest_with_device_strings_as_tf():
+    with df.Graph().as_default():
+        with df.device(df.train.replica_device_setter(ps_tasks=2)):
+            a, b = df.Variable(1.0, name="a"), df.Variable(2.0, name="b")
+            c = a + b
+            with df.device("/job:worker/task:3"):
+                d = c * 2
+                with df.device(None):
+                    e = d + 1
+        with df.device("/job:worker"):
+            with df.device("/task:1"):
+                f = df.constant(1.0)
+            with df.colocate_with(a):
+                g = df.constant(2.0)
+    assert [t.op.device for t in (a, b, c, d, e, f, g)] == [
+        "/job:ps/task:0", "/job:ps/task:1", "/job:worker", "/job:worker/task:3", "", "/job:worker/task:1",
+        "/job:ps/task:0"]
 
 
 def _ops(*types):
