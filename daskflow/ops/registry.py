@@ -202,9 +202,9 @@ def _hint(value, hint):
         return None
     hint = dtypes.as_dtype(hint)
     kind = dtypes.infer_dtype(value).kind
-    # O: strings; python numbers become complex tensors' dtype too, as in TF
-    ok = (kind == hint.kind and kind in "bfcO") or (kind in "iu" and hint.kind in "iufc") or \
-        (kind == "f" and hint.kind == "c")
+    ok = (kind == hint.kind and kind in "bfcO") or (kind in "iu" and hint.kind in "iuf")  # O: strings
+    if not ok and hint.kind == "c" and kind in "iuf" and not isinstance(value, (np.ndarray, np.generic)):
+        ok = True  # python numbers take a complex tensor's dtype too, as in TF (numpy arrays keep theirs)
     return hint if ok else None
 
 
