@@ -132,6 +132,22 @@ class GradCase:
         return f"GradCase({'/'.join(sorted(self.ops))}, {self.shapes})"
 
 
+class SweepCase:
+    """One row of the shape sweep (tests/test_shape_sweep.py) for ops without a gradient: ``build(*tensors)`` on
+    the given input arrays (any dtypes), forward only, run with placeholders of the arrays' shapes and again of
+    unknown dims. With ``init``, ``build`` returns ``(outputs, ops)``: the ops (initializers) run first, with the
+    same feeds. Test modules list theirs in ``SWEEP_CASES``."""
+
+    def __init__(self, build, *arrays, name="", init=False):
+        self.build, self.inputs, self.name, self.init = build, [np.asarray(a) for a in arrays], name, init
+
+    def arrays(self):
+        return self.inputs
+
+    def __repr__(self):
+        return f"SweepCase({self.name}, {[a.shape for a in self.inputs]})"
+
+
 def _projected(build, n_in, seed):
     """A scalar function of the inputs: ``sum(build(*xs) * u)`` for a fixed random ``u`` per output."""
     from .ops.math import multiply

@@ -3,7 +3,8 @@ fed through placeholders of unknown dims (None), and, for graphs with broadcasti
 broadcast (each dim of each input cut to 1 in turn), forward and gradient.
 
 The programs are every ``GRAD_CASES`` row of the test suite (each differentiable op has one) plus the
-``SWEEP_CASES`` below for ops without a gradient. Each runs twice: with placeholders of the inputs' exact shapes
+``SWEEP_CASES`` rows (``daskflow.testing.SweepCase``) of the test modules, for ops without a gradient: those below,
+and those each op module's tests list next to their ops. Each runs twice: with placeholders of the inputs' exact shapes
 and with placeholders of unknown dims. The two runs must give the same values, the computed shapes must agree
 with both graphs' inferred shapes, and each gradient must have its input's fed shape.
 """
@@ -14,7 +15,7 @@ import pytest
 
 import daskflow as df
 from daskflow.ops.registry import OPS
-from daskflow.testing import GradCase, collect
+from daskflow.testing import GradCase, SweepCase, collect
 
 TESTS = pathlib.Path(__file__).resolve().parent
 
@@ -24,20 +25,6 @@ NOT_SWEPT = {"DataSource"}
 
 # build-time refusals of the graph with unknown dims that TF1 makes too (its message)
 AS_TF_REFUSES = ["Cannot infer argument `num` from shape"]
-
-
-class SweepCase:
-    """``build(*tensors)`` on the given input arrays (any dtypes), forward only. With ``init``, ``build`` returns
-    ``(outputs, ops)``: the ops (initializers) run first, with the same feeds."""
-
-    def __init__(self, build, *arrays, name="", init=False):
-        self.build, self.inputs, self.name, self.init = build, [np.asarray(a) for a in arrays], name, init
-
-    def arrays(self):
-        return self.inputs
-
-    def __repr__(self):
-        return f"SweepCase({self.name}, {[a.shape for a in self.inputs]})"
 
 
 def _r(*shape, lo=-2.0, hi=2.0, seed=0):
@@ -89,12 +76,12 @@ SWEEP_CASES = [
 ]
 
 
-def _grad_cases():
+def _cases(table):
     files = [f for f in sorted(TESTS.rglob("test_*.py")) if f.resolve() != pathlib.Path(__file__).resolve()]
-    return [case for cases in collect(files, "GRAD_CASES") for case in cases]
+    return [case for cases in collect(files, table) for case in cases]
 
 
-CASES = _grad_cases() + SWEEP_CASES
+CASES = _cases("GRAD_CASES") + SWEEP_CASES + _cases("SWEEP_CASES")
 
 
 def _as_list(out):
