@@ -57,6 +57,10 @@ from .initializers import (constant_initializer, glorot_normal_initializer,  # n
 from .train.moving_averages import moving_average_variables  # noqa: E402,F401
 from .graph_util import import_graph_def  # noqa: E402 - binds the graph_util namespace too
 from . import sparse  # noqa: E402 - tf.sparse
+from .queues import FIFOQueue, PaddingFIFOQueue, PriorityQueue, QueueBase, RandomShuffleQueue  # noqa: E402,F401
+from .readers import (FixedLengthRecordReader, IdentityReader, ReaderBase, TextLineReader,  # noqa: E402,F401
+                      TFRecordReader, WholeFileReader)
+from . import queue  # noqa: E402 - tf.queue
 from .sparse import (SparseTensor, SparseTensorValue, convert_to_tensor_or_sparse_tensor,  # noqa: E402,F401
                      sparse_add, sparse_concat, sparse_fill_empty_rows, sparse_matmul, sparse_maximum, sparse_merge,
                      sparse_minimum, sparse_placeholder, sparse_reduce_max, sparse_reduce_max_sparse,
@@ -74,7 +78,8 @@ GraphKeys = type("GraphKeys", (), {"GLOBAL_VARIABLES": "variables", "TRAINABLE_V
                                    "LOSSES": "losses", "SUMMARIES": "summaries", "MOVING_AVERAGE_VARIABLES":
                                    "moving_average_variables", "METRIC_VARIABLES": "metric_variables",
                                    "WEIGHTS": "weights", "BIASES": "biases", "ACTIVATIONS": "activations",
-                                   "INIT_OP": "init_op", "LOCAL_INIT_OP": "local_init_op", "READY_OP": "ready_op",
+                                   "INIT_OP": "init_op", "QUEUE_RUNNERS": "queue_runners",
+                                   "LOCAL_INIT_OP": "local_init_op", "READY_OP": "ready_op",
                                    "SAVERS": "savers", "CONCATENATED_VARIABLES": "concatenated_variables"})
 __version__ = "0.1.0"
 

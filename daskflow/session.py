@@ -706,8 +706,8 @@ class Session:
                     for key, sl in leaves:
                         vals[key] = v[sl]
             else:
-                for key, sl in leaves:
-                    vals[key] = v[sl]
+                for key, sl in leaves:  # a 0-d string array stays an array (indexing it would give its bytes)
+                    vals[key] = v if v.ndim == 0 and v.dtype == object else v[sl]
         with self._lock:
             for op, leaves, *_ in plan.var_leaves:
                 v = self._variable_value(op)

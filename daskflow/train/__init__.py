@@ -28,6 +28,12 @@ from .schedules import (cosine_decay_restarts, linear_cosine_decay, noisy_linear
 from .checkpoint import Checkpoint, CheckpointManager, CheckpointOptions  # noqa: F401,E402
 from .supervisor import Supervisor  # noqa: F401,E402
 from .device_setter import replica_device_setter  # noqa: F401,E402
+from . import queue_runner  # noqa: F401,E402 - tf.train.queue_runner
+from .queue_runner import QueueRunner, add_queue_runner, start_queue_runners  # noqa: F401,E402
+from .input import (batch, batch_join, input_producer, limit_epochs, match_filenames_once,  # noqa: F401,E402
+                    maybe_batch, maybe_batch_join, maybe_shuffle_batch, maybe_shuffle_batch_join,
+                    range_input_producer, shuffle_batch, shuffle_batch_join, slice_input_producer,
+                    string_input_producer)
 
 
 def __getattr__(name):  # tf.train.SaverDef: TF's protobuf message, imported when first used

@@ -10,7 +10,7 @@ that dequeue a batch. ``start_queue_runners`` starts the threads. SparseTensor i
 import numpy as np
 
 from .. import dtypes
-from ..graph import TensorShape, control_dependencies, get_default_graph, name_scope
+from ..graph import TensorShape, control_dependencies, name_scope
 from ..ops.registry import convert_to_tensor
 from ..queues import FIFOQueue, PaddingFIFOQueue, RandomShuffleQueue
 from .queue_runner import QueueRunner, add_queue_runner

@@ -436,6 +436,8 @@ class _CoordinatedSessionCreator(SessionCreator):
     def create_session(self):
         self.tf_sess = self._session_creator.create_session()
         self.coord = Coordinator(clean_stop_exception_types=[])
+        from .queue_runner import start_queue_runners  # the input pipelines' threads, as TF1 starts them
+        start_queue_runners(sess=self.tf_sess, coord=self.coord)
         for hook in self._hooks:
             hook.after_create_session(self.tf_sess, self.coord)
         return _CoordinatedSession(_HookedSession(self.tf_sess, self._hooks), self.coord,
