@@ -64,7 +64,9 @@ def test_full_data_gradient_streams_within_worker_memory(tmp_path):
                 budget = int(WORKER_MEMORY * dask.config.get("distributed.worker.memory.target"))
                 held = max(w["metrics"]["memory"] for w in client.scheduler_info()["workers"].values())
                 assert plan.budget == budget and plan.run_budget == budget
-                assert abs(plan.chunk_bytes - (budget - held) // 8) <= 4 * 2**20
+                # ``held`` is the workers' last heartbeat, which may come after the one the plan read: a few MiB
+                # apart on a busy host (the default chunk_bytes, 128 MiB, is far outside this)
+                assert abs(plan.chunk_bytes - (budget - held) // 8) <= 8 * 2**20
                 assert plan.read_bytes == zx.nbytes + zy.nbytes and plan.peak_task_bytes <= budget
                 lv, gwv, gbv = s.run([loss, gw, gb])
             assert sorted(client.scheduler_info()["workers"]) == workers  # none restarted or lost
