@@ -25,6 +25,7 @@ from .ops.indexing import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
 from .ops.loops import *  # noqa: F401,F403
 from .ops.math import *  # noqa: F401,F403
+from .ops.parsing import *  # noqa: F401,F403 - FixedLenFeature, VarLenFeature, parse_example, parse_single_example...
 from .ops.pyfunc import *  # noqa: F401,F403
 from .ops.random import random_normal, random_uniform, truncated_normal  # noqa: F401
 from .ops.ranking import *  # noqa: F401,F403
@@ -48,7 +49,7 @@ from .ops.strings_more import *  # noqa: F401,F403 - string_split, substr, decod
 from .session import ConfigProto, InteractiveSession, Session, get_default_session, lower
 from . import audio, bitwise, data, debugging, initializers, io, linalg, math, nn, random, strings, train  # noqa: E402
 from . import gfile, image, layers, logging, losses, manip, metrics, regularizers  # noqa: E402 - libraries
-from . import signal, spectral, summary  # noqa: E402
+from . import python_io, signal, spectral, summary  # noqa: E402
 from .logging import get_logger  # noqa: E402,F401
 from .initializers import (constant_initializer, glorot_normal_initializer,  # noqa: E402,F401
                            glorot_uniform_initializer, ones_initializer, orthogonal_initializer,

@@ -235,7 +235,7 @@ def _default_client():
         return default_client()
     except (ImportError, ValueError):
         return None
-from .ops import strings_more as _strings_more  # noqa: E402
+from .ops import parsing as _parsing, strings_more as _strings_more  # noqa: E402
 from .ops.registry import export_names as _export  # noqa: E402
 
-__all__ += _export("io", globals(), _strings_more)
+__all__ += _export("io", globals(), _strings_more, _parsing)

@@ -117,6 +117,16 @@ class NonMaxSuppressionPadded:
         return [((n,), dtypes.int32), ((n,), s.dtype), ((), dtypes.int32)]
 
     def lower(op, boxes, scores, _n, th, sth, sigma):
+        if boxes.ndim != 2 or scores.ndim != 1:
+            fail(op, f"{'overlaps' if op.attrs['overlaps'] else 'boxes'} must be 2-D and scores 1-D, got shapes "
+                     f"{list(boxes.shape)} and {list(scores.shape)}")
+        rows, cols = boxes.shape
+        if op.attrs["overlaps"] and rows != cols:
+            fail(op, f"overlaps must be square[{rows},{cols}]")
+        if not op.attrs["overlaps"] and cols != 4:
+            fail(op, f"boxes must have 4 columns (Dimension must be 4 but is {cols})")
+        if rows != scores.shape[0]:
+            fail(op, f"scores has incompatible shape (Dimensions must be equal, but are {rows} and {scores.shape[0]})")
         n = int(host_lowered(op, 2, "max_output_size"))
         vals = [float(host_lowered(op, i, w)) for i, w in ((3, "threshold"), (4, "score_threshold"),
                                                             (5, "soft_nms_sigma"))]
@@ -168,6 +178,11 @@ class CombinedNonMaxSuppression:
             fail(op, f"boxes must be 4-D [batch, num_boxes, q, 4], got shape {b.shape}")
         if s.shape.ndims not in (None, 3):
             fail(op, f"scores must be 3-D [batch, num_boxes, num_classes], got shape {s.shape}")
+        if b.shape.ndims == 4 and s.shape.ndims == 3:
+            for i in (0, 1):  # batch and num_boxes
+                if None not in (b.shape[i], s.shape[i]) and b.shape[i] != s.shape[i]:
+                    fail(op, f"Dimensions must be equal, but are {b.shape[i]} and {s.shape[i]} for boxes of shape "
+                             f"{b.shape} and scores of shape {s.shape}")
         if b.shape.ndims == 4 and s.shape.ndims == 3 and b.shape[2] not in (None, 1) \
                 and s.shape[2] not in (None, b.shape[2]):
             fail(op, f"third dimension of boxes must be either 1 or num classes, got boxes {b.shape} and scores "
@@ -190,6 +205,14 @@ class CombinedNonMaxSuppression:
         per, total = (int(host_lowered(op, i, w)) for i, w in ((2, "max_output_size_per_class"),
                                                                 (3, "max_total_size")))
         th, sth = (float(host_lowered(op, i, w)) for i, w in ((4, "iou_threshold"), (5, "score_threshold")))
+        if boxes.ndim != 4 or scores.ndim != 3:
+            fail(op, f"boxes must be 4-D and scores 3-D, got shapes {list(boxes.shape)} and {list(scores.shape)}")
+        if boxes.shape[0] != scores.shape[0]:
+            fail(op, "boxes and scores must have same batch size")
+        if boxes.shape[1] != scores.shape[1]:
+            fail(op, "scores has incompatible shape")
+        if boxes.shape[2] not in (1, scores.shape[2]):
+            fail(op, "third dimension of boxes must be either 1 or num classes")
         classes = scores.shape[2]
         size = min(total, per * classes) if op.attrs["pad_per_class"] else total
         b1, s1 = boxes.rechunk(-1), scores.rechunk(-1)

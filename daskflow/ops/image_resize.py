@@ -63,6 +63,8 @@ def _whole_images(x):
 
 
 def _map(op, x, kernel, hw, dtype, **kw):
+    if x.ndim != 4:
+        fail(op, f"input must be 4-dimensional, got shape {list(x.shape)}")
     x = _whole_images(x)
     if 0 in x.shape[1:3]:
         fail(op, "input image must be of non-zero size")
@@ -117,6 +119,8 @@ def _grad_lower(op, g, ref):
     if op.type == "ResizeNearestNeighborGrad":
         hw = [int(d) for d in host_lowered(op, 1, "size").tolist()]
     else:
+        if ref.ndim != 4:
+            fail(op, f"original_image must be 4-dimensional, got shape {list(ref.shape)}")
         hw = [int(d) for d in ref.shape[1:3]]
     g = _whole_images(g)
     return _map(op, g, image_kernels.resize_grad_block, hw, op.outputs[0].dtype, in_size=hw)

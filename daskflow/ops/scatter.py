@@ -211,8 +211,12 @@ class _TensorScatter:
 
     def lower(op, t, lin, u):
         k, dims = op.attrs["k"], known_dims(t.shape)
-        if None in dims or None in known_dims(u.shape):
+        if None in dims or None in known_dims(u.shape) or None in known_dims(lin.shape):
             fail(op, "cannot scatter into or from arrays of unknown chunk sizes", errors.UnimplementedError)
+        want = tuple(lin.shape) + tuple(dims[k:])
+        if tuple(u.shape) != want:  # the check of infer, for shapes known only now
+            fail(op, f"updates must have shape indices.shape[:-1] + shape[{k}:] = {want}, got shape "
+                     f"{tuple(u.shape)} (tensor shape {tuple(dims)})")
         if not u.size or not t.size:
             return t
         rows, rest = math.prod(dims[:k]), dims[k:]

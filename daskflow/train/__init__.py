@@ -25,6 +25,8 @@ from .session_manager import SessionManager, checkpoints_iterator, warm_start  #
 from .schedules import (cosine_decay_restarts, linear_cosine_decay, noisy_linear_cosine_decay,  # noqa: F401,E402
                         piecewise_constant_decay)
 
+from ..example import (BytesList, Example, Feature, FeatureList, FeatureLists, Features,  # noqa: F401,E402
+                       FloatList, Int64List, SequenceExample)
 from .checkpoint import Checkpoint, CheckpointManager, CheckpointOptions  # noqa: F401,E402
 from .supervisor import Supervisor  # noqa: F401,E402
 from .device_setter import replica_device_setter  # noqa: F401,E402

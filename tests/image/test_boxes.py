@@ -6,7 +6,7 @@ import pytest
 import daskflow as df
 import daskflow.image as image
 from daskflow.ops.image_boxes import iou_matrix
-from daskflow.testing import check_grads, rand, run_graph
+from daskflow.testing import SweepCase, check_grads, rand, run_graph
 
 TESTED_OPS = {"NonMaxSuppressionPadded", "CombinedNonMaxSuppression", "SampleDistortedBoundingBoxFromUniforms"}
 
@@ -159,3 +159,29 @@ def test_extract_glimpse_noise_outside_the_image():
         assert np.unique(noise).size == noise.size
     with pytest.raises(ValueError, match="glimpse size must be positive"):
         image.extract_glimpse(x, [0, 2], off)
+
+
+def _nms_padded(b, s):
+    return [*image.non_max_suppression_padded(b, s, 6, 0.3, pad_to_max_output_size=True),
+            *image.non_max_suppression_padded(b, s, 4, 0.5, score_threshold=0.2)]
+
+
+def _combined(b, s):
+    return [*image.combined_non_max_suppression(b, s, 2, 5, 0.4), *image.combined_non_max_suppression(
+        b[:, :, :1], s, 3, 4, 0.5, score_threshold=0.1, pad_per_class=True, clip_boxes=False)]
+
+
+def _distorted(size, boxes):
+    return list(image.sample_distorted_bounding_box(size, boxes, seed=3, min_object_covered=0.2,
+                                                    area_range=[0.1, 0.9]))
+
+
+_B6, _S6 = _boxes(6, 3)
+_B, _S = np.random.default_rng(4).uniform(0, 1, (2, 5, 3, 4)), np.random.default_rng(5).uniform(0, 1, (2, 5, 3))
+SWEEP_CASES = [
+    SweepCase(_nms_padded, _B6, _S6, name="nms_padded"),
+    SweepCase(_combined, np.concatenate([np.minimum(_B[..., :2], _B[..., 2:]), np.maximum(_B[..., :2], _B[..., 2:])],
+                                        -1).astype("float32"), _S.astype("float32"), name="combined_nms"),
+    SweepCase(_distorted, np.array([40, 60, 3], np.int32), np.array([[[0.1, 0.2, 0.6, 0.7], [0.3, 0.3, 0.9, 0.5]]],
+                                                                    np.float32), name="sample_distorted_box"),
+]

@@ -5,7 +5,7 @@ import pytest
 
 import daskflow as df
 import daskflow.image as image
-from daskflow.testing import check_grads, rand, run_graph
+from daskflow.testing import SweepCase, check_grads, rand, run_graph
 
 TESTED_OPS = {"ResizeBilinear", "ResizeNearestNeighbor", "ResizeBicubic", "ResizeArea", "ResizeBilinearGrad",
               "ResizeNearestNeighborGrad", "ResizeBicubicGrad"}
@@ -103,3 +103,21 @@ def test_resize_image_with_pad_shapes():
     assert y.shape.as_list() == [9, 9, 3]
     with pytest.raises(ValueError, match="target_width must be > 0."):
         image.resize_image_with_pad(df.placeholder(df.float32, [5, 7, 3]), 4, 0)
+
+
+def _resized(x):
+    return [image.resize_bilinear(x, [6, 3]), image.resize_nearest_neighbor(x, [2, 7], align_corners=True),
+            image.resize_bicubic(x, [5, 5], half_pixel_centers=True), image.resize_area(x, [3, 2]),
+            image.resize_bilinear(x, df.shape(x)[1:3] * 2)]
+
+
+def _pulled_back(x, g):
+    return [df.gradients(df.reduce_sum(fn(x, [6, 3]) * g), x)[0] for fn in FNS.values()]
+
+
+SWEEP_CASES = [
+    SweepCase(_resized, X.astype("float32"), name="resize"),
+    SweepCase(lambda x: image.resize_nearest_neighbor(x, [7, 4]), np.arange(120, dtype="uint8").reshape(2, 4, 5, 3),
+              name="resize_ints"),
+    SweepCase(_pulled_back, X.astype("float32"), rand((3, 6, 3, 2), dtype="float32", seed=2), name="resize_grads"),
+]

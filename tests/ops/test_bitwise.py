@@ -6,7 +6,7 @@ import pytest
 import daskflow as df
 from daskflow.autodiff import gradients
 from daskflow.ops import bitwise as bw
-from daskflow.testing import assert_op, run_graph
+from daskflow.testing import SweepCase, assert_op, run_graph
 
 TESTED_OPS = {"BitwiseAnd", "BitwiseOr", "BitwiseXor", "LeftShift", "RightShift", "Invert"}
 INTS = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]
@@ -87,3 +87,11 @@ def test_errors_as_tf():
             bw.bitwise_and(df.constant([1]), df.constant([1], df.int64))
         with pytest.raises(df.errors.InvalidArgumentError, match="Incompatible shapes"):
             bw.bitwise_or(df.constant([1, 2]), df.constant([1, 2, 3]))
+
+
+SWEEP_CASES = [
+    SweepCase(lambda x, y: [bw.bitwise_and(x, y), bw.bitwise_or(x, y), bw.bitwise_xor(x, y), bw.invert(x)],
+              ints((4, 3), "int32"), ints((4, 3), "int32", seed=1), name="bitwise_logic"),
+    SweepCase(lambda x, y: [bw.left_shift(x, y), bw.right_shift(x, y)], ints((4, 3), "uint8"),
+              np.random.default_rng(2).integers(0, 10, (4, 3)).astype("uint8"), name="bitwise_shifts"),
+]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import daskflow as df
-from daskflow.testing import GradCase, assert_op, rand, run_graph, with_unknown_dims
+from daskflow.testing import GradCase, SweepCase, assert_op, rand, run_graph, with_unknown_dims
 
 TESTED_OPS = {"MaskIndices", "UniqueMask", "IsIn", "SearchSorted"}
 
@@ -270,4 +270,19 @@ GRAD_CASES = [
     GradCase("GatherV2", lambda x: df.reshape(df.repeat(x, [2, 0, 1], axis=0), [3, 2]), [(3, 2)]),
     GradCase("BroadcastTo", lambda x, y: df.meshgrid(x, y), [(3,), (2,)]),
     GradCase("GatherV2", with_unknown_dims(lambda x: df.reshape(_masked(x), [4, 2])), [(2, 3, 2)]),
+]
+
+
+def _sets(x, y):
+    return [*df.unique(x), *df.unique_with_counts(x, out_idx=df.int64), *df.setdiff1d(x, y, index_dtype=df.int64)]
+
+
+def _searches(seq, v):
+    return [df.searchsorted(seq, v), df.searchsorted(seq, v, side="right", out_type=df.int64)]
+
+
+SWEEP_CASES = [
+    SweepCase(_sets, np.array([4, 1, 4, 7, 2, 1, 9, 7]), np.array([7, 3, 4]), name="unique_setdiff"),
+    SweepCase(_searches, np.sort(np.round(rand((3, 6), seed=1), 1), axis=1), np.round(rand((3, 4), seed=2), 1),
+              name="searchsorted"),
 ]

@@ -5,7 +5,7 @@ import scipy.stats as st
 
 import daskflow as df
 from daskflow.ops import random_more as R
-from daskflow.testing import run_graph
+from daskflow.testing import SweepCase, run_graph
 
 TESTED_OPS = {"Multinomial", "RandomGamma", "RandomPoissonV2", "RandomShuffle", "StatelessRandomNormal",
               "StatelessRandomUniform", "StatelessTruncatedNormal", "StatelessRandomUniformFullInt",
@@ -477,3 +477,39 @@ def test_stateful_ops_on_chunked_inputs_give_the_same_values():
 def test_random_shuffle_takes_strings():
     (v,) = run(R.random_shuffle(df.constant(["a", "b", "c", "d"]), seed=4))
     assert sorted(v.tolist()) == [b"a", b"b", b"c", b"d"]
+
+
+def _stateless_draws(x, seed):
+    shape = df.shape(x)
+    return [R.stateless_normal(shape, seed), R.stateless_truncated_normal(shape, seed),
+            R.stateless_uniform(shape, seed, dtype=df.float64), R.stateless_uniform(shape, seed, 2, 9, dtype=df.int64),
+            R.stateless_uniform(shape, seed, dtype=df.int64, minval=None, maxval=None)]
+
+
+def _stateless_params(alpha, probs, seed):
+    shape = df.concat([[4], df.shape(alpha)], 0)
+    return [R.stateless_gamma(shape, seed, alpha, dtype=df.float64), R.stateless_poisson(shape, seed, alpha),
+            R.stateless_binomial(shape, seed, alpha * 3, probs, output_dtype=df.int64),
+            R.stateless_parameterized_truncated_normal(shape, seed, alpha, probs, -alpha, alpha * 2),
+            R.stateless_multinomial(df.log(df.reshape(probs, [1, -1])), 6, seed)]
+
+
+def _samplers(tc):
+    return [*R.uniform_candidate_sampler(tc, 2, 4, True, 10, seed=1),
+            *R.log_uniform_candidate_sampler(tc, 2, 5, False, 20, seed=2),
+            *R.fixed_unigram_candidate_sampler(tc, 2, 3, True, 6, unigrams=[1, 4, 2, 0, 3, 5], seed=3),
+            *R.all_candidate_sampler(tc, 2, 7, True, seed=4)]
+
+
+SWEEP_CASES = [
+    SweepCase(lambda logits: [R.multinomial(logits, 5, seed=1), R.categorical(logits, 3, dtype=df.int32, seed=2)],
+              np.log(np.random.default_rng(0).uniform(0.1, 1.0, (3, 4))), name="multinomial"),
+    SweepCase(lambda alpha: [R.random_gamma([2], alpha, beta=alpha, dtype=df.float64, seed=1),
+                             R.random_poisson(alpha, [3], dtype=df.int64, seed=2)],
+              np.linspace(0.5, 6.0, 6).reshape(2, 3), name="gamma_poisson"),
+    SweepCase(lambda x: R.random_shuffle(x, seed=3), np.arange(15.0).reshape(5, 3), name="random_shuffle"),
+    SweepCase(_stateless_draws, np.zeros((3, 4)), np.array([7, 11], np.int64), name="stateless_draws"),
+    SweepCase(_stateless_params, np.array([0.5, 2.0, 30.0]), np.array([0.2, 0.5, 0.9]),
+              np.array([3, 5], np.int64), name="stateless_params"),
+    SweepCase(_samplers, np.array([[1, 2], [3, 9], [0, 5]], np.int64), name="candidate_samplers"),
+]

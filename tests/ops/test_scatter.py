@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import daskflow as df
-from daskflow.testing import GradCase, assert_op, rand, run_graph, with_unknown_dims
+from daskflow.testing import GradCase, SweepCase, assert_op, rand, run_graph, with_unknown_dims
 
 TESTED_OPS = {"LinearIndex", "TensorScatterUpdate", "TensorScatterAdd", "TensorScatterSub", "TensorScatterMin",
               "TensorScatterMax", "TensorScatterMul", "TensorScatterDiv", "CountUpTo"}
@@ -263,3 +263,13 @@ def test_scatter_min_max_gradient_shares_ties():
     ga, gb = run_graph(build, t, u)
     np.testing.assert_allclose(ga, [0.5, 0.0, 3.0])  # entry 0 ties with its update: they share dy
     np.testing.assert_allclose(gb, [0.5, 2.0])
+
+
+def _scatter_mul_div(idx, upd):
+    a, b, n = df.Variable(rand((5, 2), low=1, high=3)), df.Variable(rand((5, 2), low=1, high=3, seed=4)), df.Variable(0)
+    return [df.scatter_mul(a, idx, upd), df.scatter_div(b, idx, upd), df.count_up_to(n, 3)], \
+        [df.global_variables_initializer()]
+
+
+SWEEP_CASES = [SweepCase(_scatter_mul_div, np.array([3, 0, 3]), rand((3, 2), low=1, high=3, seed=1),
+                         name="variable_scatter_mul_div", init=True)]

@@ -8,7 +8,7 @@ import scipy.special as sp
 import daskflow as df
 from daskflow import errors, math_special
 from daskflow.autodiff import gradients
-from daskflow.testing import GradCase, assert_op, check_grads, rand, run_graph
+from daskflow.testing import GradCase, SweepCase, assert_op, check_grads, rand, run_graph
 
 TESTED_OPS = {
     "Lgamma", "Digamma", "Erfinv", "Ndtri", "BesselI0", "BesselI0e", "BesselI1", "BesselI1e", "BesselJ0", "BesselJ1",
@@ -299,3 +299,11 @@ def test_composite_gradients():
     check_grads(lambda t: df.math.log_sigmoid(t), [x])
     check_grads(lambda t: df.math.erfcinv(t * 0.5), [x])
     check_grads(lambda t: df.math.polyval([t, 2.0, t], t), [x])
+
+
+SWEEP_CASES = [
+    SweepCase(lambda x, y: [df.truncatediv(x, y), df.truncatemod(x, y)], np.array([[7, -7, 9], [-3, 0, 12]], np.int32),
+              np.array([2, 3, -5], np.int32), name="truncate_ints"),
+    SweepCase(lambda x, y: [df.truncatediv(x, y), df.truncatemod(x, y)], rand((3, 4)), rand((4,), low=0.5, seed=1),
+              name="truncate_floats"),
+]

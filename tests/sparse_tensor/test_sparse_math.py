@@ -7,7 +7,7 @@ import scipy.sparse
 import daskflow as df
 import daskflow.sparse as sps
 from daskflow import errors
-from daskflow.testing import assert_op, check_grads, run_graph
+from daskflow.testing import SweepCase, assert_op, check_grads, run_graph
 
 TESTED_OPS = {"SparseIndicesCheck"}
 
@@ -283,3 +283,12 @@ def test_bincount_sparse_input_and_errors():
         sps.bincount(df.constant([1]), weights=[1.0], binary_output=True)
     with pytest.raises(TypeError, match="DataType float32 not in list of allowed values: int32, int64"):
         sps.bincount(df.constant([1.0]))
+
+
+def _checked_dense(idx, v):
+    sp = sps.SparseTensor(idx, v, [3, 4])
+    return [sps.to_dense(sp), sps.to_dense(sp, default_value=-1.0, validate_indices=True)]
+
+
+SWEEP_CASES = [SweepCase(_checked_dense, np.array([[0, 1], [1, 3], [2, 0]], np.int64), np.array([1.5, -2.0, 3.0]),
+                         name="sparse_indices_check")]
