@@ -185,3 +185,15 @@ SWEEP_CASES = [
     SweepCase(_distorted, np.array([40, 60, 3], np.int32), np.array([[[0.1, 0.2, 0.6, 0.7], [0.3, 0.3, 0.9, 0.5]]],
                                                                     np.float32), name="sample_distorted_box"),
 ]
+
+
+def test_shapes_known_only_when_fed_are_checked_at_run_time():
+    boxes, scores = df.placeholder(df.float32, [None] * 4), df.placeholder(df.float32, [None] * 3)
+    out = image.combined_non_max_suppression(boxes, scores, 2, 3)
+    with df.Session() as s, pytest.raises(df.errors.InvalidArgumentError,
+                                          match="boxes and scores must have same batch size"):
+        s.run(out, {boxes: np.zeros((1, 5, 3, 4), "f4"), scores: np.zeros((2, 5, 3), "f4")})
+    b2, s2 = df.placeholder(df.float32, [None, None]), df.placeholder(df.float32, [None])
+    sel = image.non_max_suppression_padded(b2, s2, 3, pad_to_max_output_size=True)[0]
+    with df.Session() as s, pytest.raises(df.errors.InvalidArgumentError, match="boxes must have 4 columns"):
+        s.run(sel, {b2: np.zeros((4, 3), "f4"), s2: np.zeros((4,), "f4")})

@@ -273,3 +273,11 @@ def _scatter_mul_div(idx, upd):
 
 SWEEP_CASES = [SweepCase(_scatter_mul_div, np.array([3, 0, 3]), rand((3, 2), low=1, high=3, seed=1),
                          name="variable_scatter_mul_div", init=True)]
+
+
+def test_tensor_scatter_updates_of_the_wrong_shape_fed_at_run_time():
+    t, i, u = df.placeholder(df.float32, [None, None]), df.placeholder(df.int32, [None, 1]), \
+        df.placeholder(df.float32, [None, None])
+    out = df.tensor_scatter_nd_update(t, i, u)
+    with df.Session() as s, pytest.raises(df.errors.InvalidArgumentError, match="updates"):
+        s.run(out, {t: np.zeros((4, 3), "f4"), i: [[0], [2]], u: np.ones((2, 1), "f4")})
