@@ -168,6 +168,12 @@ def _strided_index(op, shape, entries):
         elif e[0] == "int":
             _check_index(op, e[1], pos, d)
             idx.append(e[1] % d)
+        elif d is None:  # a dim only the computation knows (unknown chunk sizes): only a whole one is taken
+            sl = _slice(*e[1:])
+            if sl.start not in (None, 0) or sl.stop is not None or sl.step not in (None, 1):
+                fail(op, f"cannot slice dim {pos} with {sl}: its size is known only after computing (unknown chunk "
+                         "sizes)", errors.UnimplementedError)
+            idx.append(_FULL)
         else:
             r = _range(*_slice(*e[1:]).indices(d))
             idx.append(_slice(r.start, None if r.stop < 0 else r.stop, r.step) if len(r) else _slice(0, 0))

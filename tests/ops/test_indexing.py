@@ -305,3 +305,13 @@ def test_strided_slice_gradient_over_many_blocks_keeps_the_blocks(index):
         lazy = df.lower(g, {t: da.from_array(x, chunks=(3, 4))})
     np.testing.assert_array_equal(got, want)
     assert lazy.chunks == ((3,) * 6 + (2,), (4, 2))  # x's blocks: the gradient lines up with x
+
+
+def test_slicing_a_dim_of_unknown_chunk_sizes():
+    """A dim whose size only the computation knows (here string_split's entries) is taken whole by ``[:]``; any
+    other slice of it is refused clearly."""
+    sp = df.string_split(["a b", "c"])
+    with df.Session() as s:
+        assert s.run(sp.indices[:, :-1]).tolist() == [[0], [0], [1]]
+        with pytest.raises(df.errors.UnimplementedError, match="its size is known only after computing"):
+            s.run(sp.indices[1:, 0])
