@@ -16,7 +16,7 @@ import daskflow as df
 from daskflow.graph_def import make_ndarray
 from daskflow.summary import kernels
 from daskflow.summary.writer import summary_iterator
-from daskflow.testing import BlockCounter
+from daskflow.testing import BlockCounter, SweepCase
 
 pytest.importorskip("tensorboard")
 from PIL import Image  # noqa: E402 - tensorboard's dependency
@@ -380,3 +380,24 @@ def test_file_writer_cache(tmp_path):
     graphs = [graph_pb2.GraphDef.FromString(e.graph_def) for e in events if e.graph_def]
     assert [n.name for n in graphs[0].node] == [op.name for op in g.get_operations()] == ["only"]
     assert os.path.isdir(tmp_path / "other")
+
+
+def _summaries(x, img, clip, rate):
+    ops = [df.summary.scalar("mean", df.reduce_mean(x)), df.summary.histogram("x", x),
+           df.summary.image("img", img, max_outputs=2), df.summary.image("img_u8", df.cast(img * 255, df.uint8)),
+           df.summary.audio("clip", clip, rate, max_outputs=1), df.summary.tensor_summary("t", x),
+           df.summary.text("words", df.as_string(x))]
+    return ops + [df.summary.merge(ops), df.summary.merge([ops[0], df.reshape(df.stack(ops[1:3]), [1, 2])])]
+
+
+SWEEP_CASES = [
+    SweepCase(_summaries, np.linspace(-3, 5, 12).reshape(4, 3),
+              np.random.default_rng(0).uniform(0, 1, (3, 4, 5, 3)).astype(np.float32),
+              np.linspace(-1, 1, 16, dtype=np.float32).reshape(2, 8), np.array(8000, dtype=np.float32),
+              name="summaries"),
+    SweepCase(lambda s: [df.summary.image("raw", df.io.decode_raw(s, df.uint8)),  # channels known when run
+                         df.summary.histogram("raw", df.io.decode_raw(s, df.uint8)),
+                         df.summary.text("words", df.strings.split(df.reshape(s, [-1])).values)],
+              np.array([[[b"ab c", b"d ef"], [b"\x00\x7f\xff\x01", b"wxyz"]]], dtype=object),
+              name="summaries_of_raw_bytes"),
+]

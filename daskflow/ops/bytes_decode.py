@@ -5,7 +5,7 @@ import numpy as np
 from .. import dtypes, errors
 from .hostvalue import host_lowered, host_vector
 from .registry import NOT_DIFFERENTIABLE, apply, apply1, convert_to_tensor, register, tuple_outputs
-from .strings_map import check_strings, meta, refuse, where
+from .strings_map import check_strings, meta, refuse, where, whole
 
 __all__ = ["decode_raw", "bitcast", "decode_csv", "serialize_tensor", "parse_tensor"]
 
@@ -44,7 +44,7 @@ class DecodeRaw:
 
     def lower(op, x):
         out = op.attrs["out_type"]
-        one = x.rechunk(-1)  # every string of the input has the one length: checked in one task
+        one = whole(x)  # every string of the input has the one length: checked in one task
         return one.map_blocks(_decode_raw, out=out, little_endian=op.attrs["little_endian"], where_=where(op),
                               new_axis=x.ndim, chunks=one.chunks + ((np.nan,),), dtype=out, meta=meta(out, x.ndim + 1))
 
@@ -98,7 +98,7 @@ class Bitcast:
             return x.map_blocks(_bitcast, out=out, new_axis=x.ndim, chunks=x.chunks + ((a // b,),), dtype=out,
                                 meta=meta(out, x.ndim + 1))
         if a < b:
-            x = x.rechunk({x.ndim - 1: -1})
+            x = whole(x, [-1])
             return x.map_blocks(_bitcast, out=out, drop_axis=x.ndim - 1, dtype=out, meta=meta(out, x.ndim - 1))
         return x.map_blocks(_bitcast, out=out, dtype=out, meta=meta(out, x.ndim))
 
@@ -184,7 +184,8 @@ def _decode_csv(records, *defaults, delim, quote, na_value, select, where_):
             fields = _fields(record, delim, quote)
             want = select if select else range(len(defaults))
             if (not select and len(fields) != len(defaults)) or (select and len(fields) <= select[-1]):
-                raise ValueError(f"Expect {len(defaults)} fields but have {len(fields)} in record {r}")
+                have = sum(c < len(fields) for c in select) if select else len(fields)  # TF counts those read
+                raise ValueError(f"Expect {len(defaults)} fields but have {have} in record {r}")
             for c, (f, d) in enumerate(zip(want, defaults)):
                 text = fields[f]
                 if text == b"" or text == na_value:
@@ -213,9 +214,9 @@ class DecodeCSV:
 
     def lower(op, records, *defaults):
         a = op.attrs
-        one = records.rechunk(-1)
+        one = whole(records)
         ind = tuple(f"r{d}" for d in range(records.ndim))
-        args = [x for i, d in enumerate(defaults) for x in (d.rechunk(-1), tuple(f"d{i}.{k}" for k in range(d.ndim)))]
+        args = [x for i, d in enumerate(defaults) for x in (whole(d), tuple(f"d{i}.{k}" for k in range(d.ndim)))]
         packed = da.blockwise(_decode_csv, ind, one, ind, *args, concatenate=True, delim=a["field_delim"],
                               quote=a["use_quote_delim"], na_value=a["na_value"], select=a["select_cols"],
                               where_=where(op), dtype=object, meta=meta(object, records.ndim))
@@ -279,7 +280,7 @@ class SerializeTensor:
         return [((), dtypes.string)]
 
     def lower(op, x):
-        one = x.rechunk(-1)
+        one = whole(x)
         ind = tuple(range(x.ndim))
         return da.blockwise(_serialize, (), one, ind, concatenate=True, dtype=dtypes.string,
                             meta=meta(dtypes.string, 0))

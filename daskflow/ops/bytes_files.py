@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import dtypes, errors
 from .registry import NOT_DIFFERENTIABLE, apply, apply1, convert_to_tensor, register, tuple_outputs
-from .strings_map import check_strings, meta, refuse, where
+from .strings_map import check_strings, meta, refuse, where, whole
 
 __all__ = ["read_file", "write_file", "matching_files", "timestamp", "decode_wav", "encode_wav"]
 
@@ -108,7 +108,7 @@ class MatchingFiles:
         return [((None,), dtypes.string)]
 
     def lower(op, p):
-        one = p.rechunk(-1)
+        one = whole(p)
         return da.blockwise(_match, ("f",), one, tuple(f"p{d}" for d in range(p.ndim)), concatenate=True,
                             new_axes={"f": np.nan}, dtype=dtypes.string, meta=meta(dtypes.string, 1))
 
@@ -225,7 +225,7 @@ class EncodeWav:
         return [((), dtypes.string)]
 
     def lower(op, audio, rate):
-        return da.blockwise(_encode_wav, (), audio.rechunk(-1), ("s", "c"), rate, (), concatenate=True,
+        return da.blockwise(_encode_wav, (), whole(audio), ("s", "c"), rate, (), concatenate=True,
                             dtype=dtypes.string, meta=meta(dtypes.string, 0))
 
 

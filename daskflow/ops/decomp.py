@@ -10,7 +10,7 @@ import numpy as np
 from .. import backend, errors
 from ..graph import TensorShape, name_scope
 from .array import concat, expand_dims, squeeze, transpose as _permute
-from .generate import eye, ones_like, zeros_like
+from .generate import dim_size, eye, ones_like, shape as shape_of, zeros_like
 from .linalg import (_call, _check_matrices, _matrices_footprint, _square_dim, _whole_matrices, _where,
                      _work_dtype, cholesky, matrix_inverse)
 # the rest of tf.linalg, listed here for the namespaces
@@ -22,7 +22,8 @@ from .linalg_solve import (_meta, _type_check, cholesky_solve, lstsq, matrix_sol
 from .linalg_structure import (adjoint, cross, diag, diag_part, matrix_band_part, matrix_diag,  # noqa: F401
                                matrix_diag_part, matrix_set_diag, matrix_transpose, matvec, tensor_diag,
                                tensor_diag_part, trace)
-from .math import _conj, abs as abs_, cast, greater, log, matmul, pow as pow_, reciprocal, sqrt, where_v2
+from .math import (Assert, _conj, abs as abs_, cast, greater, greater_equal, less, less_equal, log, matmul,
+                   maximum, pow as pow_, reciprocal, sqrt, where_v2)
 from .linalg_operator import *  # noqa: F401,F403 - the LinearOperator classes
 from . import linalg_operator as _operators
 from .nn import l2_normalize  # noqa: F401
@@ -72,10 +73,12 @@ def _kmin(m, n):
     return None if m is None or n is None else min(m, n)
 
 
-def _static_mn(op, what):
+def _grad_dims(op, what):
+    """Rows and cols of ``op``'s input for its gradient rule: ints, or None where known only when run (the rank
+    must be known)."""
     x = op.inputs[0]
-    if x.shape.ndims is None or x.shape[-2] is None or x.shape[-1] is None:
-        fail(op, f"the gradient of {what} needs the matrix dims known when the graph is built, got {x.shape}",
+    if x.shape.ndims is None:
+        fail(op, f"the gradient of {what} needs the rank of '{x.name}' known when the graph is built",
              errors.UnimplementedError)
     return x.shape[-2], x.shape[-1]
 
@@ -123,17 +126,25 @@ class Qr:
         return _lower_multi(op, x, _qr_kernel, [(m, k), (k, n)], full=op.attrs["full_matrices"], where=_where(op))
 
     def grad(op, dq, dr):
-        m, n = _static_mn(op, "Qr")
-        if op.attrs["full_matrices"] and m > n:
-            fail(op, "QrGrad not implemented when nrows > ncols and full_matrices is true.",
-                 errors.UnimplementedError)
+        m, n = _grad_dims(op, "Qr")
         q, r = op.outputs
-        if m >= n:
-            return [_qr_grad_tall(q, r, dq, dr)]
-        # why: A = [X | Y] with X square: X = QU gives the square case, and Y = QV adds Q dV to dY and
-        # Y dV^H to dQ
-        y, u = op.inputs[0][..., m:], r[..., :m]
-        du, dv = dr[..., :m], dr[..., m:]
+        full = op.attrs["full_matrices"]
+        if m is not None and n is not None:
+            if full and m > n:
+                fail(op, "QrGrad not implemented when nrows > ncols and full_matrices is true.",
+                     errors.UnimplementedError)
+            if m >= n:
+                return [_qr_grad_tall(q, r, dq, dr)]
+        # why: A = [X | Y] with X the first K columns (K the rows of r; Y empty when M >= N): X = QU gives the
+        # square case, and Y = QV adds Q dV to dY and Y dV^H to dQ
+        k = dim_size(r, -2)
+        if full and (m is None or n is None):  # the shapes refused above, found when run: checked before r is read
+            dims = shape_of(op.inputs[0])
+            ok = Assert(less_equal(dims[-2], dims[-1]), ["QrGrad not implemented when nrows > ncols and "
+                                                         "full_matrices is true. Shape:", dims]).outputs[0]
+            r = where_v2(ok, r, zeros_like(r))
+        y, u = op.inputs[0][..., k:], r[..., :k]
+        du, dv = dr[..., :k], dr[..., k:]
         dx = _qr_grad_tall(q, u, dq + matmul(y, dv, adjoint_b=True), du)
         return [concat([dx, matmul(q, dv)], -1)]
 
@@ -163,29 +174,35 @@ def _real_dtype(dt):
 def _pair_reciprocals(s2):
     """``F[i, j] = 1 / (s2[j] - s2[i])`` off the diagonal, 0 on it (``s2`` shape ``(..., K)``)."""
     diff = expand_dims(s2, -2) - expand_dims(s2, -1)
-    k = s2.shape[-1]
-    off = 1.0 - eye(k, dtype=s2.dtype)
-    return off * reciprocal(diff + eye(k, dtype=s2.dtype))
+    ident = eye(dim_size(s2, -1), dtype=s2.dtype)
+    return (1.0 - ident) * reciprocal(diff + ident)
 
 
-def _svd_grad_tall(s, u, v, ds, du, dv):
-    # why: Townsend (2016), "Differentiating the singular value decomposition", for A = U S V^T with V square
-    # (M >= N): dA = U [F o (U^T dU - dU^T U) S + diag(dS) + S F o (V^T dV - dV^T V)] V^T + (I - U U^T) dU S^-1 V^T
+def _svd_grad(s, u, v, ds, du, dv, tall, wide):
+    # why: Townsend (2016), "Differentiating the singular value decomposition": for A = U S V^T (K = min(M, N)),
+    # dA = U [F o (U^T dU - dU^T U) S + diag(dS) + S F o (V^T dV - dV^T V)] V^T + (I - U U^T) dU S^-1 V^T
+    # + U S^-1 dV^T (I - V V^T); the second term vanishes when M <= N (U square), the third when M >= N. ``tall``
+    # and ``wide`` say which are taken: True, False, or a bool tensor from the run's shapes.
     mid = matrix_diag(ds)
     f = _pair_reciprocals(s * s)
     srow = expand_dims(s, -2)   # scales columns: X S
     scol = expand_dims(s, -1)   # scales rows: S X
-    if du is not None:
-        utdu = matmul(u, du, transpose_a=True)
-        mid = mid + f * (utdu - matrix_transpose(utdu)) * srow
-    if dv is not None:
-        vtdv = matmul(v, dv, transpose_a=True)
-        mid = mid + scol * (f * (vtdv - matrix_transpose(vtdv)))
+    utdu = matmul(u, du, transpose_a=True)
+    mid = mid + f * (utdu - matrix_transpose(utdu)) * srow
+    vtdv = matmul(v, dv, transpose_a=True)
+    mid = mid + scol * (f * (vtdv - matrix_transpose(vtdv)))
     out = matmul(matmul(u, mid), v, transpose_b=True)
-    if du is not None:
-        rest = du - matmul(u, matmul(u, du, transpose_a=True))
-        out = out + matmul(rest / srow, v, transpose_b=True)
+    if tall is not False:
+        rest = du - matmul(u, utdu)
+        out = out + _taken_if(tall, matmul(rest / srow, v, transpose_b=True))
+    if wide is not False:
+        rest = dv - matmul(v, vtdv)
+        out = out + _taken_if(wide, matmul(u, rest / srow, transpose_b=True))
     return out
+
+
+def _taken_if(pred, t):
+    return t if pred is True else where_v2(pred, t, zeros_like(t))
 
 
 @register("Svd")
@@ -214,18 +231,24 @@ class Svd:
         x = op.inputs[0]
         if x.dtype.kind == "c":
             fail(op, "the gradient of Svd is implemented for real matrices only", errors.UnimplementedError)
-        m, n = _static_mn(op, "Svd")
+        m, n = _grad_dims(op, "Svd")
         s, u, v = op.outputs
         if not op.attrs["compute_uv"]:  # only s was asked for: u and v come from a new op, as TF
             _, u, v = svd(x)
-            return [_svd_grad_tall(s, u, v, ds, None, None) if m >= n else
-                    matrix_transpose(_svd_grad_tall(s, v, u, ds, None, None))]
-        if op.attrs["full_matrices"] and m != n:
-            fail(op, "SVD gradient has not been implemented for input with unequal number of rows and columns "
-                     "when full_matrices and compute_uv are true", errors.UnimplementedError)
-        if m >= n:
-            return [_svd_grad_tall(s, u, v, ds, du, dv)]
-        return [matrix_transpose(_svd_grad_tall(s, v, u, ds, dv, du))]  # A^T = V S U^T is tall
+            return [matmul(matmul(u, matrix_diag(ds)), v, transpose_b=True)]
+        if op.attrs["full_matrices"]:
+            if m is None or n is None:
+                fail(op, "SVD gradient with full_matrices and compute_uv needs the matrix dims known when the "
+                         f"graph is built, got {x.shape}", errors.UnimplementedError)
+            if m != n:
+                fail(op, "SVD gradient has not been implemented for input with unequal number of rows and "
+                         "columns when full_matrices and compute_uv are true", errors.UnimplementedError)
+        if m is not None and n is not None:
+            tall, wide = m >= n, m < n
+        else:  # the terms for both are built, each taken or not when run
+            dims = shape_of(x)
+            tall, wide = greater_equal(dims[-2], dims[-1]), less(dims[-2], dims[-1])
+        return [_svd_grad(s, u, v, ds, du, dv, tall, wide)]
 
 
 def svd(tensor, full_matrices=False, compute_uv=True, name=None):
@@ -438,6 +461,15 @@ def _eps(dtype):
     return float(np.finfo(_real_dtype(dtype)).eps)
 
 
+def _max_dim(x):
+    """``max(M, N)`` of matrices ``x``: a python int, or a tensor of ``x``'s real dtype when known only when run."""
+    m, n = (x.shape[-2], x.shape[-1]) if x.shape.ndims is not None else (None, None)
+    if m is not None and n is not None:
+        return max(m, n)
+    dims = shape_of(x)
+    return cast(maximum(dims[-2], dims[-1]), _real_dtype(x.dtype))
+
+
 def pinv(a, rcond=None, validate_args=False, name=None):
     """The Moore-Penrose pseudo-inverse of each matrix of ``a`` (shape ``(..., M, N)``, result ``(..., N, M)``),
     from its SVD: singular values at most ``rcond * max(s)`` count as zero (``rcond`` defaults to
@@ -448,11 +480,7 @@ def pinv(a, rcond=None, validate_args=False, name=None):
             raise TypeError(f"pinv takes real floating matrices, got '{x.name}' of dtype {x.dtype.name}")
         s, u, v = svd(x)
         if rcond is None:
-            m, n = x.shape[-2], x.shape[-1]
-            if m is None or n is None:
-                raise errors.UnimplementedError(None, x.op, "pinv without rcond needs the matrix dims known when "
-                                                            f"the graph is built, got {x.shape}")
-            rcond = 10.0 * max(m, n) * _eps(x.dtype)
+            rcond = 10.0 * _max_dim(x) * _eps(x.dtype)
         cutoff = rcond * reduce_max(s, -1, keepdims=True)
         keep = greater(s, cutoff)
         # a zero singular value's reciprocal is taken as zero; where() keeps the discarded branch's gradient finite
@@ -467,11 +495,7 @@ def matrix_rank(a, tol=None, validate_args=False, name=None):
         x = convert_to_tensor(a)
         s = svd(x, compute_uv=False)
         if tol is None:
-            m, n = x.shape[-2], x.shape[-1]
-            if m is None or n is None:
-                raise errors.UnimplementedError(None, x.op, "matrix_rank without tol needs the matrix dims known "
-                                                            f"when the graph is built, got {x.shape}")
-            tol = reduce_max(s, -1, keepdims=True) * (max(m, n) * _eps(x.dtype))
+            tol = reduce_max(s, -1, keepdims=True) * (_max_dim(x) * _eps(x.dtype))
         return reduce_sum(cast(greater(s, tol), "int32"), -1)
 
 

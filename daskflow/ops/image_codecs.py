@@ -13,7 +13,7 @@ from .. import dtypes, errors
 from ..graph import TensorShape
 from .hostvalue import host_lowered, host_vector
 from .registry import NOT_DIFFERENTIABLE, apply1, fail, register
-from .strings_map import check_strings, meta, where
+from .strings_map import check_strings, meta, where, whole
 
 __all__ = []
 
@@ -326,7 +326,7 @@ def _encode_infer(op):
 
 def _encode_lower(op, image):
     a = op.attrs
-    x = image.rechunk(-1)
+    x = whole(image)
     return x.map_blocks(encode_block, fmt=a["format"], quality=a["quality"], progressive=a["progressive"],
                         optimize=a["optimize_size"], chroma=a["chroma_downsampling"], compression=a["compression"],
                         where_=where(op), drop_axis=[0, 1, 2], dtype=dtypes.string, meta=meta(dtypes.string, 0))
@@ -356,7 +356,7 @@ class EncodeJpegVariableQuality:
 
     def lower(op, image, quality):
         import dask.array as da
-        return da.blockwise(_quality_block, (), image.rechunk(-1), "hwc", quality, (), where_=where(op),
+        return da.blockwise(_quality_block, (), whole(image), "hwc", quality, (), where_=where(op),
                             concatenate=True, dtype=dtypes.string, meta=meta(dtypes.string, 0))
 
 

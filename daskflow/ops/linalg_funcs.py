@@ -172,15 +172,19 @@ class MatrixSquareRoot:
         # why: S S = A gives S dS + dS S = dA, so the gradient X solves S^H X + X S^H = G; flattened row-major
         # that is (S^H (x) I + I (x) conj(S)) vec(X) = vec(G), an N^2 x N^2 solve (as TF)
         s = op.outputs[0]
-        n = s.shape[-1]
-        if s.shape.ndims is None or n is None:
-            fail(op, "the gradient of MatrixSquareRoot needs the matrix size known when the graph is built",
+        if s.shape.ndims is None:
+            fail(op, "the gradient of MatrixSquareRoot needs the input's rank known when the graph is built",
                  errors.UnimplementedError)
         sh = _adjoint_of(op, s)
+        if s.shape.is_fully_defined():
+            batch, n = list(s.shape[:-2]), s.shape[-1]
+            flat = lambda tail: batch + tail  # noqa: E731
+        else:  # sizes known only when run
+            dims = shape_of(s)
+            batch, n = dims[:-2], dims[-1]
+            flat = lambda tail: concat([batch, tail], 0)  # noqa: E731
         ident = eye(n, dtype=s.dtype)
         kron = einsum("...ij,kl->...ikjl", sh, ident) + einsum("ij,...lk->...ikjl", ident, sh)
-        batch = list(s.shape[:-2]) if s.shape.is_fully_defined() else shape_of(s)[:-2]
-        flat = (lambda tail: batch + tail) if isinstance(batch, list) else (lambda tail: concat([batch, tail], 0))
         x = matrix_solve(reshape(kron, flat([n * n, n * n])), reshape(ds, flat([n * n, 1])))
         return [reshape(x, flat([n, n]))]
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import backend, errors
 from ..graph import TensorShape, name_scope
-from .generate import eye
+from .generate import dim_size, eye, shape as shape_of
 from .linalg import (_KINDS, _adjoint, _call, _check_matrices, _matrices_footprint, _square_dim, _whole_matrices,
                      _where, _work_dtype, cholesky)
 from .linalg_structure import matrix_band_part
@@ -186,19 +186,32 @@ def matrix_solve_ls(matrix, rhs, l2_regularizer=0.0, fast=True, name=None):
         if not fast:
             l2 = _static_float(l2_regularizer)
             return apply1("MatrixSolveLs", [a, b], {"l2_regularizer": l2}, name="MatrixSolveLs")
-        m, n = (a.shape[-2], a.shape[-1]) if a.shape.ndims is not None else (None, None)
-        if m is None or n is None:
-            raise errors.UnimplementedError(None, a.op, f"matrix_solve_ls needs the matrix dims of '{a.name}' known "
-                                                        f"when the graph is built, got {a.shape}")
+        if a.shape.ndims is None:
+            raise errors.UnimplementedError(None, a.op, f"matrix_solve_ls needs the rank of '{a.name}' known when "
+                                                        "the graph is built")
         reg = convert_to_tensor(l2_regularizer, dtype_hint=a.dtype)
         if reg.dtype != a.dtype:
             from .math import cast
             reg = cast(reg, a.dtype)
-        if m >= n:
-            gram = matmul(a, a, adjoint_a=True) + reg * eye(n, dtype=a.dtype)
-            return cholesky_solve(cholesky(gram), matmul(a, b, adjoint_a=True))
-        gram = matmul(a, a, adjoint_b=True) + reg * eye(m, dtype=a.dtype)
-        return matmul(a, cholesky_solve(cholesky(gram), b), adjoint_a=True)
+        m, n = a.shape[-2], a.shape[-1]
+        if m is not None and n is not None:
+            return (_overdetermined if m >= n else _underdetermined)(a, b, reg)
+        # the dims are known only when run: the branch is chosen then, as TF does
+        from .control import cond
+        dims = shape_of(a)
+        return cond(dims[-2] >= dims[-1], lambda: _overdetermined(a, b, reg), lambda: _underdetermined(a, b, reg))
+
+
+def _overdetermined(a, b, reg):
+    """``(A^H A + l2 I)^-1 A^H B``, by Cholesky."""
+    gram = matmul(a, a, adjoint_a=True) + reg * eye(dim_size(a, -1), dtype=a.dtype)
+    return cholesky_solve(cholesky(gram), matmul(a, b, adjoint_a=True))
+
+
+def _underdetermined(a, b, reg):
+    """``A^H (A A^H + l2 I)^-1 B``, by Cholesky."""
+    gram = matmul(a, a, adjoint_b=True) + reg * eye(dim_size(a, -2), dtype=a.dtype)
+    return matmul(a, cholesky_solve(cholesky(gram), b), adjoint_a=True)
 
 
 def _static_float(value):

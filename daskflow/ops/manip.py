@@ -90,10 +90,14 @@ def _rolled(x, shift, axis):
         if not s:
             return x
         cut = n - s
-    else:
-        from .math import cast, floormod
-        nn = n if isinstance(n, int) else cast(n, shift.dtype)
-        cut = nn - floormod(shift, nn) if n else 0
+    elif isinstance(n, int):
+        from .math import floormod
+        cut = n - floormod(shift, n) if n else 0
+    else:  # the size is known only at run time (an empty axis: no shift)
+        from .math import cast, floormod, maximum
+        shift = convert_to_tensor(shift)
+        nn = cast(n, shift.dtype)
+        cut = nn - floormod(shift, maximum(nn, 1))
     head = (builtins.slice(None),) * axis
     return concat([x[head + (builtins.slice(cut, None),)], x[head + (builtins.slice(None, cut),)]], axis)
 

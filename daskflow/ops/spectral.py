@@ -8,7 +8,9 @@ is cropped or zero-padded to it along the transformed axes before the transform 
 ``fft_length // 2 + 1``).
 
 Each op takes its transformed axes whole per block; the other axes keep their chunks. ``fft_length`` and ``axes`` must
-be known when the graph is built.
+be known when the graph is built when given; without ``fft_length``, the sizes of the transformed axes may be known
+only when run (the op's ``fft_length`` attribute is then None: the sizes are the input's, the inner one of an
+``irfft`` ``2 * (m - 1)``).
 """
 import numpy as np
 
@@ -71,8 +73,16 @@ def _geometry(op):
             fail(op, f"axes {list(op.attrs['axes'])} repeat an axis")
     lengths = op.attrs.get("fft_length")
     if lengths is None:
-        lengths = tuple(x.shape[a] if x.shape.ndims is not None else None for a in axes)
+        lengths = _default_lengths(op, [x.shape[a] if x.shape.ndims is not None else None for a in axes])
     return kind, axes, tuple(lengths)
+
+
+def _default_lengths(op, dims):
+    """The fft lengths of an op without ``fft_length`` from the sizes of its transformed axes (None unknown)."""
+    kind, rank = _TYPES[op.type]
+    if kind == "irfft" and rank is not None:
+        return _irfft_default(list(dims))
+    return list(dims)
 
 
 def _infer(op):
@@ -118,7 +128,8 @@ def _out_dtype(op, kind, x):
 def _lower(op, x):
     kind, axes, lengths = _geometry(op)
     axes = tuple(a % x.ndim for a in axes)
-    lengths = tuple(int(x.shape[a]) if n is None else n for a, n in zip(axes, lengths))
+    if None in lengths:
+        lengths = tuple(int(n) for n in _default_lengths(op, [x.shape[a] for a in axes]))
     dtype = op.outputs[0].dtype
     x = x.rechunk({a: -1 for a in axes})
     chunks = list(x.chunks)
@@ -181,22 +192,16 @@ def _transform(kind, t, axes, lengths):
                   name=kind.upper() + "ND")
 
 
-def _full_lengths(op):
-    kind, axes, lengths = _geometry(op)
-    if None in lengths:  # only the 1-3D complex types take their sizes from the input
-        fail(op, f"the gradient of {op.type} needs the sizes of the transformed axes when the graph is built")
-    return kind, axes, lengths
-
-
-def _count(dy, axes, lengths):
-    """The number of points of the transform: a python float, or a tensor when sizes are known only in the run."""
+def _count(dy, axes, lengths, dtype=None):
+    """The number of points of the transform: a python float, or a tensor (of ``dy``'s dtype or ``dtype``) of the
+    sizes of ``dy`` along ``axes`` when they are known only in the run."""
     if None not in lengths:
         return float(_size(lengths))
     from .generate import shape as shape_of
     from .math import cast
     from .reduce import reduce_prod
     dims = shape_of(dy)
-    return cast(reduce_prod([dims[a] for a in axes]), dy.dtype)
+    return cast(reduce_prod([dims[a] for a in axes]), dtype or dy.dtype)
 
 
 def _fft_grad(op, dy):
@@ -220,11 +225,23 @@ def _complex_type(prefix, t, axes):
     return apply1(prefix + suffix, [t], name=prefix + suffix)
 
 
+def _lengths_for_grad(op):
+    """Axes and lengths of an op for its gradient; lengths known only when run are taken from the input by the 1-3D
+    types only."""
+    _, axes, lengths = _geometry(op)
+    if None in lengths and _TYPES[op.type][1] is None:
+        fail(op, f"the gradient of {op.type} needs the sizes of the transformed axes when the graph is built")
+    return axes, lengths
+
+
 def _rfft_grad(op, dy):
     # why: rfft keeps the first n//2+1 outputs of the full transform; its adjoint zero-fills the rest (the ifft
     # at full length does that), and only the real part reaches the real input
     from .special import real
-    _, axes, lengths = _full_lengths(op)
+    axes, lengths = _lengths_for_grad(op)
+    if None in lengths:  # the input's sizes, known when run: zero-filled to them, then the ifft of that size
+        g = real(_complex_type("IFFT", _fit(dy, op.inputs[0], axes), axes))
+        return [g * _count(g, axes, lengths)]
     g = real(_transform("ifft", dy, axes, lengths)) * float(_size(lengths))
     return [_fit(g, op.inputs[0], axes)]
 
@@ -233,15 +250,29 @@ def _irfft_grad(op, dy):
     # why: irfft counts each frequency strictly between DC and Nyquist twice (for it and its mirror image), DC and
     # Nyquist once, and ignores their imaginary parts, which rfft of a real tensor gives as zero
     from .state import constant
-    _, axes, lengths = _full_lengths(op)
+    axes, lengths = _lengths_for_grad(op)
+    if None in lengths:  # the default lengths, known when run: n = 2 * (m - 1) is even, m = n // 2 + 1 outputs
+        return [_irfft_grad_default(op, dy, axes, lengths)]
     n = lengths[-1]
     weight = np.full(n // 2 + 1, 2.0)
     weight[0] = 1.0
     if n % 2 == 0:
         weight[-1] = 1.0
-    weight = weight.reshape((-1,) + (1,) * (-1 - axes[-1])) / _size(lengths)
+    weight = weight.reshape((-1,) + (1,) * (-1 - axes[-1])) / max(_size(lengths), 1)
     g = _transform("rfft", dy, axes, lengths) * constant(weight.astype(op.inputs[0].dtype))
     return [_fit(g, op.inputs[0], axes)]
+
+
+def _irfft_grad_default(op, dy, axes, lengths):
+    """The gradient of an irfft of the default (even) inner length, its sizes known only when run: the weights
+    are 1 at DC and Nyquist (the first and last of the ``m`` frequencies), 2 between."""
+    from .generate import dim_size, range as arange
+    from .math import cast, equal, logical_or, maximum, where_v2
+    g = _complex_type("RFFT", dy, axes)
+    m = dim_size(g, -1)
+    ends = logical_or(equal(arange(m), 0), equal(arange(m), m - 1))
+    weight = where_v2(ends, np.float64(1.0), np.float64(2.0)) / maximum(_count(dy, axes, lengths, np.float64), 1.0)
+    return g * cast(weight, op.inputs[0].dtype)
 
 
 _GRADS = {"fft": _fft_grad, "ifft": _ifft_grad, "rfft": _rfft_grad, "irfft": _irfft_grad}
@@ -375,10 +406,7 @@ def _lengths(x, rank, fft_length, type_name, default):
     if x.shape.ndims < rank:
         raise ValueError(f"Shape must be at least rank {rank} but is rank {x.shape.ndims} for input '{x.name}'")
     fl = default(list(x.shape)[-rank:])
-    if None in fl:
-        raise ValueError(f"{type_name}: the inner dims of '{x.name}' must be known when the graph is built to infer "
-                         f"fft_length (got {x.shape}); pass fft_length")
-    return tuple(fl)
+    return None if None in fl else tuple(fl)  # None: the op takes them from its input when run
 
 
 rfft = _rfft_wrapper(1, "RFFT")

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import dtypes, errors
 from .registry import NOT_DIFFERENTIABLE, apply1, convert_to_tensor, register
-from .strings_map import Bad, meta, refuse, string_map_op, where
+from .strings_map import Bad, meta, refuse, string_map_op, where, whole
 
 errors_module = errors  # the functions below take TF's argument named errors
 
@@ -133,7 +133,7 @@ class UnicodeEncode:
 
     def lower(op, x):
         a = op.attrs
-        x = x.rechunk({x.ndim - 1: -1})
+        x = whole(x, [-1])
         return x.map_blocks(_encode_rows, encoding=a["output_encoding"], errors_=a["errors"],
                             replacement=a["replacement_char"], where_=where(op), drop_axis=x.ndim - 1,
                             dtype=dtypes.string, meta=meta(dtypes.string, x.ndim - 1))

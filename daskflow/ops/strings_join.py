@@ -1,13 +1,15 @@
 """String reductions: reduce_join, unsorted_segment_join and ngrams.
 
 Joins take the axes they reduce whole in one block (strings are small next to the memory a task may hold)."""
+import math
+
 import dask.array as da
 import numpy as np
 
 from .. import dtypes, errors
 from .hostvalue import host_lowered, host_scalar
 from .registry import NOT_DIFFERENTIABLE, apply1, convert_to_tensor, fail, register
-from .strings_map import check_strings, meta, refuse, where
+from .strings_map import check_strings, meta, refuse, where, whole
 
 __all__ = ["reduce_join", "unsorted_segment_join", "ngrams"]
 
@@ -43,7 +45,7 @@ class ReduceJoin:
 
     def lower(op, x):
         axes, keep = op.attrs["axes"], op.attrs["keep_dims"]
-        x = x.rechunk({d: -1 for d in axes})
+        x = whole(x, axes)
         chunks = tuple(((1,) if keep else None) if d in axes else c for d, c in enumerate(x.chunks))
         return x.map_blocks(_join_axes, axes=axes, keepdims=keep, separator=op.attrs["separator"],
                             chunks=tuple(c for c in chunks if c is not None), drop_axis=[] if keep else list(axes),
@@ -96,20 +98,21 @@ def reduce_join(inputs, axis=None, keep_dims=None, separator="", name=None, redu
 # -- unsorted_segment_join
 
 def _segment_join(data, ids, num, separator, where_):
-    ids = np.asarray(ids).reshape(-1)
+    data, ids = np.asarray(data, dtype=object), np.asarray(ids)  # 0-d blocks may come as their element
     if ids.size and (ids.min() < 0 or ids.max() >= num):
         raise errors.InvalidArgumentError(None, None, "segment_ids are not allowed to exceed num_segments or to "
                                                       f"have negative values. {where_}")
-    rows = data.reshape(ids.size, -1)  # a row per segment id, its trailing dims flattened
+    tail = data.shape[ids.ndim:]
+    rows = data.reshape(ids.size, math.prod(tail))  # a row per segment id, its trailing dims flattened
     out = [[[] for _ in range(rows.shape[1])] for _ in range(num)]
-    for r, s in enumerate(ids):
+    for r, s in enumerate(ids.reshape(-1)):
         for c in range(rows.shape[1]):
             out[s][c].append(rows[r, c])
     flat = np.empty((num, rows.shape[1]), dtype=object)
     for s in range(num):
         for c in range(rows.shape[1]):
             flat[s, c] = separator.join(out[s][c])
-    return flat
+    return flat.reshape((num,) + tail)
 
 
 @register("UnsortedSegmentJoin")
@@ -136,18 +139,11 @@ class UnsortedSegmentJoin:
 
     def lower(op, x, ids, _):
         num = int(host_lowered(op, 2, "num_segments"))
-        k, tail = ids.ndim, x.shape[ids.ndim:]
-        one, ids = x.rechunk(-1), ids.rechunk(-1)
-        joined = da.blockwise(_segment_join, (), one, tuple(range(x.ndim)), ids, tuple(range(k)), concatenate=True,
-                              num=num, separator=op.attrs["separator"], where_=where(op), dtype=dtypes.string,
-                              meta=meta(dtypes.string, 0))
-        return _as_array(joined, (num,) + tuple(tail))
-
-
-def _as_array(block, shape):
-    """The 0-d dask array ``block`` (whose one block is an array of ``shape``, flattened to 2-d) as that array."""
-    return da.map_blocks(lambda b: b.reshape(shape), block, chunks=tuple((n,) for n in shape),
-                         new_axis=list(range(len(shape))), dtype=dtypes.string, meta=meta(dtypes.string, len(shape)))
+        k = ids.ndim  # the leading axes, whole in one task; the trailing ones block by block
+        lead, tail = tuple(f"i{d}" for d in range(k)), tuple(f"t{d}" for d in range(k, x.ndim))
+        return da.blockwise(_segment_join, ("s",) + tail, whole(x, range(k)), lead + tail, whole(ids), lead,
+                            concatenate=True, new_axes={"s": num}, num=num, separator=op.attrs["separator"],
+                            where_=where(op), dtype=dtypes.string, meta=meta(dtypes.string, 1 + len(tail)))
 
 
 def unsorted_segment_join(inputs, segment_ids, num_segments, separator="", name=None):
@@ -199,8 +195,9 @@ class StringNGrams:
 
     def lower(op, x):
         a = op.attrs
-        x = x.rechunk({x.ndim - 1: -1})
-        m = _ngram_count(x.shape[-1], a["widths"], a["pad"], a["preserve"])
+        x = whole(x, [-1])
+        n = x.shape[-1]  # nan: known only when the op runs
+        m = n if math.isnan(n) else _ngram_count(n, a["widths"], a["pad"], a["preserve"])
         return x.map_blocks(_ngrams, widths=a["widths"], pad=a["pad"], left=a["left"], right=a["right"],
                             separator=a["separator"], preserve=a["preserve"], chunks=x.chunks[:-1] + ((m,),),
                             dtype=dtypes.string, meta=meta(dtypes.string, x.ndim))

@@ -4,6 +4,7 @@ Each is a host kernel applied to every string of a chunk (string chunks are nump
 found while running name the op, as TF's kernels do.
 """
 import functools
+import math
 import re
 
 import dask.array as da
@@ -32,6 +33,25 @@ def refuse(op, message, cls):
 
 def meta(dtype, ndim):
     return np.empty((0,) * ndim, dtype=dtype)
+
+
+def _concatenated(b):
+    return b
+
+
+def whole(x, axes=None):
+    """``x`` with one block along ``axes`` (every axis when None). Blocks of unknown sizes (nan, as the outputs of
+    ``decode_raw`` or a split give them), which dask cannot rechunk, are concatenated by one blockwise task."""
+    axes = range(x.ndim) if axes is None else [a % x.ndim for a in axes]
+    axes = [a for a in axes if len(x.chunks[a]) > 1]
+    if not axes:
+        return x
+    if not any(math.isnan(c) for a in axes for c in x.chunks[a]):
+        return x.rechunk({a: -1 for a in axes})
+    ind = tuple(f"c{d}" if d in axes else f"k{d}" for d in range(x.ndim))
+    out = tuple(f"n{d}" if d in axes else f"k{d}" for d in range(x.ndim))
+    return da.blockwise(_concatenated, out, x, ind, concatenate=True,
+                        new_axes={f"n{a}": sum(x.chunks[a]) for a in axes}, dtype=x.dtype, meta=x._meta)
 
 
 def each(fn, x, dtype=dtypes.string):

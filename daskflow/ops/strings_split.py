@@ -7,12 +7,13 @@ import numpy as np
 
 from .. import dtypes
 from .registry import NOT_DIFFERENTIABLE, apply, convert_to_tensor, register, tuple_outputs
-from .strings_map import check_strings, meta, refuse
+from .strings_map import check_strings, meta, refuse, whole
 
 __all__ = ["string_split", "split"]
 
 
 def _split_rows(x, how, attrs):
+    x = np.asarray(x, dtype=object)  # a scalar input's block may come as the bytes themselves
     shape = x.shape if x.ndim else (1,)
     rows = [how(v, **attrs) for v in x.reshape(-1)]
     width = max((len(r) for r in rows), default=0)
@@ -57,7 +58,7 @@ def _split_op(type_name, how):
 
     def lower(op, x):
         attrs = {k: v for k, v in op.attrs.items() if k != "rank1"}
-        one = x.rechunk(-1)
+        one = whole(x)
         packed = da.blockwise(_split_rows, (), one, tuple(f"i{d}" for d in range(x.ndim)), concatenate=True,
                               how=how, attrs=attrs, dtype=object, meta=meta(object, 0))
         rank = max(x.ndim, 1) + 1

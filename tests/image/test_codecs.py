@@ -9,6 +9,7 @@ import pytest
 
 import daskflow as df
 import daskflow.image as image
+from daskflow.testing import SweepCase
 
 PIL = pytest.importorskip("PIL.Image")
 
@@ -151,3 +152,21 @@ def test_random_jpeg_quality_is_a_quality_in_range():
     got = _run(image.random_jpeg_quality(x, 30, 33, seed=4))
     options = [_run(image.adjust_jpeg_quality(x, q)) for q in (30, 31, 32)]
     assert any(np.array_equal(got, o) for o in options)
+
+
+def _codecs(x, q):
+    jpeg, png = image.encode_jpeg(x, quality=90), image.encode_png(x)
+    return [image.decode_png(png), image.decode_image(png, dtype=df.float32, expand_animations=False),
+            image.decode_image(jpeg, channels=3), image.decode_jpeg(jpeg, channels=1, ratio=2),
+            image.decode_and_crop_jpeg(jpeg, [1, 0, 2, 3], channels=3), image.extract_jpeg_shape(jpeg),
+            image.adjust_jpeg_quality(x, q), df.strings.length(image.encode_png(df.cast(x, df.uint16)))]
+
+
+SWEEP_CASES = [
+    SweepCase(_codecs, np.random.default_rng(0).integers(0, 256, (4, 6, 3)).astype(np.uint8),
+              np.array(75, dtype=np.int32), name="image_codecs"),
+    SweepCase(lambda s, q: [image.decode_png(image.encode_png(df.io.decode_raw(s, df.uint8))),  # channels from
+                            image.adjust_jpeg_quality(df.io.decode_raw(s, df.uint8), q)],  # the data, when run
+              np.array([[b"abc", b"def", b"ghi"], [b"\x00\x7f\xff", b"xyz", b"   "]], dtype=object),
+              np.array(60, dtype=np.int32), name="image_from_raw_bytes"),
+]

@@ -3,6 +3,7 @@ matching_files, timestamp and the WAV pair. Expected values, bytes and error mes
 (``tensorflow.compat.v1`` in graph mode) for the same programs, or numpy's and Python's references."""
 import io
 import os
+import tempfile
 import time
 import wave
 
@@ -11,7 +12,7 @@ import pytest
 
 import daskflow as df
 from daskflow.ops import strings_more as sm
-from daskflow.testing import run_graph
+from daskflow.testing import SweepCase, run_graph
 
 TESTED_OPS = {"DecodeRaw", "Bitcast", "DecodeCSV", "SerializeTensor", "ParseTensorShape", "ParseTensor", "ReadFile",
               "WriteFile", "MatchingFiles", "Timestamp", "DecodeWav", "EncodeWav"}
@@ -248,3 +249,58 @@ def test_names_are_listed_for_namespaces():
         assert all(callable(getattr(sm, n)) for n in names)
     assert all(callable(getattr(sm, n)) for n in sm.__all__)
     assert os.path.basename(sm.__file__) == "strings_more.py"
+
+
+# -- the shape sweep's programs (tests/test_shape_sweep.py)
+
+SWEEP_DIR = tempfile.mkdtemp(prefix="daskflow-sweep-")
+for _n in ("a.txt", "b.txt", "c.csv", "a.txt.in"):
+    with open(os.path.join(SWEEP_DIR, _n), "wb") as _f:
+        _f.write(_n.encode() * 3)
+
+
+def _files(path, contents, pattern):
+    write = sm.write_file(path, contents)
+    return [write.outputs[0], sm.read_file(df.strings.join([path, ".in"])), sm.matching_files(pattern),
+            sm.matching_files([pattern, pattern])]
+
+
+def _wav(audio, rate):
+    decoded = sm.decode_wav(sm.encode_wav(audio, rate))
+    fixed = sm.decode_wav(sm.encode_wav(audio, rate), desired_channels=1, desired_samples=7)
+    return [decoded.audio, decoded.sample_rate, fixed.audio, fixed.sample_rate]
+
+
+def _tensor_protos(x, s):
+    return [sm.serialize_tensor(x), sm.parse_tensor(sm.serialize_tensor(x), df.float64),
+            sm.parse_tensor(sm.serialize_tensor(s), df.string)]
+
+
+def _after_decode_raw(s):
+    raw = sm.decode_raw(s, df.uint8)  # its last dim is known only when it runs
+    words = sm.split(s).values
+    return [sm.bitcast(raw, df.int8), sm.parse_tensor(sm.serialize_tensor(raw), df.uint8),
+            sm.decode_wav(sm.encode_wav(df.cast(raw, df.float32) / 255.0, 8000)).audio,
+            *sm.decode_csv(words, [[""], [0]], select_cols=[0, 2], field_delim="b")]
+
+
+SWEEP_CASES = [
+    SweepCase(lambda s: [sm.decode_raw(s, df.int16), sm.decode_raw(s, df.uint8, little_endian=False)],
+              np.array([[b"\x01\x00\x02\x00", b"abcd"], [b"\xff\xff\x00\x80", b"    "]], dtype=object),
+              name="decode_raw"),
+    SweepCase(lambda x, b: [sm.bitcast(x, df.uint8), sm.bitcast(x, df.int32), sm.bitcast(b, df.int32)],
+              np.linspace(-1, 1, 6, dtype=np.float32).reshape(3, 2), np.arange(12, dtype=np.int8).reshape(3, 4),
+              name="bitcast"),
+    SweepCase(lambda r, d: sm.decode_csv(r, [[0], d, [""], df.constant([], df.int64)]),
+              np.array([[b"1,2.5,a,7", b",,,8"], [b'3,,"b,c",9', b"4,1e3,,10"]], dtype=object),
+              np.array([-1.0], dtype=np.float32), name="decode_csv"),
+    SweepCase(_tensor_protos, np.arange(6.0).reshape(3, 2), np.array([[b"a", b""]], dtype=object),
+              name="tensor_protos"),
+    SweepCase(_files, np.array(os.path.join(SWEEP_DIR, "a.txt").encode(), dtype=object),
+              np.array(b"\x00written\xff", dtype=object), np.array(os.path.join(SWEEP_DIR, "*.txt").encode(),
+                                                                    dtype=object), name="files"),
+    SweepCase(lambda x: [df.timestamp() > 1.6e9, df.shape(x)], np.zeros(2), name="timestamp"),
+    SweepCase(_wav, np.linspace(-1, 0.99, 10, dtype=np.float32).reshape(5, 2), np.array(16000, dtype=np.int32),
+              name="wav"),
+    SweepCase(_after_decode_raw, np.array([b"abxb3b7 cb1b9", b"xbyb5   zb0b1"], dtype=object), name="after_decode_raw"),
+]

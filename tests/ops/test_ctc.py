@@ -13,7 +13,7 @@ import pytest
 
 import daskflow as df
 from daskflow.ops import ctc
-from daskflow.testing import GradCase, check_grads
+from daskflow.testing import GradCase, SweepCase, check_grads
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "tf1"
 REF = json.loads((FIXTURES / "nn" / "ctc.json").read_text())
@@ -49,6 +49,26 @@ TF = _TF()
 # second derivative of CTCLoss either)
 GRAD_CASES = [GradCase("CTCLoss", lambda x: ctc.ctc_loss(df.SparseTensor(P.IDX, P.VALS, P.SHAPE), x, P.SEQ),
                        [(6, 4, 5)], domain=(-2.0, 2.0))]
+
+
+def _sparse_parts(decoded):
+    return [t for d in decoded for t in (d.indices, d.values, d.dense_shape)]
+
+
+def _greedy(x, seq):
+    decoded, scores = ctc.ctc_greedy_decoder(x, seq)
+    unmerged, _ = ctc.ctc_greedy_decoder(x, seq, merge_repeated=False, blank_index=0)
+    return _sparse_parts(decoded + unmerged) + [scores]
+
+
+def _beam(x, seq):
+    decoded, scores = ctc.ctc_beam_search_decoder(x, seq, beam_width=3, top_paths=2)
+    return _sparse_parts(decoded) + [scores]
+
+
+_LOGITS = np.random.default_rng(5).standard_normal((5, 3, 4)).astype(np.float32)
+SWEEP_CASES = [SweepCase(_greedy, _LOGITS, np.array([5, 3, 0], np.int32), name="ctc_greedy_decoder"),
+               SweepCase(_beam, _LOGITS, np.array([5, 2, 4], np.int32), name="ctc_beam_search_decoder")]
 # TF's dense loss gives a large finite value (707.86) for a row that cannot be aligned; daskflow gives inf
 ROWS = {"v2_dense_short": [1, 2, 3]}
 

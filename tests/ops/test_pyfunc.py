@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import daskflow as df
+from daskflow.testing import SweepCase
 
 pytestmark = pytest.mark.every_executor
 TESTED_OPS = {"PyFunc", "PyFuncStateless", "EagerPyFunc"}
@@ -97,3 +98,17 @@ def test_errors_name_the_op_and_the_function(sess):
         sess.run(df.py_func(lambda v: v, [x], [df.float32, df.float32])[0])
     with pytest.raises(TypeError, match="func must be callable"):
         df.py_func(3, [x], df.float32)
+
+
+def _py_funcs(x, w):
+    y = df.py_func(np.sinh, [x], df.float64)
+    total, n = df.py_func(lambda u, v: (u.sum(0), np.int64(v.size)), [x, w], [df.float64, df.int64], stateful=False)
+    upper = df.py_function(lambda v: np.array([s.upper() for s in v.ravel()], dtype=object).reshape(v.shape),
+                           [w], df.string)
+    return [y, y * 2.0, total, n, upper, df.py_function(lambda v: v.numpy() + 1, [x], df.float64)]
+
+
+SWEEP_CASES = [
+    SweepCase(_py_funcs, np.linspace(-1, 1, 6).reshape(3, 2), np.array([[b"ab", b"c"], [b"", b"d"]], dtype=object),
+              name="py_funcs"),
+]

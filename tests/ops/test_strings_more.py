@@ -10,7 +10,7 @@ import pytest
 
 import daskflow as df
 from daskflow.ops import strings_more as sm
-from daskflow.testing import run_graph
+from daskflow.testing import SweepCase, run_graph
 
 TESTED_OPS = {"StringLower", "StringUpper", "StringStrip", "StaticRegexReplace", "StaticRegexFullMatch",
               "RegexReplace", "RegexFullMatch", "Substr", "StringToNumber", "ReduceJoin", "UnsortedSegmentJoin",
@@ -257,3 +257,39 @@ def test_string_ops_are_not_differentiable():
     x = df.constant([1.5, 2.5])
     y = sm.to_number(df.as_string(x))
     assert df.gradients(df.reduce_sum(y), x) == [None]
+
+
+def _zlib_rows(rows):
+    return np.array([[zlib.compress(v) for v in row] for row in rows], dtype=object)
+
+
+TEXT = np.array([[b"aa Bb ", b" hello"], [b"Stra\xc3\x9fe", b""], [b"x1", b"aaa"]], dtype=object)
+
+def _after_split(s):
+    words = sm.split(s).values  # a vector whose length is known only when it runs
+    return [sm.reduce_join(words, separator="|"), sm.ngrams(words, 2, pad_values="#"),
+            sm.unsorted_segment_join(words, df.strings.length(words) % 2, 2, ","),
+            sm.unicode_encode(df.cast(sm.decode_raw(s, df.uint8), df.int32), "UTF-16-BE")]
+
+
+SWEEP_CASES = [
+    SweepCase(lambda s: [sm.lower(s), sm.upper(s, encoding="utf-8"), sm.strip(s),
+                         sm.regex_replace(s, "a+", r"<\0>"),
+                         sm.regex_full_match(s, "[a-z ]*"), sm.encode_base64(s), sm.decode_base64(sm.encode_base64(s, pad=True)),
+                         sm.unicode_transcode(s, "UTF-8", "UTF-16-BE")],
+              TEXT, name="string_map"),
+    SweepCase(lambda s, p, r: [sm.regex_replace(s, p, r, replace_global=False), sm.regex_full_match(s, p)],
+              TEXT, np.array(b"a+", dtype=object), np.array(b"X", dtype=object), name="regex_tensors"),
+    SweepCase(lambda z: sm.decode_compressed(z, "ZLIB"), _zlib_rows(TEXT), name="decode_compressed"),
+    SweepCase(lambda s, pos, n: sm.substr(s, pos, n), TEXT, np.array([[0, 1], [2, 0], [-1, 1]], dtype=np.int32),
+              np.array([[1, 3], [2, -1], [5, 0]], dtype=np.int32), name="substr"),
+    SweepCase(lambda s: [sm.to_number(s), sm.to_number(s, df.int64)],
+              np.array([[b"1", b" 22"], [b"-3", b"4 "]], dtype=object), name="to_number"),
+    SweepCase(lambda s, ids, k: [sm.reduce_join(s, 1, separator="/"), sm.reduce_join(s),
+                                 sm.reduce_join(s, [1, 0], keepdims=True), sm.unsorted_segment_join(s, ids, k, "+"),
+                                 sm.ngrams(s, [1, 2], pad_values="#"), sm.ngrams(s, 3, preserve_short_sequences=True)],
+              TEXT, np.array([2, 0, 2], dtype=np.int32), np.array(4, dtype=np.int32), name="string_joins"),
+    SweepCase(lambda c: [sm.unicode_encode(c, "UTF-8"), sm.unicode_encode(c, "UTF-16-BE", errors="ignore")],
+              np.array([[72, 233, 0x1F600], [-1, 105, 33]], dtype=np.int32), name="unicode_encode"),
+    SweepCase(_after_split, np.array([[b"ab cd", b"e fgh"], [b"ijklm", b"  n  "]], dtype=object), name="after_split"),
+]

@@ -5,7 +5,7 @@ import pytest
 
 import daskflow as df
 from daskflow.ops import strings_more as sm
-from daskflow.testing import run_graph
+from daskflow.testing import SweepCase, run_graph
 
 TESTED_OPS = {"StringSplit", "StringSplitV2"}
 
@@ -64,3 +64,16 @@ def test_split_errors_as_tf():
         sm.split(["a"], result_type="RaggedTensor")
     with pytest.raises(df.errors.InvalidArgumentError, match="input of StringSplitV2 must be strings"):
         sm.split([1, 2])
+
+
+def _sparse_parts(*sps):
+    return [t for sp in sps for t in (sp.indices, sp.values, sp.dense_shape)]
+
+
+SWEEP_CASES = [
+    SweepCase(lambda s: _sparse_parts(sm.string_split(s), sm.string_split(s, "b", skip_empty=False)),
+              np.array([b"a b  c", b"", b"abba"], dtype=object), name="string_split"),
+    SweepCase(lambda s, one: _sparse_parts(sm.split(s), sm.split(s, sep="a", maxsplit=1), sm.split(one)),
+              np.array([[b"a b  c", b""], [b" abba ", b"x"]], dtype=object), np.array(b"x y", dtype=object),
+              name="strings_split_v2"),
+]
