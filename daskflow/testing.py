@@ -70,7 +70,7 @@ def run_graph(build, *arrays, chunks=None, scheduler=None, feed_static_shape=Tru
     with Session(graph=g, scheduler=scheduler) as s:
         res = s.run(list(outs), feeds)
     for t, r in zip(outs, res):
-        r = np.asarray(r)
+        r = np.asarray(r, dtype=object) if t.dtype.kind == "O" else np.asarray(r)  # a scalar string is bytes
         if r.dtype != t.dtype:
             raise AssertionError(f"{t.name}: computed dtype {r.dtype}, inferred {t.dtype}")
         if not t.shape.is_compatible_with(r.shape):
