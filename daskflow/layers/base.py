@@ -19,7 +19,8 @@ from ..ops.generate import shape as _shape
 from ..ops.hostvalue import constant_value
 from ..ops.math import cast
 from ..ops.registry import convert_to_tensor
-from ..ops.rnn_cell import _get_activation, _get_initializer, _to_snake_case, _unique_layer_name
+from ..ops.layer_base import (LayerWeights, get_activation as _get_activation, get_initializer as _get_initializer,
+                              to_snake_case as _to_snake_case, unique_layer_name as _unique_layer_name)
 from ..ops.state import trainable_variables
 from ..ops.variable_scope import get_variable, variable_scope
 
@@ -127,7 +128,7 @@ def static_training(training):
     return bool(training)
 
 
-class Layer:
+class Layer(LayerWeights):
     """The base of TF1's layers (``tf.layers.Layer``): subclasses make their variables with ``add_weight`` in
     ``build(input_shape)`` and compute in ``call(inputs, ...)``; calling the layer builds it once, in its variable
     scope, then calls ``call``.
@@ -178,32 +179,6 @@ class Layer:
     def dtype(self):
         """The variables' dtype (a string, as TF's): given, or the first input's (None before the first call)."""
         return None if self._dtype is None else dtypes.name(self._dtype)
-
-    @property
-    def scope_name(self):
-        if self._scope is None:
-            raise ValueError(f'No name available for layer scope because the layer "{self._name}" has not been '
-                             "used yet. The scope name  is determined the first time the layer instance is called. "
-                             "You must therefore call the layer before querying `scope_name`.")
-        return self._scope.name
-
-    @property
-    def trainable_weights(self):
-        return list(self._trainable_weights) if self.trainable else []
-
-    @property
-    def non_trainable_weights(self):
-        if self.trainable:
-            return list(self._non_trainable_weights)
-        return list(self._trainable_weights) + list(self._non_trainable_weights)
-
-    @property
-    def weights(self):
-        return self.trainable_weights + self.non_trainable_weights
-
-    trainable_variables = trainable_weights
-    non_trainable_variables = non_trainable_weights
-    variables = weights
 
     @property
     def losses(self):

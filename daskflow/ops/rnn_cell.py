@@ -20,18 +20,14 @@ import contextlib
 import hashlib
 import inspect
 import numbers
-import re
-import threading
-import weakref
 
 import numpy as np
 
-from .. import dtypes, errors, initializers as _initializers
-from ..graph import Tensor, TensorShape, as_shape, device, get_default_graph, name_scope
+from .. import dtypes, errors
+from ..graph import Tensor, TensorShape, as_shape, device, name_scope
 from ..initializers import constant_initializer, zeros_initializer
 from ..nest import (_enumerated_map_structure_up_to, _is_nested, _traverse_shallow, assert_same_structure, flatten,
                     map_structure)
-from . import math as _math, nn as _nn
 from .array import concat
 from .generate import shape as shape_of, zeros
 from .hostvalue import constant_value
@@ -39,6 +35,8 @@ from .indexing import slice as slice_
 from .math import add, clip_by_value, divide, floor, matmul, multiply, sigmoid
 from .nn import bias_add, dropout as nn_dropout
 from .random import random_uniform
+from .layer_base import (LayerWeights, get_activation as _get_activation, get_initializer as _get_initializer,
+                         to_snake_case as _to_snake_case, unique_layer_name as _unique_layer_name)
 from .registry import convert_to_tensor
 from .split import split
 from .state import constant, trainable_variables
@@ -99,51 +97,6 @@ def _check_rnn_cell_input_dtypes(inputs):
         _check_supported_dtypes(t.dtype)
 
 
-def _get_activation(activation):
-    """A cell's activation: a callable, or a Keras activation name; tanh when None."""
-    m, nn = _math, _nn
-    if activation is None:
-        return m.tanh
-    if callable(activation):
-        return activation
-    table = {"tanh": m.tanh, "sigmoid": m.sigmoid, "relu": nn.relu, "relu6": nn.relu6, "elu": nn.elu,
-             "selu": nn.selu, "softplus": m.softplus, "softsign": nn.softsign, "swish": nn.swish,
-             "linear": lambda x: x, "hard_sigmoid": lambda x: m.maximum(m.minimum(0.2 * x + 0.5, 1.0), 0.0)}
-    if isinstance(activation, str) and activation in table:
-        return table[activation]
-    raise ValueError(f"Unknown activation function: {activation!r}")
-
-
-def _get_initializer(initializer):
-    """An initializer: None, a callable, or the name of one of ``df.initializers``."""
-    if initializer is None or callable(initializer):
-        return initializer
-    if isinstance(initializer, str):
-        fn = getattr(_initializers, initializer, None)
-        if fn is not None:
-            return fn()
-    raise ValueError(f"Could not interpret initializer identifier: {initializer!r}")
-
-
-def _to_snake_case(name):
-    intermediate = re.sub("(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
-    insecure = re.sub("([a-z])([A-Z])", r"\1_\2", intermediate).lower()
-    return insecure if insecure[0] != "_" else "private" + insecure
-
-
-_layer_names = weakref.WeakKeyDictionary()  # graph -> {base name: count}: the unique names of cells
-_names_lock = threading.Lock()
-
-
-def _unique_layer_name(base):
-    graph = get_default_graph()
-    with _names_lock:
-        counts = _layer_names.setdefault(graph, {})
-        n = counts.get(base, 0)
-        counts[base] = n + 1
-    return base if n == 0 else f"{base}_{n}"
-
-
 def _is_ta(x):
     return hasattr(x, "_value_or_none") and hasattr(x, "_with_value")
 
@@ -173,7 +126,7 @@ class LSTMStateTuple(collections.namedtuple("LSTMStateTuple", ("c", "h"))):
 
 # -- the base cell
 
-class RNNCell:
+class RNNCell(LayerWeights):
     """An RNN cell (TF1's ``tf.nn.rnn_cell.RNNCell``): subclasses give ``state_size``, ``output_size`` and
     ``call(inputs, state)`` returning ``(output, new_state)``; variables made with ``get_variable`` in ``call`` (or
     with ``add_weight`` in ``build(input_shape)``) are made on the first call and found again on later ones.
@@ -214,32 +167,6 @@ class RNNCell:
     def dtype(self):
         """The variables' dtype: given, or that of the first input (None before the first call)."""
         return self._dtype
-
-    @property
-    def scope_name(self):
-        if self._scope is None:
-            raise ValueError("No name available for layer scope because the layer \"" + self._name +
-                             "\" has not been used yet. The scope name is determined the first time the layer "
-                             "instance is called. You must therefore call the layer before querying `scope_name`.")
-        return self._scope.name
-
-    @property
-    def trainable_weights(self):
-        return list(self._trainable_weights) if self.trainable else []
-
-    @property
-    def non_trainable_weights(self):
-        if self.trainable:
-            return list(self._non_trainable_weights)
-        return list(self._trainable_weights) + list(self._non_trainable_weights)
-
-    @property
-    def weights(self):
-        return self.trainable_weights + self.non_trainable_weights
-
-    trainable_variables = trainable_weights
-    non_trainable_variables = non_trainable_weights
-    variables = weights
 
     @property
     def state_size(self):

@@ -282,8 +282,8 @@ def test_svd_gradient_limits():
 
 def _projector(q):
     """``Q diag(1, 2, ...) Q^T``: the same whatever the signs of ``q``'s columns (for distinct weights)."""
-    k = q.shape[-1]
-    return df.matmul(q * np.arange(1.0, k + 1), q, transpose_b=True)
+    w = df.cast(df.range(1, df.shape(q)[-1] + 1), q.dtype)  # the column count may be known only at run time
+    return df.matmul(q * w, q, transpose_b=True)
 
 
 def _svd_parts(a):
