@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import dtypes, errors
 from .hostvalue import known_dims
-from .registry import NOT_DIFFERENTIABLE, register, tuple_outputs
+from .registry import NOT_DIFFERENTIABLE, fail, register, tuple_outputs
 from .strings_map import check_strings, each, meta, refuse, where
 
 _KIND = {"float32": "float_list", "int64": "int64_list", "object": "bytes_list"}
@@ -154,10 +154,21 @@ def _labels(names, n):
     return names if names else ["<unknown>"] * n
 
 
+def _names_match(names_shape, serialized_shape):
+    """TF's message when the example names (when any) are not one per record, else None."""
+    if math.prod(names_shape) and math.prod(names_shape) != math.prod(serialized_shape):
+        return (f"Expected names have the same shape as serialized: name.shape={_tf_shape(names_shape)}, "
+                f"serialized.shape={_tf_shape(serialized_shape)}")
+    return None
+
+
 def _parse_examples(serialized, names, *defaults, sparse, dense, merged, where_):
     from ..example import Example
     single = serialized.ndim == 0
     flat = np.asarray(serialized).reshape(-1)
+    mismatch = _names_match(np.shape(names), np.shape(serialized))
+    if mismatch:
+        _fail(mismatch, where_)
     what = lambda b: f"Could not parse example input, value: '{b.decode('utf-8', 'backslashreplace')}'"  # noqa: E731
     maps = [_parse(Example, b, where_, what).features.feature for b in flat]
     return tuple(_features_out(maps, _labels(names, len(flat)), sparse, dense, defaults, single, where_,
@@ -222,6 +233,11 @@ class ParseExample:
         check_strings(op, [x], "serialized")
         if x.shape.ndims is not None and x.shape.ndims > 1:
             refuse(op, f"Shape must be at most rank 1 but is rank {x.shape.ndims}", ValueError)
+        names = op.inputs[1].shape
+        if x.shape.is_fully_defined() and names.is_fully_defined():
+            mismatch = _names_match(names.as_list(), x.shape.as_list())
+            if mismatch:
+                fail(op, mismatch)
         a = op.attrs
         return _outputs(None if x.shape.ndims is None else list(x.shape), a["sparse"], a["dense"], a["merged"])
 

@@ -7,6 +7,7 @@ import daskflow as df
 from daskflow import errors
 from daskflow import example as ex
 from daskflow.ops import parsing as P
+from daskflow.testing import SweepCase
 
 TESTED_OPS = {"ParseExample", "ParseSequenceExample", "DecodeJSONExample"}
 
@@ -33,6 +34,51 @@ def record(**features):
             return ex.Feature(int64_list=ex.Int64List(value=v))
         return ex.Feature(float_list=ex.FloatList(value=v))
     return ex.Example(features=ex.Features(feature={k: feature(v) for k, v in features.items()})).SerializeToString()
+
+
+def _strings(*values):
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _sparse_parts(*sparse):
+    return [t for sp in sparse for t in (sp.indices, sp.values, sp.dense_shape)]
+
+
+def _parse_batch(x):
+    out = P.parse_example(x, {"a": F([2], df.float32, default_value=[0., 0.]), "b": F([], df.int64, default_value=7),
+                              "s": V(df.string), "q": S([], df.float32, allow_missing=True),
+                              "sp": P.SparseFeature("ix", "v", df.float32, 4)})
+    one = P.parse_single_example(x[0], {"a": F([2], df.float32, default_value=[0., 0.]), "s": V(df.string)})
+    return [out["a"], out["b"], out["q"], one["a"]] + _sparse_parts(out["s"], out["sp"], one["s"])
+
+
+def _parse_sequence(x):
+    context, seq = P.parse_single_sequence_example(
+        x, {"len": F([], df.int64), "lab": V(df.string)},
+        {"tok": S([], df.int64), "emb": S([2], df.float32), "var": V(df.int64)})
+    return [context["len"], seq["tok"], seq["emb"]] + _sparse_parts(context["lab"], seq["var"])
+
+
+def _parse_named(x, names):
+    out = P.parse_example(x, {"a": F([2], df.float32, default_value=[0., 0.]), "q": S([2], df.float32,
+                                                                                   allow_missing=True),
+                              "sp": P.SparseFeature(["i0", "i1"], "v", df.float32, [2, 4])}, example_names=names)
+    return [out["a"], out["q"]] + _sparse_parts(out["sp"])
+
+
+_JSON = [b'{"features": {"feature": {"a": {"floatList": {"value": [1.5, 2]}}}}}', b"{}",
+         b'{"features": {"feature": {"b": {"int64List": {"value": ["3"]}}}}}', b'{"features": {}}']
+SWEEP_CASES = [
+    SweepCase(_parse_batch, _strings(E1, E2, record(a=[4.0, 1.0], ix=[3, 1], v=[10., 20.], q=[1., 2., 3.]), b""),
+              name="parse_example"),
+    SweepCase(_parse_named, _strings(record(i0=[1, 0], i1=[2, 3], v=[10., 20.], q=[1., 2., 3., 4.]),
+                                     record(a=[1., 2.])), _strings(b"first", b"second"), name="parse_example_names"),
+    SweepCase(_parse_sequence, np.array(S1, dtype=object), name="parse_sequence_example"),
+    SweepCase(lambda x: P.decode_json_example(x), np.array(_JSON, dtype=object).reshape(2, 2),
+              name="decode_json_example"),
+]
 
 
 def run(fetches, feed_dict=None):
@@ -236,3 +282,13 @@ def test_sparse_feature_counts_must_match():
     with pytest.raises(errors.InvalidArgumentError, match=r"Number of elements in indices \(2\) and values \(1\) do "
                                                           r"not match"):
         run(P.parse_example([record(ix=[1, 2], v=[10.])], {"sp": P.SparseFeature("ix", "v", df.float32, 4)}))
+
+
+def test_example_names_must_match_the_batch():
+    with pytest.raises(errors.InvalidArgumentError, match=r"Expected names have the same shape as serialized: "
+                                                          r"name.shape=\[1\], serialized.shape=\[2\]"):
+        P.parse_example([E1, E2], {"a": P.FixedLenFeature([2], df.float32)}, example_names=["x"])
+    x, n = df.placeholder(df.string, [None]), df.placeholder(df.string, [None])
+    out = P.parse_example(x, {"a": P.FixedLenFeature([2], df.float32)}, example_names=n)
+    with pytest.raises(errors.InvalidArgumentError, match="Expected names have the same shape as serialized"):
+        run(out["a"], {x: [E1, E2], n: ["x"]})

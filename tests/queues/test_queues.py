@@ -8,9 +8,42 @@ import pytest
 
 import daskflow as df
 from daskflow.queues import FIFOQueue, PaddingFIFOQueue, PriorityQueue, RandomShuffleQueue
+from daskflow.testing import SweepCase
 
 TESTED_OPS = {"QueueEnqueueV2", "QueueEnqueueManyV2", "QueueDequeueV2", "QueueDequeueManyV2", "QueueDequeueUpToV2",
               "QueueCloseV2", "QueueSizeV2", "QueueIsClosedV2"}
+
+
+
+def _swept(x, s):
+    """Queues filled and closed by the first run (the sweep's ``init``), then emptied by one run: element by
+    element, by a fixed count, up to a count past what is left, and padded."""
+    q = FIFOQueue(8, [df.float64, df.string], shapes=[[3], []])
+    pad = PaddingFIFOQueue(4, [df.float64], shapes=[[None]])
+    fill = [q.enqueue_many([x, s]), q.enqueue([x[0] * 2, s[0]]), q.close(), pad.enqueue([x[0]]),
+            pad.enqueue([x[1, :2]]), pad.close()]
+    one, many, rest = q.dequeue(), q.dequeue_many(2), q.dequeue_up_to(4)
+    return [*one, *many, *rest, pad.dequeue_many(2), q.size(), q.is_closed()], fill
+
+
+def _swept_kinds(x, priority):
+    """A seeded shuffling queue, a priority queue and queues with names and without shapes, as ``_swept``."""
+    shuffled = RandomShuffleQueue(6, 1, [df.float64], shapes=[[2]], seed=3)
+    ranked = PriorityQueue(6, [df.float64], shapes=[[2]])
+    named = FIFOQueue(6, [df.float64, df.int64], names=["a", "b"], shapes=[[2], []])
+    loose = FIFOQueue(2, [df.float64])
+    fill = [shuffled.enqueue_many([x]), ranked.enqueue_many([priority, x]),
+            named.enqueue_many({"a": x, "b": priority}), loose.enqueue([x]), shuffled.close()]
+    first, firsts = ranked.dequeue(), ranked.dequeue_many(2)
+    rest = named.dequeue_up_to(3)
+    return [shuffled.dequeue_many(3), *first, *firsts, rest["a"], rest["b"], loose.dequeue(), shuffled.size(),
+            ranked.size()], fill
+
+
+SWEEP_CASES = [SweepCase(_swept, np.random.default_rng(0).uniform(-2, 2, (5, 3)),
+                         np.array([b"a", b"bc", b"", b"d", b"ef"], dtype=object), name="queues", init=True),
+               SweepCase(_swept_kinds, np.random.default_rng(1).uniform(-2, 2, (4, 2)), np.array([3, 1, 2, 1]),
+                         name="queue_kinds", init=True)]
 
 
 @pytest.fixture(autouse=True)

@@ -1,16 +1,69 @@
 """Readers over a queue of file names: records and keys as TF1's, work units taken as needed, counters, reset,
 errors; keys and values observed from TF 2.21's compat.v1 readers on the same files."""
+import atexit
 import gzip
+import pathlib
+import shutil
+import tempfile
 
+import numpy as np
 import pytest
 
 import daskflow as df
 from daskflow.queues import FIFOQueue
 from daskflow.readers import (FixedLengthRecordReader, IdentityReader, TextLineReader, TFRecordReader,
                               WholeFileReader)
+from daskflow.testing import SweepCase
 
 TESTED_OPS = {"ReaderReadV2", "ReaderReadUpToV2", "ReaderNumRecordsProducedV2", "ReaderNumWorkUnitsCompletedV2",
               "ReaderResetV2"}
+
+
+_DIR = pathlib.Path(tempfile.mkdtemp(prefix="daskflow-readers-"))
+atexit.register(shutil.rmtree, _DIR, ignore_errors=True)
+(_DIR / "a.txt").write_bytes(b"a1\na2\na3\na4\n")
+(_DIR / "b.txt").write_bytes(b"b1\nb2")
+(_DIR / "c.bin").write_bytes(bytes(range(20)))
+with df.python_io.TFRecordWriter(str(_DIR / "d.tfrecord")) as _w:
+    for _record in (b"x", b"yy", b"zzz"):
+        _w.write(_record)
+
+
+def _swept(names, binaries):
+    """Readers over queues of file names filled and closed by the first run (the sweep's ``init``, which also
+    resets a reader), then read by one run: a line, up to three lines (the rest of the first file), a line of the
+    next file, the counters; and fixed-length records of a binary file."""
+    files, blobs = FIFOQueue(4, df.string), FIFOQueue(2, df.string)
+    lines, records = TextLineReader(), FixedLengthRecordReader(6, header_bytes=1, hop_bytes=4)
+    init = [files.enqueue_many([names]), files.close(), blobs.enqueue_many([binaries]), blobs.close(),
+            lines.reset()]
+    key, value = lines.read(files)
+    keys, values = lines.read_up_to(files, 3)
+    key2, value2 = lines.read(files)
+    rkeys, rvalues = records.read_up_to(blobs, 5)
+    return [key, value, keys, values, key2, value2, lines.num_records_produced(),
+            lines.num_work_units_completed(), rkeys, rvalues], init
+
+
+def _swept_kinds(names):
+    """A whole file, a work unit given as it is (read up to two records: it has one), then the records of a
+    TFRecord file, from one queue."""
+    queue = FIFOQueue(4, df.string)
+    whole, identity, records = WholeFileReader(), IdentityReader(), TFRecordReader()
+    key, value = whole.read(queue)
+    ikeys, ivalues = identity.read_up_to(queue, 2)
+    rkeys, rvalues = records.read_up_to(queue, 5)
+    return [key, value, ikeys, ivalues, rkeys, rvalues, records.num_records_produced(),
+            identity.num_work_units_completed()], [queue.enqueue_many([names]), queue.close()]
+
+
+def _paths(*names):
+    return np.array([str(_DIR / n).encode() if n.endswith(("txt", "bin", "tfrecord")) else n.encode()
+                     for n in names], dtype=object)
+
+
+SWEEP_CASES = [SweepCase(_swept, _paths("a.txt", "b.txt"), _paths("c.bin"), name="readers", init=True),
+               SweepCase(_swept_kinds, _paths("b.txt", "unit", "d.tfrecord"), name="reader_kinds", init=True)]
 
 
 @pytest.fixture(autouse=True)
