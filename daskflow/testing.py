@@ -132,6 +132,19 @@ class GradCase:
         return f"GradCase({'/'.join(sorted(self.ops))}, {self.shapes})"
 
 
+def load_module(path):
+    """The Python file at ``path`` as a module, without running its ``__main__`` part: how tests share the programs
+    of a fixture script (written against a module ``tf``: TensorFlow when the script runs, daskflow in the tests) or
+    run an example's ``main``."""
+    import importlib.util
+    import pathlib
+    path = pathlib.Path(path)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 class SweepCase:
     """One row of the shape sweep (tests/test_shape_sweep.py) for ops without a gradient: ``build(*tensors)`` on
     the given input arrays (any dtypes), forward only, run with placeholders of the arrays' shapes and again of

@@ -2,7 +2,6 @@
 every form of weights TF1 allows (scalar, per example, full, all zero); TensorFlow's values, gradients and tensor
 names for the programs of ``tests/fixtures/tf1/make_loss_fixtures.py``; gradients by finite differences; TF's
 errors for mismatched shapes, weights that do not broadcast and unknown reductions; and the loss collections."""
-import importlib.util
 import json
 import pathlib
 import re
@@ -12,7 +11,7 @@ import pytest
 
 import daskflow as df
 from daskflow import errors
-from daskflow.testing import assert_op, check_grads, raise_if_computes
+from daskflow.testing import assert_op, check_grads, load_module, raise_if_computes
 
 L = df.losses
 R = L.Reduction
@@ -21,11 +20,7 @@ B, C = 4, 3
 
 
 def _programs():
-    """The fixture script's programs (it imports TensorFlow only when run)."""
-    spec = importlib.util.spec_from_file_location("make_loss_fixtures", FIXTURES / "make_loss_fixtures.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_module(FIXTURES / "make_loss_fixtures.py")
 
 
 PROGRAMS = _programs()

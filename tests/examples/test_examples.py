@@ -1,18 +1,16 @@
 """Every program in examples/ runs (small settings) and prints what it claims."""
-import importlib.util
 import pathlib
 
 import numpy as np
 import pytest
 
+from daskflow.testing import load_module
+
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 
 
 def load(name):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_module(EXAMPLES / f"{name}.py")
 
 
 def test_figure1_trains_on_fresh_batches(capsys):

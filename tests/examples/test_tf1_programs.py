@@ -3,7 +3,6 @@ state, write TensorBoard event files and checkpoints, and report metrics that ag
 the restored checkpoint (and, for the linear model, with TensorFlow 1.x running the same program)."""
 import collections
 import glob
-import importlib.util
 import os
 import pathlib
 
@@ -11,6 +10,7 @@ import numpy as np
 import pytest
 
 import daskflow as df
+from daskflow.testing import load_module
 from daskflow.summary.writer import summary_iterator
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
@@ -19,10 +19,7 @@ pytest.importorskip("tensorboard")
 
 
 def load(name):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_module(EXAMPLES / f"{name}.py")
 
 
 def read_events(logdir):

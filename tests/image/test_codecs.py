@@ -1,6 +1,5 @@
 """Image codecs: decoding TF's own JPEG and PNG encodings to TF's pixels (fixtures of
 tests/fixtures/tf1/make_image_fixtures.py), round trips of our encodings, GIF and BMP by Pillow, and errors."""
-import importlib.util
 import io
 import pathlib
 
@@ -9,7 +8,7 @@ import pytest
 
 import daskflow as df
 import daskflow.image as image
-from daskflow.testing import SweepCase
+from daskflow.testing import SweepCase, load_module
 
 PIL = pytest.importorskip("PIL.Image")
 
@@ -18,9 +17,7 @@ TESTED_OPS = {"DecodeImage", "DecodeAndCropJpeg", "DecodedImageShape", "EncodeJp
               "ExtractJpegShape"}
 FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "tf1"
 DATA = np.load(FIXTURES / "image" / "image.npz", allow_pickle=False)
-_spec = importlib.util.spec_from_file_location("make_image_fixtures", FIXTURES / "make_image_fixtures.py")
-MAKER = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(MAKER)
+MAKER = load_module(FIXTURES / "make_image_fixtures.py")
 
 
 def _bytes(name):

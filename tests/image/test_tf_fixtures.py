@@ -1,7 +1,6 @@
 """``daskflow.image`` against TensorFlow 1.x's values (fixtures written by tests/fixtures/tf1/make_image_fixtures.py):
 each case is the same program built with both; results over several batch chunkings, and gradients of the
 differentiable ones."""
-import importlib.util
 import pathlib
 import types
 
@@ -11,16 +10,13 @@ import pytest
 import daskflow as df
 import daskflow.image
 import daskflow.image.boxes
-from daskflow.testing import run_graph
+from daskflow.testing import load_module, run_graph
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "tf1"
 
 
 def _load_maker():
-    spec = importlib.util.spec_from_file_location("make_image_fixtures", FIXTURES / "make_image_fixtures.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_module(FIXTURES / "make_image_fixtures.py")
 
 
 MAKER = _load_maker()

@@ -1,11 +1,9 @@
 """The CTC functions of ``daskflow/ops/ctc.py`` against TF 1.x's values (``tests/fixtures/tf1/make_ctc_fixtures.py``:
 losses, their gradients, decoders, label helpers), a brute-force enumeration of alignments, finite differences and
 TF's error messages."""
-import importlib.util
 import itertools
 import json
 import pathlib
-import types
 
 import dask.array as da
 import numpy as np
@@ -13,7 +11,7 @@ import pytest
 
 import daskflow as df
 from daskflow.ops import ctc
-from daskflow.testing import GradCase, SweepCase, check_grads
+from daskflow.testing import GradCase, SweepCase, check_grads, load_module
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "tf1"
 REF = json.loads((FIXTURES / "nn" / "ctc.json").read_text())
@@ -21,29 +19,13 @@ TESTED_OPS = {"CTCLoss", "CTCGreedyDecoder", "CTCBeamSearchDecoder"}
 
 
 def _programs():
-    spec = importlib.util.spec_from_file_location("make_ctc_fixtures", FIXTURES / "make_ctc_fixtures.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_module(FIXTURES / "make_ctc_fixtures.py")
 
 
 P = _programs()
 
 
-class _TF(types.ModuleType):
-    """daskflow with this module's names bound in ``nn`` (as daskflow/nn/__init__.py binds them)."""
-
-    def __init__(self):
-        super().__init__("tf")
-        self.nn = types.SimpleNamespace(**{n: getattr(df.nn, n) for n in dir(df.nn) if not n.startswith("_")})
-        for n in ctc.NAMESPACES["nn"]:
-            setattr(self.nn, n, getattr(ctc, n))
-
-    def __getattr__(self, name):
-        return getattr(df, name)
-
-
-TF = _TF()
+TF = df  # the fixture programs' ``tf``
 
 # the loss's gradient comes from its own kernel (as TF's): checked by finite differences, first order (TF has no
 # second derivative of CTCLoss either)

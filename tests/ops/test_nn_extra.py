@@ -1,7 +1,6 @@
 """The ``tf.nn`` helpers of ``daskflow/ops/nn_extra.py`` (fused batch norm, moment helpers, log-Poisson loss, silu,
 batch_norm_with_global_normalization, per-replica loss helpers) against TF 1.x's values
 (``tests/fixtures/tf1/make_nn_fixtures.py``), numpy and finite differences."""
-import importlib.util
 import json
 import pathlib
 
@@ -9,7 +8,7 @@ import numpy as np
 import pytest
 
 import daskflow as df
-from daskflow.testing import check_grads
+from daskflow.testing import check_grads, load_module
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "tf1"
 REF = json.loads((FIXTURES / "nn" / "nn_extra.json").read_text())
@@ -17,10 +16,7 @@ TESTED_OPS = set()
 
 
 def _programs():
-    spec = importlib.util.spec_from_file_location("make_nn_fixtures", FIXTURES / "make_nn_fixtures.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_module(FIXTURES / "make_nn_fixtures.py")
 
 
 PROGRAMS = _programs()

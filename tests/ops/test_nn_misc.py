@@ -1,17 +1,15 @@
 """``fractional_max_pool``, ``fractional_avg_pool`` (``daskflow/ops/nn_fractional.py``) and ``raw_rnn``
 (``daskflow/ops/nn_misc.py``) against TF 1.x's values (``tests/fixtures/tf1/make_nn_misc_fixtures.py``: seeded,
 deterministic region sequences are TF's), numpy, finite differences and TF's errors."""
-import importlib.util
 import json
 import pathlib
-import types
 
 import numpy as np
 import pytest
 
 import daskflow as df
 from daskflow.ops import nn_misc
-from daskflow.testing import GradCase, check_grads
+from daskflow.testing import GradCase, check_grads, load_module
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "tf1"
 REF = json.loads((FIXTURES / "nn" / "nn_misc.json").read_text())
@@ -19,29 +17,13 @@ TESTED_OPS = {"FractionalPoolSequence", "FractionalMaxPool", "FractionalMaxPoolG
 
 
 def _programs():
-    spec = importlib.util.spec_from_file_location("make_nn_misc_fixtures", FIXTURES / "make_nn_misc_fixtures.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_module(FIXTURES / "make_nn_misc_fixtures.py")
 
 
 P = _programs()
 
 
-class _TF(types.ModuleType):
-    """daskflow with this module's names bound in ``nn`` (as daskflow/nn/__init__.py binds them)."""
-
-    def __init__(self):
-        super().__init__("tf")
-        self.nn = types.SimpleNamespace(**{n: getattr(df.nn, n) for n in dir(df.nn) if not n.startswith("_")})
-        for n in nn_misc.NAMESPACES["nn"]:
-            setattr(self.nn, n, getattr(nn_misc, n))
-
-    def __getattr__(self, name):
-        return getattr(df, name)
-
-
-TF = _TF()
+TF = df  # the fixture programs' ``tf``
 
 
 def _no_ties(shape, seed=1):

@@ -1,17 +1,15 @@
 """The sampled losses and sparse embedding lookups of ``daskflow/ops/nn_sampled.py`` against TF 1.x's values
 (``tests/fixtures/tf1/make_nn_sampled_fixtures.py``, sampled sets given so no randomness enters), numpy and finite
 differences."""
-import importlib.util
 import json
 import pathlib
-import types
 
 import numpy as np
 import pytest
 
 import daskflow as df
 from daskflow.ops import nn_sampled
-from daskflow.testing import check_grads
+from daskflow.testing import check_grads, load_module
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "tf1"
 REF = json.loads((FIXTURES / "nn" / "nn_sampled.json").read_text())
@@ -19,29 +17,13 @@ TESTED_OPS = set()
 
 
 def _programs():
-    spec = importlib.util.spec_from_file_location("make_nn_sampled_fixtures", FIXTURES / "make_nn_sampled_fixtures.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_module(FIXTURES / "make_nn_sampled_fixtures.py")
 
 
 PROGRAMS = _programs()
 
 
-class _TF(types.ModuleType):
-    """daskflow with this module's names bound in ``nn`` (as daskflow/nn/__init__.py binds them)."""
-
-    def __init__(self):
-        super().__init__("tf")
-        self.nn = types.SimpleNamespace(**{n: getattr(df.nn, n) for n in dir(df.nn) if not n.startswith("_")})
-        for n in nn_sampled.NAMESPACES["nn"]:
-            setattr(self.nn, n, getattr(nn_sampled, n))
-
-    def __getattr__(self, name):
-        return getattr(df, name)
-
-
-TF = _TF()
+TF = df  # the fixture programs' ``tf``
 
 
 @pytest.mark.parametrize("case", sorted(PROGRAMS.CASES))

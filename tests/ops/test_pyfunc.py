@@ -1,5 +1,7 @@
 """``py_func``, ``numpy_function`` and ``py_function``: Python functions run by the Session in its own process, on
 the local Session and on a cluster, with their results checked against what the op declares (TF1's messages)."""
+import uuid
+
 import numpy as np
 import pytest
 
@@ -10,7 +12,11 @@ pytestmark = pytest.mark.every_executor
 TESTED_OPS = {"PyFunc", "PyFuncStateless", "EagerPyFunc"}
 
 
-@df.RegisterGradient("PyFuncSquareGradForTest")
+# a name of its own each time this module is imported (registry-wide tests import test modules again)
+SQUARE_GRAD = f"PyFuncSquareGradForTest-{uuid.uuid4().hex}"
+
+
+@df.RegisterGradient(SQUARE_GRAD)
 def _square_grad(op, dy):
     return [2.0 * op.inputs[0] * dy]
 
@@ -75,7 +81,7 @@ def test_no_gradient_unless_overridden(sess):
     y = df.py_func(np.square, [x], df.float32)
     assert df.gradients(df.reduce_sum(y), x) == [None]
 
-    with df.get_default_graph().gradient_override_map({"PyFunc": "PyFuncSquareGradForTest"}):
+    with df.get_default_graph().gradient_override_map({"PyFunc": SQUARE_GRAD}):
         z = df.py_func(np.square, [x], df.float32)
     z.set_shape([2])
     np.testing.assert_allclose(sess.run(df.gradients(df.reduce_sum(z * [1.0, 3.0]), x)[0]), [2.0, 12.0])

@@ -4,7 +4,6 @@ as TensorFlow does and, given TensorFlow's variable values, give TensorFlow's ou
 gradients through ``dynamic_rnn`` match finite differences; ``sequence_length`` zeroes the outputs past each length
 and carries the state through; an LSTM classifier learns a toy task. Run on the local Session and on a
 LocalCluster."""
-import importlib.util
 import json
 import pathlib
 
@@ -12,7 +11,7 @@ import numpy as np
 import pytest
 
 import daskflow as df
-from daskflow.testing import check_grads
+from daskflow.testing import check_grads, load_module
 
 pytestmark = pytest.mark.every_executor
 
@@ -23,11 +22,7 @@ rc = df.nn.rnn_cell
 
 
 def _programs():
-    """The fixture script's programs (it imports TensorFlow only when run)."""
-    spec = importlib.util.spec_from_file_location("make_rnn_fixtures", FIXTURES / "make_rnn_fixtures.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_module(FIXTURES / "make_rnn_fixtures.py")
 
 
 PROGRAMS = _programs()

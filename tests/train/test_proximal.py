@@ -1,7 +1,6 @@
 """The proximal optimizers (FTRL, proximal gradient descent, proximal Adagrad, Adagrad dual averaging) and
 ExponentialMovingAverage: three steps of the programs of ``tests/fixtures/tf1/make_train_fixtures.py`` give TF 1.x's
 values and variable names, plus the update rules against numpy and TF1's argument errors."""
-import importlib.util
 import json
 import pathlib
 
@@ -9,16 +8,14 @@ import numpy as np
 import pytest
 
 import daskflow as df
+from daskflow.testing import load_module
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "tf1"
 REF = json.loads((FIXTURES / "train" / "optimizers.json").read_text())
 
 
 def _programs():
-    spec = importlib.util.spec_from_file_location("make_train_fixtures", FIXTURES / "make_train_fixtures.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_module(FIXTURES / "make_train_fixtures.py")
 
 
 PROGRAMS = _programs()

@@ -2,7 +2,6 @@
 variables as TensorFlow's ``tf.layers`` does and, given TensorFlow's initial variable values, give TensorFlow's
 outputs, regularization losses, moving averages after update steps, and gradients of a scalar loss with respect to
 the variables and inputs."""
-import importlib.util
 import json
 import pathlib
 
@@ -10,6 +9,7 @@ import numpy as np
 import pytest
 
 import daskflow as df
+from daskflow.testing import load_module
 
 TESTED_OPS = set()  # layers have no op types of their own
 
@@ -17,11 +17,7 @@ FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "tf1"
 
 
 def _programs():
-    """The fixture script's programs (it imports TensorFlow only when run)."""
-    spec = importlib.util.spec_from_file_location("make_layer_fixtures", FIXTURES / "make_layer_fixtures.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_module(FIXTURES / "make_layer_fixtures.py")
 
 
 PROGRAMS = _programs()
