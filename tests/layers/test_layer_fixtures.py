@@ -22,17 +22,9 @@ def _programs():
 
 PROGRAMS = _programs()
 MANIFEST = json.loads((FIXTURES / "layers" / "manifest.json").read_text())
-HAS_ND = all(hasattr(df.nn, n) for n in ("conv3d", "conv3d_transpose", "separable_conv2d", "max_pool3d",
-                                          "avg_pool3d"))
 
 
-def _case(case):
-    if case in PROGRAMS.NEEDS_ND and not HAS_ND:
-        return pytest.param(case, marks=pytest.mark.skip(reason="waits on df.nn's 3-D and separable convolutions"))
-    return case
-
-
-@pytest.mark.parametrize("case", [_case(c) for c in sorted(PROGRAMS.CASES)])
+@pytest.mark.parametrize("case", sorted(PROGRAMS.CASES))
 def test_programs_match_tensorflow(case):
     """Variables (names, shapes, dtypes, trainability) and the results' op names as TF's; with TF's variable values
     loaded, TF's moving averages after the update steps, results and gradients (float32: rtol 1e-5)."""
