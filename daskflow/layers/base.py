@@ -270,7 +270,7 @@ class Layer(LayerWeights):
             variable = get_variable(name, shape=shape, dtype=dtype, initializer=initializer,
                                     trainable=trainable and self.trainable, partitioner=partitioner,
                                     use_resource=use_resource, synchronization=synchronization,
-                                    aggregation=aggregation)
+                                    aggregation=aggregation, constraint=constraint)
             if regularizer is not None and id(variable) not in existing:
                 with name_scope(name + "/Regularizer"):
                     self.add_loss(regularizer(variable))

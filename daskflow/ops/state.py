@@ -301,9 +301,13 @@ class Variable(Tensor):
     """
 
     def __init__(self, initial_value=None, trainable=True, collections=None, validate_shape=True,
-                 caching_device=None, name=None, dtype=None, expected_shape=None, shape=None, **kwargs):
+                 caching_device=None, name=None, dtype=None, expected_shape=None, shape=None, constraint=None,
+                 **kwargs):
         if initial_value is None:
             raise ValueError("initial_value must be specified.")
+        if constraint is not None and not callable(constraint):
+            raise ValueError("The `constraint` argument must be a callable.")
+        self._constraint = constraint
         graph = get_default_graph()
         with name_scope(name or "Variable") as scope:
             opname = scope[:-1]
@@ -334,6 +338,8 @@ class Variable(Tensor):
             graph.add_to_collection(TRAINABLE_VARIABLES, self)
 
     initializer = property(lambda self: self._initializer_op)
+    # applied by optimizers after each update: ``var = constraint(var)`` (a projection, e.g. a max norm)
+    constraint = property(lambda self: self._constraint)
     initial_value = property(lambda self: self._initial_value)
     trainable = property(lambda self: self._trainable)
 

@@ -129,7 +129,7 @@ class _VariableStore:
                 raise errors.UnimplementedError(None, None, f"get_variable('{name}'): partitioned variables are not "
                                                 "supported; a variable is already split into blocks (chunks) for dask")
             return self._get_single_variable(name, shape, dtype, initializer, regularizer, reuse, trainable,
-                                             collections, validate_shape)
+                                             collections, validate_shape, constraint)
 
         if trainable is None:  # TF's rule: trainable unless synchronised on read
             trainable = getattr(synchronization, "name", synchronization) != "ON_READ"
@@ -148,7 +148,7 @@ class _VariableStore:
         return custom_getter(**kwargs)
 
     def _get_single_variable(self, name, shape, dtype, initializer, regularizer, reuse, trainable, collections,
-                             validate_shape):
+                             validate_shape, constraint=None):
         from_value = initializer is not None and not callable(initializer)
         if shape is not None and from_value:
             raise ValueError("If initializer is a constant, do not specify shape.")
@@ -194,7 +194,7 @@ class _VariableStore:
                                  "the shape should not be provided or an instance of `tf.keras.initializers.*' and "
                                  "`shape` should be fully defined.")
         v = Variable(initial_value=init_val, name=name, trainable=trainable, collections=collections,
-                     dtype=var_dtype, validate_shape=validate_shape, shape=shape)
+                     dtype=var_dtype, validate_shape=validate_shape, shape=shape, constraint=constraint)
         self._vars[name] = v
         if regularizer:
             # TF 2's get_variable calls the regularizer once where it stands (the root name scope) to see whether

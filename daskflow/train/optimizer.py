@@ -172,7 +172,11 @@ class Optimizer:
             for g, v in pairs:
                 if g is not None:
                     with name_scope("update_" + v.op.name), _colocate(v):
-                        update_ops.append(self._apply_dense(g, v))
+                        update = self._apply_dense(g, v)
+                        if v.constraint is not None:  # as TF1: the constraint projects the updated value
+                            with control_dependencies([update]):
+                                update = assign(v, v.constraint(v)).op
+                        update_ops.append(update)
             if global_step is None:
                 train_op = self._finish(update_ops, scope)
             else:

@@ -576,3 +576,25 @@ def test_an_optimizer_without_an_update_rule_says_so():
     v = df.Variable(1.0, name="v")
     with pytest.raises(df.errors.UnimplementedError, match="Incomplete does not define _apply_dense"):
         Incomplete(False, "Incomplete").minimize(v * v)
+
+
+def test_constraints_project_each_update():
+    """TF1's rule: an optimizer assigns ``constraint(var)`` after each update (values as TF 2.21 gives them)."""
+    with df.Graph().as_default():
+        v = df.get_variable("w", initializer=np.array([3.0, -4.0, 0.5], np.float32),
+                            constraint=lambda t: df.clip_by_value(t, -1.0, 1.0))
+        x = df.placeholder(df.float32, [None, 3])
+        y = df.layers.dense(x, 2, kernel_constraint=lambda k: k * 0.5, name="d")
+        kernel = df.trainable_variables("d/kernel")[0]
+        step = df.train.GradientDescentOptimizer(0.1).minimize(df.reduce_sum(v * [1.0, -1.0, 1.0]) + df.reduce_sum(y))
+        assert v.constraint is not None and kernel.constraint is not None
+        with df.Session() as s:
+            s.run(df.global_variables_initializer())
+            k0 = s.run(kernel)
+            s.run(step, {x: np.ones((2, 3), np.float32)})
+            np.testing.assert_allclose(s.run(v), [1.0, -1.0, 0.4])
+            np.testing.assert_allclose(s.run(kernel), (k0 - 0.1 * 2) * 0.5, rtol=1e-6)
+            s.run(step, {x: np.ones((2, 3), np.float32)})
+            np.testing.assert_allclose(s.run(v), [0.9, -0.9, 0.3])
+    with pytest.raises(ValueError, match="The `constraint` argument must be a callable"):
+        df.Variable(1.0, constraint=3)
