@@ -120,8 +120,10 @@ def defop(type_name, infer, lower, grad=None, **flags):
 
 
 def fail(op, message, cls=errors.InvalidArgumentError):
-    """Raise ``cls`` naming the op (name and type) and where the user built it."""
-    raise cls(None, op, f"{message} [op '{op.name}' (type {op.type}) built at {op.where()}]")
+    """Raise ``cls`` naming the op (name and type) and where the user built it (``cls`` a daskflow error, or a
+    Python one such as TypeError, raised with the message alone)."""
+    text = f"{message} [op '{op.name}' (type {op.type}) built at {op.where()}]"
+    raise cls(None, op, text) if issubclass(cls, errors.OpError) else cls(text)
 
 
 # -- converting python values to tensors

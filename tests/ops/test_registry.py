@@ -26,3 +26,15 @@ def test_every_op_declares_infer_and_lower():
         assert opdef.type == name
         assert callable(opdef.infer) and callable(opdef.lower), name
         assert opdef.grad is None or opdef.grad is NOT_DIFFERENTIABLE or callable(opdef.grad), name
+
+
+def test_fail_raises_python_errors_with_the_message():
+    import pytest
+
+    from daskflow.ops.registry import fail
+    with df.Graph().as_default():
+        op = df.constant(1.0).op
+        with pytest.raises(TypeError, match=r"^bad dtype \[op 'Const' \(type Const\) built at "):
+            fail(op, "bad dtype", TypeError)
+        with pytest.raises(df.errors.InvalidArgumentError, match=r"^bad value \[op 'Const'"):
+            fail(op, "bad value")
