@@ -164,6 +164,10 @@ class Lowering:
         taken = set(_taken(op, self.known)) if getattr(opdef, "taken", None) is not None else None
         xs = [None if skip_ref and i == 0 or taken is not None and i not in taken else self._input(op, t)
               for i, t in enumerate(op.inputs)]
+        effects = self._effects_before(op) if op.control_inputs else ()
+        if effects:  # TF's order: the side effects among its control inputs complete before it reads its inputs
+            done = [self.values[c.outputs[0]] for c in effects]
+            xs = [_after(x, done) if isinstance(x, da.Array) else x for x in xs]
         try:
             res = opdef.lower(op, *xs)
         except errors.OpError:  # raised by the op's own checks: already names it
@@ -184,6 +188,22 @@ class Lowering:
                 self.values[t] = arr
         if opdef.side_effect:
             self.effects.append(op)
+
+    def _effects_before(self, op):
+        """The side-effect ops (a file written, a message printed, a check) among ``op``'s control inputs, seen
+        through ops without outputs (``group``); assignments are ordered by ``_ordered_after`` instead."""
+        found, stack, seen = [], list(op.control_inputs), set()
+        while stack:
+            c = stack.pop()
+            if c in seen:
+                continue
+            seen.add(c)
+            d = OPS[c.type]
+            if d.side_effect and not d.assigns and c.outputs and c.outputs[0] in self.values:
+                found.append(c)
+            elif not c.outputs:
+                stack.extend(c.control_inputs)
+        return found
 
     def _input(self, op, t):
         if t not in self.values and shape_only(op, t):  # not lowered: only its static shape is needed
@@ -339,3 +359,31 @@ def _without_stubs(name, layer, deps):
 def _flat_keys(arr):
     name = arr.name
     return [(name,) + idx for idx in np.ndindex(*arr.numblocks)] if arr.ndim else [(name,)]
+
+
+def _done(block):
+    return None
+
+
+def _first(block, *done):
+    return block
+
+
+def _after(arr, deps):
+    """``arr`` whose blocks are computed only after every block of ``deps`` (each reduced to a token where it lies,
+    so no block moves for the ordering)."""
+    from dask._task_spec import Task, TaskRef
+    from dask.base import tokenize
+    from dask.core import flatten
+    name = f"after-{tokenize(arr.name, *(d.name for d in deps))}"
+    dsk, tokens = {}, []
+    for d in deps:
+        for k in flatten(d.__dask_keys__()):
+            key = (f"done-{name}", len(tokens))
+            dsk[key] = Task(key, _done, TaskRef(k))
+            tokens.append(key)
+    for k in flatten(arr.__dask_keys__()):
+        key = (name,) + tuple(k[1:])
+        dsk[key] = Task(key, _first, TaskRef(k), *(TaskRef(t) for t in tokens))
+    graph = HighLevelGraph.from_collections(name, dsk, dependencies=[arr, *deps])
+    return da.Array(graph, name, arr.chunks, meta=arr._meta)

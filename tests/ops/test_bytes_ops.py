@@ -304,3 +304,17 @@ SWEEP_CASES = [
               name="wav"),
     SweepCase(_after_decode_raw, np.array([b"abxb3b7 cb1b9", b"xbyb5   zb0b1"], dtype=object), name="after_decode_raw"),
 ]
+
+
+def test_control_dependencies_order_a_write_before_a_read(tmp_path):
+    """TF's guarantee: an op runs after the side effects among its control inputs (a file written first), also
+    through a ``group`` of them."""
+    path = str(tmp_path / "f.txt")
+    for i in range(3):
+        with df.Graph().as_default():
+            p = df.placeholder(df.string, [])
+            w = df.io.write_file(p, df.constant(f"hello {i}"))
+            with df.control_dependencies([df.group(w)]):
+                r = df.io.read_file(p)
+            with df.Session() as s:
+                assert s.run(r, {p: path}) == f"hello {i}".encode()
