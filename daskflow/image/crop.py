@@ -108,15 +108,19 @@ def _known(*vals):
     return all(v is not None for v in vals)
 
 
+def _image_batch(image):
+    """``image`` (HWC or NHWC) as a batch, and whether it was one; TF's errors for other ranks."""
+    image = convert_to_tensor(image, name="image")
+    check_at_least_3d(image)
+    return as_batch(image, "image", f"'image' (shape {tuple(image.shape)}) must have either 3 or 4 dimensions.")
+
+
 def crop_to_bounding_box(image, offset_height, offset_width, target_height, target_width):
     """The ``target_height`` x ``target_width`` window of ``image`` whose top-left corner is at
     (``offset_height``, ``offset_width``)."""
     df = _df()
     with name_scope(None, "crop_to_bounding_box", [image]):
-        image = convert_to_tensor(image, name="image")
-        check_at_least_3d(image)
-        batch, is_batch = as_batch(image, "image", f"'image' (shape {tuple(image.shape)}) must have either 3 or "
-                                                   "4 dimensions.")
+        batch, is_batch = _image_batch(image)
         _, height, width, _ = image_dims(batch, 4)
         oh, ow, th, tw = map(_static, (offset_height, offset_width, target_height, target_width))
         _check(ow is None or ow >= 0, "offset_width must be >= 0.")
@@ -137,10 +141,7 @@ def pad_to_bounding_box(image, offset_height, offset_width, target_height, targe
     ``offset_width`` columns left of it."""
     df = _df()
     with name_scope(None, "pad_to_bounding_box", [image]):
-        image = convert_to_tensor(image, name="image")
-        check_at_least_3d(image)
-        batch, is_batch = as_batch(image, "image", f"'image' (shape {tuple(image.shape)}) must have either 3 or "
-                                                   "4 dimensions.")
+        batch, is_batch = _image_batch(image)
         _, height, width, _ = image_dims(batch, 4)
         oh, ow, th, tw = map(_static, (offset_height, offset_width, target_height, target_width))
         w, h = _static(width), _static(height)
@@ -167,10 +168,7 @@ def _min(a, b):
 def resize_image_with_crop_or_pad(image, target_height, target_width):
     """``image`` cropped or zero-padded (centred, on each axis) to ``target_height`` x ``target_width``."""
     with name_scope(None, "resize_image_with_crop_or_pad", [image]):
-        image = convert_to_tensor(image, name="image")
-        check_at_least_3d(image)
-        batch, is_batch = as_batch(image, "image", f"'image' (shape {tuple(image.shape)}) must have either 3 or "
-                                                   "4 dimensions.")
+        batch, is_batch = _image_batch(image)
         th, tw = _static(target_height), _static(target_width)
         _check(tw is None or tw > 0, "target_width must be > 0.")
         _check(th is None or th > 0, "target_height must be > 0.")

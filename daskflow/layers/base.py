@@ -236,15 +236,6 @@ class Layer(LayerWeights):
 
     # -- variables
 
-    def _set_scope(self, scope=None):
-        if self._scope is None:
-            if self._reuse:
-                with variable_scope(scope if scope is not None else self._base_name) as captured:
-                    self._scope = captured
-            else:
-                with variable_scope(scope, default_name=self._base_name) as captured:
-                    self._scope = captured
-
     @contextlib.contextmanager
     def _entered(self, reuse):
         """The layer's variable scope opened again, and its name scope, where its ops go."""

@@ -7,6 +7,7 @@ import weakref
 from .. import initializers as _initializers
 from ..graph import get_default_graph
 from . import math as _math, nn as _nn
+from .variable_scope import variable_scope
 
 __all__ = ["LayerWeights", "get_activation", "get_initializer", "to_snake_case", "unique_layer_name"]
 
@@ -40,6 +41,17 @@ class LayerWeights:
     trainable_variables = trainable_weights
     non_trainable_variables = non_trainable_weights
     variables = weights
+
+    def _set_scope(self, scope=None):
+        """The variable scope, set on first use: ``scope``, or one named after the layer, unique (the one of its
+        name itself with ``reuse``)."""
+        if self._scope is None:
+            if self._reuse:
+                with variable_scope(scope if scope is not None else self._base_name) as captured:
+                    self._scope = captured
+            else:
+                with variable_scope(scope, default_name=self._base_name) as captured:
+                    self._scope = captured
 
 
 def get_activation(activation):

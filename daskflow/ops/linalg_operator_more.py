@@ -24,6 +24,19 @@ def _same_dtype(operators):
     return dt
 
 
+def _operators(operators):
+    """The operators of a combination, as a non-empty list (TF's message otherwise)."""
+    ops = list(operators)
+    if not ops:
+        raise ValueError(f"Expected a non-empty list of operators. Found: {operators}")
+    return ops
+
+
+def _combined(operators, flag, given):
+    """A combination's ``flag`` (e.g. ``is_non_singular``): as given, else true when every operator's is."""
+    return given if given is not None else _all(getattr(op, flag) for op in operators)
+
+
 def _all(flags):
     return True if all(f is True for f in flags) else None
 
@@ -33,15 +46,12 @@ class LinearOperatorComposition(LinearOperator):
 
     def __init__(self, operators, is_non_singular=None, is_self_adjoint=None, is_positive_definite=None,
                  is_square=None, name=None):
-        ops = list(operators)
-        if not ops:
-            raise ValueError(f"Expected a non-empty list of operators. Found: {operators}")
+        ops = _operators(operators)
         for a, b in zip(ops, ops[1:]):
             _dim(a.domain_dimension, b.range_dimension)
         self.operators = ops
-        if is_non_singular is None:
-            is_non_singular = _all(op.is_non_singular for op in ops)
-        super().__init__(_same_dtype(ops), [], is_non_singular, is_self_adjoint, is_positive_definite, is_square,
+        super().__init__(_same_dtype(ops), [], _combined(ops, "is_non_singular", is_non_singular), is_self_adjoint,
+                         is_positive_definite, is_square,
                          name or "_o_".join(op.name for op in ops), {"operators": ops})
 
     def _shape(self):
@@ -151,17 +161,14 @@ class LinearOperatorKronecker(LinearOperator):
 
     def __init__(self, operators, is_non_singular=None, is_self_adjoint=None, is_positive_definite=None,
                  is_square=None, name=None):
-        ops = list(operators)
-        if not ops:
-            raise ValueError(f"Expected a non-empty list of operators. Found: {operators}")
+        ops = _operators(operators)
         for op in ops:
             if None in op._shape()[-2:]:
                 raise ValueError(f"LinearOperatorKronecker needs the matrix dims of '{op.name}' known, got "
                                  f"{op.shape}")
         self.operators = ops
-        if is_non_singular is None:
-            is_non_singular = _all(op.is_non_singular for op in ops)
-        super().__init__(_same_dtype(ops), [], is_non_singular, is_self_adjoint, is_positive_definite, is_square,
+        super().__init__(_same_dtype(ops), [], _combined(ops, "is_non_singular", is_non_singular), is_self_adjoint,
+                         is_positive_definite, is_square,
                          name or "_x_".join(op.name for op in ops), {"operators": ops})
 
     def _shape(self):
@@ -206,20 +213,15 @@ class LinearOperatorBlockDiag(LinearOperator):
 
     def __init__(self, operators, is_non_singular=None, is_self_adjoint=None, is_positive_definite=None,
                  is_square=True, name=None):
-        ops = list(operators)
-        if not ops:
-            raise ValueError(f"Expected a non-empty list of operators. Found: {operators}")
+        ops = _operators(operators)
         for op in ops:
             if op.is_square is False or None in op._shape()[-2:]:
                 raise ValueError(f"LinearOperatorBlockDiag takes square operators of known size, got '{op.name}' of "
                                  f"shape {op.shape}")
         self.operators = ops
         self._sizes = [op.domain_dimension for op in ops]
-        if is_non_singular is None:
-            is_non_singular = _all(op.is_non_singular for op in ops)
-        if is_self_adjoint is None:
-            is_self_adjoint = _all(op.is_self_adjoint for op in ops)
-        super().__init__(_same_dtype(ops), [], is_non_singular, is_self_adjoint, is_positive_definite, True,
+        super().__init__(_same_dtype(ops), [], _combined(ops, "is_non_singular", is_non_singular),
+                         _combined(ops, "is_self_adjoint", is_self_adjoint), is_positive_definite, True,
                          name or "_ds_".join(op.name for op in ops), {"operators": ops})
 
     def _shape(self):

@@ -213,17 +213,6 @@ class RNNCell(LayerWeights):
         if all(variable is not v for v in into):
             into.append(variable)
 
-    def _set_scope(self, scope=None):
-        """The cell's variable scope, set on its first use: ``scope``, or one named after the cell, unique (the one
-        of its name itself with ``reuse``)."""
-        if self._scope is None:
-            if self._reuse:
-                with variable_scope(scope if scope is not None else self._base_name) as captured:
-                    self._scope = captured
-            else:
-                with variable_scope(scope, default_name=self._base_name) as captured:
-                    self._scope = captured
-
     def _entered(self, reuse):
         """The cell's variable scope opened again (and its name scope, where its ops go)."""
         stack = contextlib.ExitStack()
