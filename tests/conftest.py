@@ -11,6 +11,23 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("executor", ["local", "cluster"], indirect=True)
 
 
+def pytest_collection_modifyitems(config, items):
+    """A test marked ``cluster_cases(param, values)`` runs on the cluster only for those values of its parameter
+    ``param`` (the others run on the local Session alone): for families of programs that exercise the same
+    distributed paths, where one representative per path is enough on the cluster."""
+    keep, drop = [], []
+    for item in items:
+        mark = item.get_closest_marker("cluster_cases")
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if mark is not None and params.get("executor") == "cluster" and params[mark.args[0]] not in mark.args[1]:
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 _CLUSTER = []  # the LocalCluster of this test process, while one runs
 
 

@@ -29,6 +29,9 @@ PROGRAMS = _programs()
 MANIFEST = json.loads((FIXTURES / "rnn" / "manifest.json").read_text())
 
 
+# on the cluster, one program per distinct path: a static unroll, a dynamic loop with sequence lengths, a
+# bidirectional pair, and shared variables across scopes
+@pytest.mark.cluster_cases("case", {"static_bidirectional", "dynamic_sequence_length", "scopes_and_sharing", "gru"})
 @pytest.mark.parametrize("case", sorted(PROGRAMS.CASES))
 def test_programs_match_tensorflow(case):
     """Variable names, shapes, dtypes and trainability as TF's; with TF's variable values loaded, TF's results and

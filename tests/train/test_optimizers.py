@@ -544,8 +544,8 @@ def _regression(n=256, seed=1):
 
 
 @pytest.mark.parametrize("make, steps, chunked", [
-    (lambda: train.GradientDescentOptimizer(0.2), 200, True),
-    (lambda: train.AdamOptimizer(0.05), 300, False),
+    (lambda: train.GradientDescentOptimizer(0.5), 40, True),
+    (lambda: train.AdamOptimizer(0.1), 150, False),
 ])
 def test_fits_linear_regression(make, steps, chunked):
     xv, yv, w_ls, b_ls = _regression()
