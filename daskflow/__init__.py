@@ -43,13 +43,21 @@ from .ops.random_more import *  # noqa: F401,F403 - multinomial, random_gamma, r
 from .graph_def import make_ndarray, make_tensor_proto  # noqa: F401
 from .ops.state import *  # noqa: F401,F403
 from .ops.variable_scope import *  # noqa: F401,F403
+from .ops.indexed_slices import *  # noqa: F401,F403 - IndexedSlices, sparse_mask
+from .ops.partitioned import *  # noqa: F401,F403 - partitioners, create_partitioned_variables
+from .ops.hashing import *  # noqa: F401,F403 - fingerprint, string_to_hash_bucket(_fast, _strong)
+from .ops.numeric_more import random_index_shuffle  # noqa: F401
+from .ops.numeric_extra import conv  # noqa: F401 - TF's raw N-d convolution
 from .ops.tensor_array import *  # noqa: F401,F403
 from .ops.strings import *  # noqa: F401,F403 - as_string, string_join, print, Print
 from .ops.strings_more import *  # noqa: F401,F403 - string_split, substr, decode_csv, read_file, bitcast...
 from .session import ConfigProto, InteractiveSession, Session, get_default_session, lower
 from . import audio, bitwise, data, debugging, initializers, io, linalg, math, nn, random, strings, train  # noqa: E402
-from . import gfile, image, layers, logging, losses, manip, metrics, regularizers  # noqa: E402 - libraries
+from . import gfile, image, layers, logging, lookup, losses, manip, metrics, regularizers, sets  # noqa: E402 - libraries
 from . import python_io, signal, spectral, summary  # noqa: E402
+from . import distributions  # noqa: E402 - tf.distributions
+from . import saved_model  # noqa: E402 - tf.saved_model
+from . import test_utils as test  # noqa: E402 - tf.test
 from .logging import get_logger  # noqa: E402,F401
 from .initializers import (constant_initializer, glorot_normal_initializer,  # noqa: E402,F401
                            glorot_uniform_initializer, ones_initializer, orthogonal_initializer,
@@ -81,7 +89,8 @@ GraphKeys = type("GraphKeys", (), {"GLOBAL_VARIABLES": "variables", "TRAINABLE_V
                                    "WEIGHTS": "weights", "BIASES": "biases", "ACTIVATIONS": "activations",
                                    "INIT_OP": "init_op", "QUEUE_RUNNERS": "queue_runners",
                                    "LOCAL_INIT_OP": "local_init_op", "READY_OP": "ready_op",
-                                   "SAVERS": "savers", "CONCATENATED_VARIABLES": "concatenated_variables"})
+                                   "SAVERS": "savers", "CONCATENATED_VARIABLES": "concatenated_variables",
+                                   "TABLE_INITIALIZERS": "table_initializer", "ASSET_FILEPATHS": "asset_filepaths"})
 __version__ = "0.1.0"
 
 

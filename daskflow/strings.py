@@ -6,3 +6,6 @@ from .ops import strings_more as _strings_more  # noqa: E402
 from .ops.registry import export_names as _export  # noqa: E402
 
 __all__ += _export("strings", globals(), _strings_more)
+from .ops import hashing as _hashing  # noqa: E402
+
+__all__ += _export("strings", globals(), _hashing)

@@ -409,11 +409,6 @@ def test_stores_are_per_graph_and_scopes_per_thread():
             assert df.get_default_graph() is x.graph
 
 
-def test_partitioners_are_refused():
-    with pytest.raises(df.errors.UnimplementedError, match="partitioned variables are not supported"):
-        df.get_variable("p", [4, 2], partitioner=lambda shape, dtype: [2, 1])
-
-
 def test_exports_are_tf_compat_v1_names():
     import daskflow.ops.variable_scope as vs
     # names of tf.compat.v1 in TensorFlow 2.21

@@ -41,26 +41,29 @@ def clip_by_norm(t, clip_norm, axes=None, name=None):
     from .math import maximum, sqrt, where_v2
     from .reduce import reduce_sum
     from .state import identity
+    from .indexed_slices import IndexedSlices
     with name_scope(name or "clip_by_norm"):
-        x = convert_to_tensor(t)
+        x = convert_to_tensor(t.values if isinstance(t, IndexedSlices) else t)  # IndexedSlices: the norm of values
         c = convert_to_tensor(clip_norm, dtype_hint=x.dtype)
         sq = reduce_sum(x * x, axes, keepdims=True)
         nonzero = sq > 0
         # why: sqrt at 0 has an infinite gradient; the norm of an all-zero slice is taken as sq itself (0)
         norm = where_v2(nonzero, sqrt(where_v2(nonzero, sq, 1)), sq)
-        return identity(x * c / maximum(norm, c), name="clip_by_norm")
+        out = identity(x * c / maximum(norm, c), name="clip_by_norm")
+        return IndexedSlices(out, t.indices, t.dense_shape) if isinstance(t, IndexedSlices) else out
 
 
 def global_norm(t_list, name=None):
     """The L2 norm of all the tensors of ``t_list`` together: ``sqrt(sum(sum(t ** 2)))``; None entries are
-    skipped."""
+    skipped, and an ``IndexedSlices`` counts its values."""
     from .array import stack
+    from .indexed_slices import IndexedSlices
     from .math import sqrt
     from .nn import l2_loss
     from .reduce import reduce_sum
     if isinstance(t_list, (str, Tensor)) or not isinstance(t_list, collections.abc.Sequence):
         raise TypeError("t_list should be a sequence")
-    ts = [convert_to_tensor(t) for t in t_list if t is not None]
+    ts = [convert_to_tensor(t.values if isinstance(t, IndexedSlices) else t) for t in t_list if t is not None]
     if not ts:
         raise ValueError("global_norm needs at least one tensor")
     with name_scope(name or "global_norm"):
@@ -80,11 +83,12 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
     >>> float(df.Session().run(norm))
     5.0
     """
+    from .indexed_slices import IndexedSlices
     from .math import cast, minimum
     from .state import identity
     if isinstance(t_list, (str, Tensor)) or not isinstance(t_list, collections.abc.Sequence):
         raise TypeError("t_list should be a sequence")
-    ts = [None if t is None else convert_to_tensor(t) for t in t_list]
+    ts = [t if t is None or isinstance(t, IndexedSlices) else convert_to_tensor(t) for t in t_list]
     with name_scope(name or "clip_by_global_norm"):
         norm = global_norm(ts) if use_norm is None else convert_to_tensor(use_norm)
         c = cast(convert_to_tensor(clip_norm, dtype_hint=norm.dtype), norm.dtype)
@@ -92,9 +96,12 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
         scale = scale + (norm - norm)  # NaN where the norm is not finite
         out = []
         for i, t in enumerate(ts):
-            out.append(None if t is None else
-                       identity(t * cast(scale, t.dtype), name=f"clip_by_global_norm_{i}" if i else
-                                "clip_by_global_norm"))
+            if t is None:
+                out.append(None)
+                continue
+            v = t.values if isinstance(t, IndexedSlices) else t  # IndexedSlices: values scaled, rows kept
+            v = identity(v * cast(scale, v.dtype), name=f"clip_by_global_norm_{i}" if i else "clip_by_global_norm")
+            out.append(IndexedSlices(v, t.indices, t.dense_shape) if isinstance(t, IndexedSlices) else v)
         return out, norm
 
 

@@ -627,13 +627,16 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
     """Rows of ``params`` for the int ``ids`` (any shape): ``gather(params, ids)``, of shape
     ``ids.shape + params.shape[1:]``.
 
-    ``params`` may be a list of shards of one table, split by ``partition_strategy``: "mod" (id ``i`` in shard
+    ``params`` may be a list of shards of one table (or a ``PartitionedVariable``), split by
+    ``partition_strategy``: "mod" (id ``i`` in shard
     ``i % n``, at row ``i // n``) or "div" (consecutive ids fill the shards in order). With ``max_norm``, each
     looked-up row whose l2 norm exceeds it is scaled down to that norm. Gradients flow to the looked-up rows.
     """
     import daskflow as df
     if partition_strategy not in ("mod", "div"):
         raise ValueError(f"embedding_lookup: partition_strategy must be 'mod' or 'div', got {partition_strategy!r}")
+    if hasattr(params, "_get_variable_list"):  # a PartitionedVariable: its parts are the shards
+        params = params._get_variable_list()
     shards = [_t(p) for p in params] if isinstance(params, (list, tuple)) else [_t(params)]
     if not shards:
         raise ValueError("embedding_lookup needs at least one params tensor")

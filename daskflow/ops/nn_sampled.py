@@ -181,6 +181,8 @@ def embedding_lookup_sparse(params, sp_ids, sp_weights, partition_strategy="mod"
         combiner = "mean"
     if combiner not in ("mean", "sqrtn", "sum"):
         raise ValueError(f"combiner must be one of 'mean', 'sqrtn' or 'sum', got {combiner}")
+    if hasattr(params, "_get_variable_list"):  # a PartitionedVariable: its parts are the shards
+        params = params._get_variable_list()
     params = list(params) if isinstance(params, (list, tuple)) else [params]
     sp_ids = _sparse(sp_ids, "sp_ids")
     if sp_weights is not None:

@@ -195,7 +195,13 @@ def is_symbolic_tensor(tensor):
 
 
 def convert_to_tensor_or_indexed_slices(value, dtype=None, name=None):
-    """``convert_to_tensor`` (daskflow's gradients are dense tensors: there are no IndexedSlices to keep)."""
+    """``value`` if it is an ``IndexedSlices`` (of ``dtype``, when given), else ``convert_to_tensor(value)``."""
+    from .indexed_slices import IndexedSlices
+    if isinstance(value, IndexedSlices):
+        if dtype is not None and dtypes.as_dtype(dtype) != value.dtype:
+            raise ValueError(f"Tensor conversion requested dtype {dtypes.name(dtypes.as_dtype(dtype))} for Tensor "
+                             f"with dtype {dtypes.name(value.dtype)}: {value!r}")
+        return value
     return convert_to_tensor(value, dtype=dtype, name=name)
 
 

@@ -16,9 +16,10 @@ import weakref
 
 import numpy as np
 
-from .. import dtypes, errors
+from .. import dtypes
 from ..graph import Tensor, TensorShape, colocate_with, control_dependencies, get_default_graph, name_scope
 from .registry import NOT_DIFFERENTIABLE, apply1, convert_to_tensor, fail, register
+from .partitioned import get_partitioned_variable
 from .state import (GLOBAL_VARIABLES, LOCAL_VARIABLES, TRAINABLE_VARIABLES, Variable, constant, global_variables,
                     identity, local_variables, variables_initializer)
 
@@ -113,6 +114,7 @@ class _VariableStore:
 
     def __init__(self):
         self._vars = {}
+        self._partitioned_vars = {}
 
     def get_variable(self, name, shape=None, dtype=dtypes.float32, initializer=None, regularizer=None, reuse=None,
                      trainable=None, collections=None, caching_device=None, partitioner=None, validate_shape=True,
@@ -126,8 +128,22 @@ class _VariableStore:
                         use_resource=None, constraint=None, synchronization=None, aggregation=None):
             is_scalar = shape is not None and isinstance(shape, (list, tuple)) and not shape
             if partitioner is not None and not is_scalar:
-                raise errors.UnimplementedError(None, None, f"get_variable('{name}'): partitioned variables are not "
-                                                "supported; a variable is already split into blocks (chunks) for dask")
+                if not callable(partitioner):
+                    raise ValueError(f"Partitioner must be callable, but received: {partitioner}")
+
+                def make_part(part_name, part_shape, init, partition_info, part_dtype):
+                    return self._get_single_variable(part_name, part_shape, part_dtype, init, regularizer, reuse,
+                                                     trainable, collections, validate_shape, constraint,
+                                                     partition_info)
+                with name_scope(None):
+                    return get_partitioned_variable(self, name, partitioner, shape=shape, dtype=dtype,
+                                                    initializer=initializer, reuse=reuse, make_part=make_part)
+            if reuse is True and partitioner is None and name in self._partitioned_vars:
+                return get_partitioned_variable(self, name, None, shape=shape, dtype=dtype, reuse=reuse)
+            if f"{name}/part_0" in self._vars:
+                raise ValueError(f"No partitioner was provided, but a partitioned version of the variable was found: "
+                                 f"{name}/part_0. Perhaps a variable of the same name was already created with "
+                                 "partitioning?")
             return self._get_single_variable(name, shape, dtype, initializer, regularizer, reuse, trainable,
                                              collections, validate_shape, constraint)
 
@@ -148,7 +164,7 @@ class _VariableStore:
         return custom_getter(**kwargs)
 
     def _get_single_variable(self, name, shape, dtype, initializer, regularizer, reuse, trainable, collections,
-                             validate_shape, constraint=None):
+                             validate_shape, constraint=None, partition_info=None):
         from_value = initializer is not None and not callable(initializer)
         if shape is not None and from_value:
             raise ValueError("If initializer is a constant, do not specify shape.")
@@ -184,7 +200,7 @@ class _VariableStore:
             if inspect.isclass(initializer):
                 initializer = initializer()
             if shape is not None and shape.is_fully_defined():
-                kw = {"partition_info": None} if _takes(initializer, "partition_info") else {}
+                kw = {"partition_info": partition_info} if _takes(initializer, "partition_info") else {}
                 init_val = functools.partial(initializer, list(shape), dtype=dtype, **kw)
                 var_dtype = dtype
             elif _needs_no_arguments(initializer):
@@ -317,7 +333,9 @@ def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=Non
     Without ``initializer`` (nor a scope's), floats start Glorot uniform and other dtypes at zeros; an
     ``initializer`` may also be a value or a Tensor (then no ``shape``). A ``regularizer``'s loss on the new
     variable is added to the ``regularization_losses`` collection. ``caching_device`` and ``use_resource`` are
-    accepted and have no effect; a ``partitioner`` is not supported.
+    accepted and have no effect. With a ``partitioner`` (``partitioner(shape=, dtype=)`` gives how many slices
+    to cut along one axis), the result is a ``PartitionedVariable`` of variables ``<name>/part_<i>``, each made
+    with its slice of the initial value.
 
     Examples
     --------

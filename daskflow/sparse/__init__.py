@@ -10,8 +10,12 @@ from .math import (sparse_add, sparse_bincount, sparse_matmul, sparse_maximum, s
 from .tensor import (SparseTensor, SparseTensorValue, convert_to_tensor_or_sparse_tensor, from_dense,
                      sparse_placeholder, sparse_tensor_to_dense, sparse_to_dense)
 
+from ..ops.indexed_slices import sparse_mask  # noqa: E402
+from .cross import cross, cross_hashed  # noqa: E402
+
 # tf.sparse.<name>
 add = sparse_add
+mask = sparse_mask
 bincount = sparse_bincount
 concat = sparse_concat
 expand_dims = sparse_expand_dims
@@ -40,11 +44,11 @@ to_dense = sparse_tensor_to_dense
 to_indicator = sparse_to_indicator
 transpose = sparse_transpose
 
-__all__ = ["SparseTensor", "add", "bincount", "concat", "expand_dims", "eye", "fill_empty_rows", "from_dense", "matmul",
-           "maximum", "merge", "minimum", "placeholder", "reduce_max", "reduce_max_sparse", "reduce_sum",
-           "reduce_sum_sparse", "reorder", "reset_shape", "reshape", "retain", "segment_mean", "segment_sqrt_n",
-           "segment_sum", "slice", "softmax", "sparse_dense_matmul", "split", "to_dense", "to_indicator",
-           "transpose"]
+__all__ = ["SparseTensor", "add", "bincount", "concat", "cross", "cross_hashed", "expand_dims", "eye",
+           "fill_empty_rows", "from_dense", "mask", "matmul", "maximum", "merge", "minimum", "placeholder",
+           "reduce_max", "reduce_max_sparse", "reduce_sum", "reduce_sum_sparse", "reorder", "reset_shape", "reshape",
+           "retain", "segment_mean", "segment_sqrt_n", "segment_sum", "slice", "softmax", "sparse_dense_matmul",
+           "split", "to_dense", "to_indicator", "transpose"]
 
 # tf.<name> for the sparse names TF1 has at top level
 TOPLEVEL = {

@@ -10,8 +10,11 @@ from .. import dtypes, errors
 from ..autodiff import gradients
 from ..graph import Tensor, colocate_with, control_dependencies, get_default_graph, name_scope
 from ..ops.generate import fill, zeros, zeros_like
+from ..ops.indexed_slices import IndexedSlices, deduplicate
+from ..ops.indexing import gather
 from ..ops.math import cast, rsqrt, sqrt, square
 from ..ops.registry import convert_to_tensor
+from ..ops.scatter import scatter_sub, scatter_update, tensor_scatter_nd_add
 from ..ops.training import adam_update
 from ..ops.state import Variable, assign, assign_add, assign_sub, group, trainable_variables
 
@@ -58,7 +61,9 @@ class Optimizer:
 
     ``minimize`` is ``compute_gradients`` then ``apply_gradients``. Subclasses set their hyper-parameters in
     ``self._hyper`` (python numbers, tensors or callables returning either) and define ``_create_slots(var_list)``,
-    ``_apply_dense(grad, var)`` and optionally ``_finish(update_ops, name)``.
+    ``_apply_dense(grad, var)`` and optionally ``_apply_sparse(grad, var)`` (for an ``IndexedSlices`` gradient,
+    its indices made unique first) and ``_finish(update_ops, name)``. A subclass without ``_apply_sparse``
+    applies an ``IndexedSlices`` gradient in its dense form.
 
     Parameters
     ----------
@@ -149,7 +154,9 @@ class Optimizer:
         """An op applying each ``(gradient, variable)`` update (pairs with a None gradient are skipped), then
         incrementing ``global_step`` (ordered after the updates) when given.
 
-        Gradients may be tensors or anything ``convert_to_tensor`` takes, in the variable's dtype.
+        Gradients may be tensors or anything ``convert_to_tensor`` takes, in the variable's dtype, or
+        ``IndexedSlices``: then only the rows they name are updated, as TF's sparse updates (Adam, as TF's, still
+        decays both moments of every row).
         """
         pairs = []
         for g, v in tuple(grads_and_vars):
@@ -172,7 +179,10 @@ class Optimizer:
             for g, v in pairs:
                 if g is not None:
                     with name_scope("update_" + v.op.name), _colocate(v):
-                        update = self._apply_dense(g, v)
+                        if isinstance(g, IndexedSlices):
+                            update = self._apply_sparse_duplicate_indices(g, v)
+                        else:
+                            update = self._apply_dense(g, v)
                         if v.constraint is not None:  # as TF1: the constraint projects the updated value
                             with control_dependencies([update]):
                                 update = assign(v, v.constraint(v)).op
@@ -263,11 +273,26 @@ class Optimizer:
         raise errors.UnimplementedError(None, None, f"{type(self).__name__} does not define _apply_dense: an "
                                         "Optimizer subclass must say how it updates a variable")
 
+    def _apply_sparse_duplicate_indices(self, grad, var):
+        values, indices = deduplicate(grad)
+        return self._apply_sparse(IndexedSlices(values, indices, grad.dense_shape), var)
+
+    def _apply_sparse(self, grad, var):
+        return self._apply_dense(convert_to_tensor(grad), var)
+
     def _finish(self, update_ops, name):
         return group(*update_ops, name=name)
 
 
 def _gradient_tensor(g, var):
+    if isinstance(g, IndexedSlices):
+        if g.dtype != var.dtype:
+            raise ValueError(f"Gradient {g.name} of dtype {g.dtype.name} does not match variable '{var.op.name}' "
+                             f"of dtype {var.dtype.name}")
+        if var.shape.ndims is not None and not var.shape.is_compatible_with(g.shape):
+            raise ValueError(f"Gradient {g.name} of dense shape {g.shape} does not match variable "
+                             f"'{var.op.name}' of shape {var.shape}")
+        return g
     try:
         g = convert_to_tensor(g, dtype_hint=var.dtype) if not isinstance(g, Tensor) else convert_to_tensor(g)
     except (TypeError, ValueError) as e:
@@ -290,6 +315,10 @@ class GradientDescentOptimizer(Optimizer):
 
     def _apply_dense(self, grad, var):
         return assign_sub(var, self._get_hyper("learning_rate", var.dtype) * grad, name="ApplyGradientDescent").op
+
+    def _apply_sparse_duplicate_indices(self, grad, var):  # scatter_sub adds up repeated rows itself
+        lr = self._get_hyper("learning_rate", var.dtype)
+        return scatter_sub(var, grad.indices, grad.values * lr, name="ScatterSub").op
 
 
 class MomentumOptimizer(Optimizer):
@@ -314,6 +343,13 @@ class MomentumOptimizer(Optimizer):
         step = grad * lr + accum_t * mu * lr if self._use_nesterov else accum_t * lr
         return assign_sub(var, step, name="ApplyMomentum").op
 
+    def _apply_sparse(self, grad, var):  # only the rows named: others keep their accumulator
+        lr, mu = self._get_hyper("learning_rate", var.dtype), self._get_hyper("momentum", var.dtype)
+        accum, g, idx = self.get_slot(var, "momentum"), grad.values, grad.indices
+        rows = gather(accum, idx) * mu + g
+        step = g * lr + rows * mu * lr if self._use_nesterov else rows * lr
+        return group(scatter_update(accum, idx, rows), scatter_sub(var, idx, step), name="SparseApplyMomentum")
+
 
 class AdagradOptimizer(Optimizer):
     """``accum += grad**2; var -= lr * grad / sqrt(accum)``; the slot "accumulator" (``<var>/Adagrad``) starts
@@ -334,6 +370,12 @@ class AdagradOptimizer(Optimizer):
         accum_t = assign_add(self.get_slot(var, "accumulator"), square(grad))
         return assign_sub(var, self._get_hyper("learning_rate", var.dtype) * grad * rsqrt(accum_t),
                           name="ApplyAdagrad").op
+
+    def _apply_sparse(self, grad, var):
+        accum, g, idx = self.get_slot(var, "accumulator"), grad.values, grad.indices
+        rows = gather(accum, idx) + square(g)
+        step = self._get_hyper("learning_rate", var.dtype) * g * rsqrt(rows)
+        return group(scatter_update(accum, idx, rows), scatter_sub(var, idx, step), name="SparseApplyAdagrad")
 
 
 class AdadeltaOptimizer(Optimizer):
@@ -361,6 +403,17 @@ class AdadeltaOptimizer(Optimizer):
         update = sqrt(accum_update + eps) * rsqrt(accum_t + eps) * grad
         accum_update_t = assign(accum_update, accum_update * rho + square(update) * (1 - rho))
         return group(accum_update_t, assign_sub(var, update * lr, name="ApplyAdadelta"))
+
+    def _apply_sparse(self, grad, var):
+        lr, rho, eps = (self._get_hyper(k, var.dtype) for k in ("learning_rate", "rho", "epsilon"))
+        accum, accum_update, g, idx = self.get_slot(var, "accum"), self.get_slot(var, "accum_update"), grad.values, \
+            grad.indices
+        acc = gather(accum, idx) * rho + square(g) * (1 - rho)
+        au = gather(accum_update, idx)
+        update = sqrt(au + eps) * rsqrt(acc + eps) * g
+        au_t = au * rho + square(update) * (1 - rho)
+        return group(scatter_update(accum, idx, acc), scatter_update(accum_update, idx, au_t),
+                     scatter_sub(var, idx, update * lr), name="SparseApplyAdadelta")
 
 
 class RMSPropOptimizer(Optimizer):
@@ -398,6 +451,22 @@ class RMSPropOptimizer(Optimizer):
             denom = ms_t - square(mg_t) + h["epsilon"]
         mom_t = assign(mom, mom * h["momentum"] + grad * h["learning_rate"] / sqrt(denom))
         return assign_sub(var, mom_t, name="ApplyCenteredRMSProp" if self._centered else "ApplyRMSProp").op
+
+    def _apply_sparse(self, grad, var):
+        h = {k: self._get_hyper(k, var.dtype) for k in ("learning_rate", "decay", "momentum", "epsilon")}
+        rms, mom, g, idx = self.get_slot(var, "rms"), self.get_slot(var, "momentum"), grad.values, grad.indices
+        ms = gather(rms, idx)
+        ms = ms + (square(g) - ms) * (1 - h["decay"])
+        updates, denom = [scatter_update(rms, idx, ms)], ms + h["epsilon"]
+        if self._centered:
+            mg = self.get_slot(var, "mg")
+            mg_rows = gather(mg, idx)
+            mg_rows = mg_rows + (g - mg_rows) * (1 - h["decay"])
+            updates.append(scatter_update(mg, idx, mg_rows))
+            denom = ms - square(mg_rows) + h["epsilon"]
+        mom_rows = gather(mom, idx) * h["momentum"] + g * h["learning_rate"] / sqrt(denom)
+        updates += [scatter_update(mom, idx, mom_rows), scatter_sub(var, idx, mom_rows)]
+        return group(*updates, name="SparseApplyCenteredRMSProp" if self._centered else "SparseApplyRMSProp")
 
 
 class AdamOptimizer(Optimizer):
@@ -439,6 +508,20 @@ class AdamOptimizer(Optimizer):
         # one fused kernel per block for the new variable and slots (TF's ApplyAdam), then assignments
         var_t, m_t, v_t = adam_update(var, m, v, *powers, *h, grad)
         return group(assign(var, var_t), assign(m, m_t), assign(v, v_t), name="ApplyAdam")
+
+    def _apply_sparse(self, grad, var):
+        # as TF1: both moments of every row decay, the gradient is added to its rows, and every row moves
+        lr, beta1, beta2, eps = (self._get_hyper(k, var.dtype) for k in ("learning_rate", "beta1", "beta2",
+                                                                          "epsilon"))
+        b1p, b2p = self._powers.get(var.dtype) or [cast(b, var.dtype) for b in self._get_beta_accumulators()]
+        self._powers[var.dtype] = [b1p, b2p]
+        m, v, g = self.get_slot(var, "m"), self.get_slot(var, "v"), grad.values
+        idx = grad.indices[:, None]
+        m_t = tensor_scatter_nd_add(m * beta1, idx, g * (1 - beta1))
+        v_t = tensor_scatter_nd_add(v * beta2, idx, (g * g) * (1 - beta2))
+        lr_t = lr * sqrt(1 - b2p) / (1 - b1p)
+        var_t = var - lr_t * m_t / (sqrt(v_t) + eps)
+        return group(assign(var, var_t), assign(m, m_t), assign(v, v_t), name="SparseApplyAdam")
 
     def _finish(self, update_ops, name):
         b1p, b2p = self._get_beta_accumulators()
