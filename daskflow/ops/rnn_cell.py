@@ -38,6 +38,7 @@ from .random import random_uniform
 from .layer_base import (LayerWeights, get_activation as _get_activation, get_initializer as _get_initializer,
                          to_snake_case as _to_snake_case, unique_layer_name as _unique_layer_name)
 from .registry import convert_to_tensor
+from .partitioned import fixed_size_partitioner
 from .split import split
 from .state import constant, trainable_variables
 from .variable_scope import get_variable, get_variable_scope, variable_scope
@@ -250,17 +251,16 @@ class RNNCell(LayerWeights):
                    getter=None, **kwargs):
         """A variable ``name`` of the cell's variable scope, made with ``get_variable`` (found again when the cell
         is built)."""
-        if partitioner is not None:
-            raise errors.UnimplementedError(None, None, f"{type(self).__name__}: partitioned variables "
-                                            "(num_unit_shards, num_proj_shards, partitioners) are not supported")
         dtype = dtypes.as_dtype(dtype) if dtype is not None else (self._dtype or dtypes.float32)
         self._set_scope(None)
         with self._entered(self.built or self._reuse):
             if initializer is None:
                 initializer = self._current_scope.initializer
             variable = get_variable(name, shape=shape, dtype=dtype, initializer=initializer, regularizer=regularizer,
-                                    trainable=trainable and self.trainable, constraint=constraint)
-        self._track(variable)
+                                    trainable=trainable and self.trainable, constraint=constraint,
+                                    partitioner=partitioner)
+        for part in (variable if partitioner is not None else [variable]):  # a PartitionedVariable: its parts
+            self._track(part)
         return variable
 
     add_variable = add_weight
@@ -541,7 +541,8 @@ class LSTMCell(LayerRNNCell):
     proj_clip : float, optional
         Clip the projected output to ``[-proj_clip, proj_clip]``.
     num_unit_shards, num_proj_shards
-        Partitioned variables: not supported (must be None).
+        Partition the kernel (the projection kernel) into this many variables along its first axis
+        (``kernel/part_0``...), as TF's ``fixed_size_partitioner``.
     forget_bias, state_is_tuple, activation, reuse, name, dtype
         As ``BasicLSTMCell``'s (default name ``lstm_cell``).
     """
@@ -551,9 +552,7 @@ class LSTMCell(LayerRNNCell):
                  activation=None, reuse=None, name=None, dtype=None, **kwargs):
         super().__init__(_reuse=reuse, name=name, dtype=dtype, **kwargs)
         _check_supported_dtypes(self.dtype)
-        if num_unit_shards is not None or num_proj_shards is not None:
-            raise errors.UnimplementedError(None, None, "LSTMCell: num_unit_shards and num_proj_shards "
-                                            "(partitioned variables) are not supported")
+        self._num_unit_shards, self._num_proj_shards = num_unit_shards, num_proj_shards
         self._num_units = num_units
         self._use_peepholes = use_peepholes
         self._cell_clip = cell_clip
@@ -582,8 +581,10 @@ class LSTMCell(LayerRNNCell):
         input_depth = _input_depth(input_shape, self)
         _check_supported_dtypes(self.dtype)
         h_depth = self._num_units if self._num_proj is None else self._num_proj
+        shards = [None if n is None else fixed_size_partitioner(n)
+                  for n in (self._num_unit_shards, self._num_proj_shards)]
         self._kernel = self.add_weight(_WEIGHTS_VARIABLE_NAME, shape=[input_depth + h_depth, 4 * self._num_units],
-                                       initializer=self._initializer)
+                                       initializer=self._initializer, partitioner=shards[0])
         self._bias = self.add_weight(_BIAS_VARIABLE_NAME, shape=[4 * self._num_units],
                                      initializer=zeros_initializer(dtype=self.dtype or dtypes.float32))
         if self._use_peepholes:
@@ -592,7 +593,8 @@ class LSTMCell(LayerRNNCell):
             self._w_o_diag = self.add_weight("w_o_diag", shape=[self._num_units], initializer=self._initializer)
         if self._num_proj is not None:
             self._proj_kernel = self.add_weight(f"projection/{_WEIGHTS_VARIABLE_NAME}",
-                                                shape=[self._num_units, self._num_proj], initializer=self._initializer)
+                                                shape=[self._num_units, self._num_proj], initializer=self._initializer,
+                                                partitioner=shards[1])
         self.built = True
 
     def call(self, inputs, state):

@@ -233,3 +233,35 @@ def test_dropout_wrapper_drops_per_step_or_per_run():
     np.testing.assert_allclose(h[h != 0], 2 * h_kept[h != 0], rtol=1e-6)
     with pytest.raises(ValueError, match="must be between 0 and 1"):
         rc.DropoutWrapper(rc.GRUCell(2), input_keep_prob=1.5)
+
+
+def test_lstm_cell_with_sharded_kernels_names_parts_as_tf_and_computes_as_one(executor):
+    """num_unit_shards / num_proj_shards partition the kernels with TF's fixed_size_partitioner (TF 2.21's names and
+    shapes below); with the parts holding the slices of a whole kernel, the outputs equal the unsharded cell's."""
+    rng = np.random.default_rng(3)
+    xv = rng.standard_normal((2, 3, 4)).astype("f4")
+    x = df.placeholder(df.float32, [2, 3, 4])
+    with df.variable_scope("sharded"):
+        sharded = rc.LSTMCell(5, num_proj=3, num_unit_shards=2, num_proj_shards=3)
+        out_s, _ = df.nn.dynamic_rnn(sharded, x, dtype=df.float32)
+    with df.variable_scope("whole"):
+        whole = rc.LSTMCell(5, num_proj=3)
+        out_w, _ = df.nn.dynamic_rnn(whole, x, dtype=df.float32)
+    names = [(v.name, v.shape.as_list()) for v in df.global_variables() if v.name.startswith("sharded/")]
+    assert names == [("sharded/rnn/lstm_cell/kernel/part_0:0", [4, 20]),
+                     ("sharded/rnn/lstm_cell/kernel/part_1:0", [3, 20]), ("sharded/rnn/lstm_cell/bias:0", [20]),
+                     ("sharded/rnn/lstm_cell/projection/kernel/part_0:0", [2, 3]),
+                     ("sharded/rnn/lstm_cell/projection/kernel/part_1:0", [2, 3]),
+                     ("sharded/rnn/lstm_cell/projection/kernel/part_2:0", [1, 3])]
+    kernel, bias, proj = rng.standard_normal((7, 20)), rng.standard_normal(20), rng.standard_normal((5, 3))
+    with df.Session() as s:
+        for prefix, (k_parts, p_parts) in {"sharded": ([kernel[:4], kernel[4:]], [proj[:2], proj[2:4], proj[4:]]),
+                                           "whole": ([kernel], [proj])}.items():
+            vs = [v for v in df.global_variables() if v.name.startswith(prefix + "/")]
+            ks = [v for v in vs if "/lstm_cell/kernel" in v.name]
+            ps = [v for v in vs if "projection" in v.name]
+            for v, val in zip(ks + ps, k_parts + p_parts):
+                v.load(val.astype("f4"), s)
+            next(v for v in vs if v.name.endswith("bias:0")).load(bias.astype("f4"), s)
+        got_s, got_w = s.run([out_s, out_w], {x: xv})
+    np.testing.assert_allclose(got_s, got_w, rtol=1e-6, atol=1e-7)
