@@ -52,12 +52,20 @@ from .ops.tensor_array import *  # noqa: F401,F403
 from .ops.strings import *  # noqa: F401,F403 - as_string, string_join, print, Print
 from .ops.strings_more import *  # noqa: F401,F403 - string_split, substr, decode_csv, read_file, bitcast...
 from .session import ConfigProto, InteractiveSession, Session, get_default_session, lower
+from .session_handles import delete_session_tensor, get_session_handle, get_session_tensor  # noqa: F401
+from .accumulators import (ConditionalAccumulator, ConditionalAccumulatorBase,  # noqa: F401
+                           SparseConditionalAccumulator)
+from .critical_section import CriticalSection  # noqa: F401
 from . import audio, bitwise, data, debugging, initializers, io, linalg, math, nn, random, strings, train  # noqa: E402
-from . import gfile, image, layers, logging, lookup, losses, manip, metrics, regularizers, sets  # noqa: E402 - libraries
+from . import gfile, image, layers, logging, lookup, losses, manip, metrics, regularizers  # noqa: E402 - libraries
+from . import sets  # noqa: E402 - tf.sets
 from . import python_io, signal, spectral, summary  # noqa: E402
 from . import distributions  # noqa: E402 - tf.distributions
 from . import saved_model  # noqa: E402 - tf.saved_model
 from . import test_utils as test  # noqa: E402 - tf.test
+from . import ragged  # noqa: E402 - tf.ragged
+from . import profiler  # noqa: E402 - tf.profiler
+from .ragged import RaggedTensor, ragged_fill_empty_rows, ragged_fill_empty_rows_grad  # noqa: E402,F401
 from .logging import get_logger  # noqa: E402,F401
 from .initializers import (constant_initializer, glorot_normal_initializer,  # noqa: E402,F401
                            glorot_uniform_initializer, ones_initializer, orthogonal_initializer,

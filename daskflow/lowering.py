@@ -120,9 +120,22 @@ class Lowering:
             for op in self.ops:
                 self._ordered_after(op)
         _tls.ctx, prev = self, getattr(_tls, "ctx", None)
+        needs, blocked = None, set()  # the values needed on the host; the ops that wait for them
         try:
             for op in self.ops:
-                self._lower_op(op)
+                if blocked and any(t.op in blocked for t in op.inputs) or any(c in blocked for c in op.control_inputs):
+                    blocked.add(op)
+                    continue
+                try:
+                    self._lower_op(op)
+                except NeedsValue as e:  # lowering goes on where it can: the needs found together, computed together
+                    blocked.add(op)
+                    if needs is None:
+                        needs = e
+                    elif all(t is not e.tensor for t in needs.tensors):
+                        needs.tensors.append(e.tensor)
+            if needs is not None:
+                raise needs
             for t in targets:
                 if isinstance(t, Tensor):
                     self.value(t)

@@ -18,7 +18,7 @@ from dask.blockwise import optimize_blockwise
 from dask.utils import ensure_dict
 from dask.highlevelgraph import HighLevelGraph
 
-from . import config, dtypes, errors, executor, looprun, memory, planner, projection, remote, storage
+from . import config, dtypes, errors, executor, looprun, memory, planner, projection, remote, session_handles, storage
 from .graph import Operation, Tensor, get_default_graph
 from .lowering import Lowering, closure
 from .ops.hostvalue import NeedsValue
@@ -92,6 +92,8 @@ def _as_fetch(graph, f):
 def _normalize_feed(t, value):
     """The feed value as a numpy array or a dask array of ``t``'s dtype; raises before any compute. A value the
     cluster holds (a loop's, ``remote.RemoteValue``) is fed as it is."""
+    if hasattr(value, "_feed_value"):  # a TensorHandle: the value it names (``session_handles``)
+        value = value._feed_value(t)
     if isinstance(value, remote.RemoteValue):
         return value
     if isinstance(value, Tensor) and value.op.type != "DataSource":
@@ -613,8 +615,10 @@ class Session:
                 _host_undo(self, ran)
                 raise
             values = self._execute(plan, feeds, proj=proj)
+        session_handles.kept(self, plan, feeds)  # values kept by get_session_handle, under their handles
         results = dict(zip([uniq[i] for i in plan.fetch_index], values))
-        return _pack(fetches, iter([_to_user(results[f]) if isinstance(f, Tensor) else None for f in flat]))
+        return _pack(fetches, iter([session_handles.fetched(self, f, _to_user(results[f])) if isinstance(f, Tensor)
+                                    else None for f in flat]))
 
     def _planned(self, fetches, feeds):
         """The plan of ``fetches`` and the feeds it runs with: ``feeds`` plus the values of shape arguments that
@@ -1191,9 +1195,10 @@ def _with_shape_args(session, fetches, feeds, build):
         try:
             return build(run_feeds, known)
         except NeedsValue as e:
-            if e.tensor in needs:
+            new = [t for t in e.tensors if t not in needs]
+            if not new:
                 raise
-            needs.append(e.tensor)
+            needs.extend(new)
         except NeedsLoop as e:
             if e.op in needs:
                 raise errors.InternalError(None, e.op, f"loop '{e.op.name}' ran, but its results were not fed")

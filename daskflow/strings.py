@@ -9,3 +9,6 @@ __all__ += _export("strings", globals(), _strings_more)
 from .ops import hashing as _hashing  # noqa: E402
 
 __all__ += _export("strings", globals(), _hashing)
+from .ops import strings_unicode as _strings_unicode  # noqa: E402
+
+__all__ += _export("strings", globals(), _strings_unicode)

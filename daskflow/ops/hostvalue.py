@@ -40,6 +40,7 @@ class NeedsValue(errors.UnimplementedError):
     def __init__(self, op, tensor, message):
         super().__init__(None, op, message)
         self.tensor = tensor
+        self.tensors = [tensor]  # with the others found in the same lowering (independent of one another)
 
 
 class NotHost(Exception):

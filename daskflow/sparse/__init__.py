@@ -12,6 +12,7 @@ from .tensor import (SparseTensor, SparseTensorValue, convert_to_tensor_or_spars
 
 from ..ops.indexed_slices import sparse_mask  # noqa: E402
 from .cross import cross, cross_hashed  # noqa: E402
+from ..accumulators import SparseConditionalAccumulator  # noqa: E402
 
 # tf.sparse.<name>
 add = sparse_add
@@ -44,17 +45,18 @@ to_dense = sparse_tensor_to_dense
 to_indicator = sparse_to_indicator
 transpose = sparse_transpose
 
-__all__ = ["SparseTensor", "add", "bincount", "concat", "cross", "cross_hashed", "expand_dims", "eye",
-           "fill_empty_rows", "from_dense", "mask", "matmul", "maximum", "merge", "minimum", "placeholder",
-           "reduce_max", "reduce_max_sparse", "reduce_sum", "reduce_sum_sparse", "reorder", "reset_shape", "reshape",
-           "retain", "segment_mean", "segment_sqrt_n", "segment_sum", "slice", "softmax", "sparse_dense_matmul",
-           "split", "to_dense", "to_indicator", "transpose"]
+__all__ = ["SparseConditionalAccumulator", "SparseTensor", "add", "bincount", "concat", "cross", "cross_hashed",
+           "expand_dims", "eye", "fill_empty_rows", "from_dense", "mask", "matmul", "maximum", "merge", "minimum",
+           "placeholder", "reduce_max", "reduce_max_sparse", "reduce_sum", "reduce_sum_sparse", "reorder",
+           "reset_shape", "reshape", "retain", "segment_mean", "segment_sqrt_n", "segment_sum", "slice", "softmax",
+           "sparse_dense_matmul", "split", "to_dense", "to_indicator", "transpose"]
 
 # tf.<name> for the sparse names TF1 has at top level
 TOPLEVEL = {
     "SparseTensor": SparseTensor, "SparseTensorValue": SparseTensorValue,
     "convert_to_tensor_or_sparse_tensor": convert_to_tensor_or_sparse_tensor,
-    "sparse_add": sparse_add, "sparse_concat": sparse_concat, "sparse_fill_empty_rows": sparse_fill_empty_rows,
+    "sparse_add": sparse_add, "sparse_mask": sparse_mask, "sparse_concat": sparse_concat,
+    "sparse_fill_empty_rows": sparse_fill_empty_rows,
     "sparse_matmul": sparse_matmul, "sparse_maximum": sparse_maximum, "sparse_merge": sparse_merge,
     "sparse_minimum": sparse_minimum, "sparse_placeholder": sparse_placeholder,
     "sparse_reduce_max": sparse_reduce_max, "sparse_reduce_max_sparse": sparse_reduce_max_sparse,

@@ -37,6 +37,7 @@ from .input import (batch, batch_join, input_producer, limit_epochs, match_filen
                     range_input_producer, shuffle_batch, shuffle_batch_join, slice_input_producer,
                     string_input_producer)
 from .sdca import sdca_fprint, sdca_optimizer, sdca_shrink_l1  # noqa: F401,E402
+from . import experimental  # noqa: F401,E402 - tf.train.experimental
 
 
 def __getattr__(name):  # tf.train.SaverDef: TF's protobuf message, imported when first used

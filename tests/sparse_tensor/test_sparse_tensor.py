@@ -8,15 +8,15 @@ import daskflow.sparse as sps
 from daskflow import errors
 from daskflow.testing import assert_op, check_grads, run_graph
 
-# tf.compat.v1.sparse, less SparseConditionalAccumulator (queues), cross, cross_hashed and mask
-TF_SPARSE = ["SparseTensor", "add", "bincount", "concat", "expand_dims", "eye", "fill_empty_rows", "from_dense",
-             "matmul", "maximum", "merge", "minimum", "placeholder", "reduce_max", "reduce_max_sparse", "reduce_sum",
-             "reduce_sum_sparse", "reorder", "reset_shape", "reshape", "retain", "segment_mean", "segment_sqrt_n",
-             "segment_sum", "slice", "softmax", "sparse_dense_matmul", "split", "to_dense", "to_indicator",
-             "transpose"]
-# dir(tf.compat.v1) names with "sparse", less SparseConditionalAccumulator, SparseFeature, SparseTensorSpec and
-# the string serialisations
-TF_TOPLEVEL = ["SparseTensor", "SparseTensorValue", "convert_to_tensor_or_sparse_tensor", "sparse_add",
+# tf.compat.v1.sparse (TF 2.21)
+TF_SPARSE = ["SparseConditionalAccumulator", "SparseTensor", "add", "bincount", "concat", "cross", "cross_hashed",
+             "expand_dims", "eye", "fill_empty_rows", "from_dense", "mask", "matmul", "maximum", "merge", "minimum",
+             "placeholder", "reduce_max", "reduce_max_sparse", "reduce_sum", "reduce_sum_sparse", "reorder",
+             "reset_shape", "reshape", "retain", "segment_mean", "segment_sqrt_n", "segment_sum", "slice", "softmax",
+             "sparse_dense_matmul", "split", "to_dense", "to_indicator", "transpose"]
+# dir(tf.compat.v1) names with "sparse", less SparseConditionalAccumulator (bound at the top level with the other
+# accumulators), SparseFeature (parsing), SparseTensorSpec (TF2) and the string serialisations
+TF_TOPLEVEL = ["SparseTensor", "SparseTensorValue", "convert_to_tensor_or_sparse_tensor", "sparse_add", "sparse_mask",
                "sparse_concat", "sparse_fill_empty_rows", "sparse_matmul", "sparse_maximum", "sparse_merge",
                "sparse_minimum", "sparse_placeholder", "sparse_reduce_max", "sparse_reduce_max_sparse",
                "sparse_reduce_sum", "sparse_reduce_sum_sparse", "sparse_reorder", "sparse_reset_shape",
