@@ -84,16 +84,37 @@ def _sparse(type_name, source, attrs, name):
     return SparseTensor(indices, values, shape)
 
 
-def _sparse_only(result_type):
-    if result_type != "SparseTensor":
-        raise ValueError(f"result_type must be 'SparseTensor' (daskflow has no RaggedTensor), got {result_type!r}")
+def _check_result_type(result_type):
+    if result_type not in ("RaggedTensor", "SparseTensor"):
+        raise ValueError("result_type must be 'RaggedTensor' or 'SparseTensor'.")
+
+
+def _result(type_name, source, attrs, name, result_type):
+    """The tokens as a SparseTensor, or as a RaggedTensor: the split of the flattened strings (a scalar counts as a
+    vector of one), nested back into ``source``'s uniform outer dims."""
+    if result_type == "SparseTensor":
+        return _sparse(type_name, source, attrs, name)
+    from ..ragged.tensor import RaggedTensor
+    from .array import reshape
+    from .generate import shape as shape_of
+    x = convert_to_tensor(source, dtype_hint=dtypes.string)
+    sp = _sparse(type_name, reshape(x, [-1]) if x.shape.ndims != 1 else x, attrs, name)
+    rows = sp.dense_shape[0]
+    if x.shape.is_fully_defined():  # static: the row count is known when built, as TF's
+        rows = np.int64(np.prod(x.shape.as_list(), dtype=np.int64))
+    rt = RaggedTensor.from_value_rowids(sp.values, sp.indices[:, 0], rows, validate=False)
+    dims = shape_of(x, out_type=dtypes.int64)
+    for axis in range((x.shape.ndims or 1) - 1, 0, -1):
+        rt = RaggedTensor.from_uniform_row_length(rt, dims[axis], validate=False)
+    return rt
 
 
 def string_split(source, sep=None, skip_empty=True, delimiter=None, result_type="SparseTensor", name=None):
     """Split each string of the vector ``source`` where any character of ``delimiter`` (TF1's spelling; ``sep``
     is its newer name; default " ") occurs, dropping empty tokens when ``skip_empty`` (TF1's ``string_split``); an
     empty delimiter splits into bytes. Returns a ``SparseTensor`` of the tokens: ``indices`` ``[N, 2]`` (row,
-    position), ``values`` and ``dense_shape`` ``[rows, most tokens]``.
+    position), ``values`` and ``dense_shape`` ``[rows, most tokens]``; with ``result_type="RaggedTensor"``, a
+    RaggedTensor of each row's tokens.
 
     Examples
     --------
@@ -105,21 +126,22 @@ def string_split(source, sep=None, skip_empty=True, delimiter=None, result_type=
     """
     if sep is not None and delimiter is not None:
         raise ValueError("Cannot specify both 'sep' and 'delimiter'")
-    _sparse_only(result_type)
+    _check_result_type(result_type)
     delim = _bytes(" " if sep is None and delimiter is None else sep if sep is not None else delimiter)
     attrs = {"delimiter": delim, "skip_empty": bool(skip_empty), "rank1": True}
-    return _sparse("StringSplit", source, attrs, name)
+    return _result("StringSplit", source, attrs, name, result_type)
 
 
 def split(input=None, sep=None, maxsplit=-1, result_type="SparseTensor", source=None, name=None):
     """Split each string of ``input`` on ``sep`` (each occurrence, keeping empty tokens), or with no ``sep`` on
     runs of ASCII whitespace, at most ``maxsplit`` times (-1: no limit), as Python's ``bytes.split`` (TF1's
     ``strings.split``). Returns a ``SparseTensor`` of the tokens of rank ``input``'s + 1 (a scalar counts as a
-    vector of one): ``dense_shape`` is ``input``'s shape plus the most tokens of any string."""
+    vector of one): ``dense_shape`` is ``input``'s shape plus the most tokens of any string. With
+    ``result_type="RaggedTensor"``, a RaggedTensor of ``input``'s shape plus a ragged dim of each string's tokens."""
     if input is not None and source is not None:
         raise ValueError("Cannot specify both 'input' and 'source'")
-    _sparse_only(result_type)
+    _check_result_type(result_type)
     attrs = {"sep": b"" if sep is None else _bytes(sep), "maxsplit": int(maxsplit)}
     if sep is not None and not attrs["sep"]:
         raise ValueError("empty separator")
-    return _sparse("StringSplitV2", source if input is None else input, attrs, name)
+    return _result("StringSplitV2", source if input is None else input, attrs, name, result_type)

@@ -60,10 +60,26 @@ def test_split_matches_python_on_fed_chunked_input():
 def test_split_errors_as_tf():
     with pytest.raises(ValueError, match="Shape must be rank 1 but is rank 2"):
         sm.string_split([["a b"]])
-    with pytest.raises(ValueError, match="result_type must be 'SparseTensor'"):
-        sm.split(["a"], result_type="RaggedTensor")
+    for fn in (sm.split, sm.string_split):
+        with pytest.raises(ValueError, match="^result_type must be 'RaggedTensor' or 'SparseTensor'.$"):
+            fn(["a"], result_type="Foo")
     with pytest.raises(df.errors.InvalidArgumentError, match="input of StringSplitV2 must be strings"):
         sm.split([1, 2])
+
+
+def test_ragged_results_as_tf():
+    """result_type="RaggedTensor": TF 2.21's values and static shapes (a scalar counts as a vector of one; a matrix
+    of strings keeps its two uniform dims)."""
+    scalar = sm.split("a b", result_type="RaggedTensor")
+    matrix = sm.split([["a b", "x"], ["", "c d e"]], result_type="RaggedTensor")
+    capped = sm.split(["a,b", ""], sep=",", maxsplit=1, result_type="RaggedTensor")
+    assert (scalar.shape.as_list(), matrix.shape.as_list(), matrix.ragged_rank) == ([1, None], [2, 2, None], 2)
+    ph = df.placeholder(df.string, [None])
+    rows = sm.string_split(ph, result_type="RaggedTensor")
+    with df.Session() as s:
+        got = s.run([scalar, matrix, capped, rows], {ph: np.array(["a b", "", "c d e"], dtype=object)})
+    assert [v.to_list() for v in got] == [[[b"a", b"b"]], [[[b"a", b"b"], [b"x"]], [[], [b"c", b"d", b"e"]]],
+                                          [[b"a", b"b"], [b""]], [[b"a", b"b"], [], [b"c", b"d", b"e"]]]
 
 
 def _sparse_parts(*sps):
