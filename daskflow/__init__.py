@@ -48,6 +48,8 @@ from .ops.partitioned import *  # noqa: F401,F403 - partitioners, create_partiti
 from .ops.hashing import *  # noqa: F401,F403 - fingerprint, string_to_hash_bucket(_fast, _strong)
 from .ops.numeric_more import random_index_shuffle  # noqa: F401
 from .ops.numeric_extra import conv  # noqa: F401 - TF's raw N-d convolution
+from .ops.sparse_serialize import *  # noqa: F401,F403 - serialize_sparse, (de)serialize_many_sparse
+from .ops.edit_distance import *  # noqa: F401,F403 - edit_distance
 from .ops.tensor_array import *  # noqa: F401,F403
 from .ops.strings import *  # noqa: F401,F403 - as_string, string_join, print, Print
 from .ops.strings_more import *  # noqa: F401,F403 - string_split, substr, decode_csv, read_file, bitcast...
@@ -56,6 +58,7 @@ from .session_handles import delete_session_tensor, get_session_handle, get_sess
 from .accumulators import (ConditionalAccumulator, ConditionalAccumulatorBase,  # noqa: F401
                            SparseConditionalAccumulator)
 from .critical_section import CriticalSection  # noqa: F401
+from .readers_lmdb import LMDBReader  # noqa: E402,F401
 from . import audio, bitwise, data, debugging, initializers, io, linalg, math, nn, random, strings, train  # noqa: E402
 from . import gfile, image, layers, logging, lookup, losses, manip, metrics, regularizers  # noqa: E402 - libraries
 from . import sets  # noqa: E402 - tf.sets
@@ -74,6 +77,7 @@ from .initializers import (constant_initializer, glorot_normal_initializer,  # n
 from .train.moving_averages import moving_average_variables  # noqa: E402,F401
 from .graph_util import import_graph_def  # noqa: E402 - binds the graph_util namespace too
 from . import sparse  # noqa: E402 - tf.sparse
+from . import feature_column  # noqa: E402 - tf.feature_column
 from .queues import FIFOQueue, PaddingFIFOQueue, PriorityQueue, QueueBase, RandomShuffleQueue  # noqa: E402,F401
 from .readers import (FixedLengthRecordReader, IdentityReader, ReaderBase, TextLineReader,  # noqa: E402,F401
                       TFRecordReader, WholeFileReader)

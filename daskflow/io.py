@@ -236,6 +236,7 @@ def _default_client():
     except (ImportError, ValueError):
         return None
 from .ops import parsing as _parsing, strings_more as _strings_more  # noqa: E402
+from .ops import image_jxl as _image_jxl, sparse_serialize as _sparse_serialize  # noqa: E402
 from .ops.registry import export_names as _export  # noqa: E402
 
-__all__ += _export("io", globals(), _strings_more, _parsing)
+__all__ += _export("io", globals(), _strings_more, _parsing, _sparse_serialize, _image_jxl)

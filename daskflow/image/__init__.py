@@ -10,5 +10,8 @@ from .metrics import *  # noqa: F401,F403
 from .patches import *  # noqa: F401,F403
 from .resize import *  # noqa: F401,F403
 
+from ..ops import image_jxl as _image_jxl, image_proposals as _image_proposals  # noqa: E402
+from ..ops.registry import export_names as _export  # noqa: E402
+
 __all__ = (_boxes.__all__ + _codecs.__all__ + _color.__all__ + _crop.__all__ + _metrics.__all__ + _patches.__all__
-           + _resize.__all__)
+           + _resize.__all__ + _export("image", globals(), _image_jxl, _image_proposals))

@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import backend, dtypes, errors
 from .registry import NOT_DIFFERENTIABLE, apply1, fail, register
+from .strings_map import whole
 
 __all__ = []
 
@@ -53,8 +54,8 @@ class SparseIndicesCheck:
 
     def lower(op, idx, shape):
         label = f"op '{op.name}' (type SparseIndicesCheck)"
-        whole = idx.rechunk(-1)  # order is checked across the whole list
-        return da.blockwise(_check_block, "ij", whole, "ij", shape.rechunk(-1), "j", order=op.attrs["order"],
+        # order is checked across the whole list (``whole`` also joins blocks of unknown sizes)
+        return da.blockwise(_check_block, "ij", whole(idx), "ij", whole(shape), "j", order=op.attrs["order"],
                             label=label, dtype=np.int64, meta=backend.meta(idx, np.int64))
 
 

@@ -20,7 +20,7 @@ from ..graph import Tensor
 from ..ops.hashing import MASK, farmhash, fingerprint_cat64
 from ..ops.math import cast
 from ..ops.registry import NOT_DIFFERENTIABLE, apply, fail, register, tuple_outputs
-from ..ops.strings_map import meta, where
+from ..ops.strings_map import meta, where, whole
 from .tensor import SparseTensor, SparseTensorValue
 
 __all__ = ["sparse_cross", "sparse_cross_hashed", "cross", "cross_hashed"]
@@ -124,6 +124,7 @@ def _cross_op(type_name, hashed):
         return [((None, 2), dtypes.int64), ((None,), out), ((2,), dtypes.int64)]
 
     def lower(op, *xs):
+        xs = [whole(x) for x in xs]  # one task over whole inputs, whatever their chunks
         args = [a for j, x in enumerate(xs) for a in (x, tuple(f"x{j}_{d}" for d in range(x.ndim)))]
         attrs = {k: v for k, v in op.attrs.items()}
         packed = da.blockwise(_cross_kernel, (), *args, concatenate=True, where_=where(op), dtype=object,

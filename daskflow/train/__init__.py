@@ -38,6 +38,7 @@ from .input import (batch, batch_join, input_producer, limit_epochs, match_filen
                     string_input_producer)
 from .sdca import sdca_fprint, sdca_optimizer, sdca_shrink_l1  # noqa: F401,E402
 from . import experimental  # noqa: F401,E402 - tf.train.experimental
+from .vocab_info import VocabInfo  # noqa: F401,E402
 
 
 def __getattr__(name):  # tf.train.SaverDef: TF's protobuf message, imported when first used

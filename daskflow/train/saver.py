@@ -307,8 +307,10 @@ def init_from_checkpoint(ckpt_dir_or_file, assignment_map):
     """Make variables' initializers assign values from a checkpoint (TF's ``tf.train.init_from_checkpoint``):
     ``assignment_map`` maps checkpoint names to variables or variable names, or a checkpoint scope ``"a/"`` to a
     graph scope ``"b/"`` (every variable of the checkpoint under ``a/`` to the variable of the same name under
-    ``b/``); ``"/"`` as a key stands for the checkpoint's root. Shapes must match. Run (or rebuild) the
-    initializers afterwards: ``global_variables_initializer()`` built after this call assigns the values."""
+    ``b/``); ``"/"`` as a key stands for the checkpoint's root. A target may be a partitioned variable (its full
+    name, a ``PartitionedVariable`` or the list of its parts): each part takes its slice. Shapes must match. Run
+    (or rebuild) the initializers afterwards: ``global_variables_initializer()`` built after this call assigns the
+    values."""
     from ..ops.state import _assign, constant
     reader = CheckpointReader(ckpt_dir_or_file)
     shapes = reader.get_variable_to_shape_map()
@@ -328,41 +330,111 @@ def init_from_checkpoint(ckpt_dir_or_file, assignment_map):
                                        f"'{reader.prefix}'")
         var = by_name.get(target[:-2] if isinstance(target, str) and target.endswith(":0") else target) \
             if isinstance(target, str) else target
+        if isinstance(target, str) and var is None:  # the full name of a partitioned variable: its parts
+            var = [v for v in by_name.values() if getattr(v, "_save_slice_info", None) is not None and
+                   v._save_slice_info.full_name == target] or None
+        var = _parts_of(var) or var
+        if isinstance(var, list):
+            pairs.append((ckpt_name, var))
+            continue
         if not isinstance(var, Variable):
             raise errors.NotFoundError(None, None, f"Variable {target!r} (for checkpoint tensor '{ckpt_name}') is "
                                        f"not a global variable of the graph")
         pairs.append((ckpt_name, var))
     for ckpt_name, var in pairs:
-        if list(var.shape.as_list()) != list(shapes[ckpt_name]):
+        shape = _full_shape(var) if isinstance(var, list) else var.shape.as_list()
+        if list(shape) != list(shapes[ckpt_name]):
+            first = var[0] if isinstance(var, list) else var
             raise errors.InvalidArgumentError(
-                None, var.op, f"Shape of variable {var.op.name} ({var.shape}) doesn't match with shape of tensor "
+                None, first.op, f"Shape of variable {first.op.name} ({shape}) doesn't match with shape of tensor "
                 f"{ckpt_name} ({shapes[ckpt_name]}) from checkpoint reader.")
     for ckpt_name, var in pairs:
         value = reader.get_tensor(ckpt_name)
-        with graph.as_default(), graph.name_scope(f"{var.op.name}/init_from_checkpoint"):
-            var._initializer_op = _assign("Assign", var, constant(value.astype(var.dtype),
-                                                                    name="value"), True, "Assign").op
+        for v in var if isinstance(var, list) else [var]:  # a partitioned variable's parts: their slices
+            part = value[_slices(v)] if isinstance(var, list) else value
+            with graph.as_default(), graph.name_scope(f"{v.op.name}/init_from_checkpoint"):
+                v._initializer_op = _assign("Assign", v, constant(part.astype(v.dtype), name="value"), True,
+                                            "Assign").op
 
 
 # -- the Saver
 
+def _parts_of(v):
+    """The part variables of ``v`` when it is a ``PartitionedVariable`` (or a list of parts), else None."""
+    if hasattr(v, "_get_variable_list"):
+        return list(v._get_variable_list())
+    if isinstance(v, (list, tuple)) and v and all(getattr(p, "_save_slice_info", None) is not None for p in v):
+        return list(v)
+    return None
+
+
 def _var_names(var_list):
-    """``{name: Variable}`` from a list of variables (named by their op) or a dict of names."""
-    if isinstance(var_list, dict):
-        out = {}
-        for name, v in var_list.items():
-            if not isinstance(v, Variable):
-                raise TypeError(f"Saver var_list values must be Variables, got {v!r} for '{name}'")
-            out[name] = v
-        return out
+    """``{name: Variable or [parts]}`` from a list of variables (named by their op; parts of a partitioned variable,
+    or a ``PartitionedVariable``, grouped under the full variable's name, as TF saves them) or a dict of names."""
+    items = list(var_list.items()) if isinstance(var_list, dict) else [(None, v) for v in var_list]
     out = {}
-    for v in var_list:
+    for name, v in items:
+        parts = _parts_of(v)
+        if parts is not None:
+            for p in parts:
+                if not isinstance(p, Variable):
+                    raise TypeError(f"Saver var_list must hold Variables, got {p!r}")
+            key = name or parts[0]._save_slice_info.full_name
+            group = out.setdefault(key, [])
+            if not isinstance(group, list):
+                raise ValueError(f"At least two variables have the same name: {key}")
+            group += [p for p in parts if p not in group]
+            continue
         if not isinstance(v, Variable):
-            raise TypeError(f"Saver var_list must hold Variables, got {v!r}")
-        if v.op.name in out and out[v.op.name] is not v:
-            raise ValueError(f"At least two variables have the same name: {v.op.name}")
-        out[v.op.name] = v
+            raise TypeError(f"Saver var_list values must be Variables, got {v!r} for '{name}'" if name else
+                            f"Saver var_list must hold Variables, got {v!r}")
+        info = getattr(v, "_save_slice_info", None)
+        if name is None and info is not None:  # a part: saved within its full variable
+            group = out.setdefault(info.full_name, [])
+            if not isinstance(group, list):
+                raise ValueError(f"At least two variables have the same name: {info.full_name}")
+            if v not in group:
+                group.append(v)
+            continue
+        key = name or v.op.name
+        if key in out and out[key] is not v:
+            raise ValueError(f"At least two variables have the same name: {key}")
+        out[key] = v
+    for key, group in out.items():
+        if isinstance(group, list):
+            _check_parts(key, group)
     return out
+
+
+def _check_parts(name, parts):
+    """Parts saved as one variable must come from one full variable and not overlap."""
+    infos = [p._save_slice_info for p in parts]
+    full = infos[0].full_shape
+    if any(i.full_shape != full for i in infos):
+        raise ValueError(f"The parts of partitioned variable '{name}' disagree on its full shape: "
+                         f"{[i.full_shape for i in infos]}")
+    if sum(int(np.prod(i.var_shape)) for i in infos) > int(np.prod(full)):
+        raise ValueError(f"The parts of partitioned variable '{name}' overlap")
+    parts.sort(key=lambda p: p._save_slice_info.var_offset)
+
+
+def _slices(part):
+    info = part._save_slice_info
+    return tuple(slice(o, o + n) for o, n in zip(info.var_offset, info.var_shape))
+
+
+def _full_shape(v):
+    return list(v[0]._save_slice_info.full_shape) if isinstance(v, list) else v.shape
+
+
+def _dtype(v):
+    return v[0].dtype if isinstance(v, list) else v.dtype
+
+
+def _is_compatible(v, shape):
+    if isinstance(v, list):
+        return list(_full_shape(v)) == list(shape)
+    return v.shape.is_compatible_with(shape)
 
 
 class Saver:
@@ -465,17 +537,31 @@ class Saver:
         return prefix
 
     def _values(self, sess):
-        """The values of the saved variables in ``sess``: numpy arrays, or a cluster's ``RemoteValue``."""
+        """The values of the saved variables in ``sess``: numpy arrays, or a cluster's ``RemoteValue``; the parts of
+        a partitioned variable put together into the full variable's value."""
         if sess.graph is not self.graph:
             raise ValueError("The Session's graph is not the graph this Saver was made in")
+        every = [(name, p) for name, v in self._vars.items() for p in (v if isinstance(v, list) else [v])]
         with sess._lock:
-            got = {name: sess._vars.get(v.op.name) for name, v in self._vars.items()}
-        missing = sorted(self._vars[n].op.name for n, val in got.items() if val is None)
+            held = {p.op.name: sess._vars.get(p.op.name) for _, p in every}
+        missing = sorted(n for n, val in held.items() if val is None)
         if missing:
-            raise errors.FailedPreconditionError(None, self._vars[next(iter(sorted(
-                n for n, val in got.items() if val is None)))].op,
-                f"Attempting to save uninitialized value(s) {missing}: run their initializer (or restore them) "
-                f"first")
+            first = next(p for _, p in sorted(every, key=lambda e: e[1].op.name) if held[p.op.name] is None)
+            raise errors.FailedPreconditionError(None, first.op, f"Attempting to save uninitialized value(s) "
+                                                 f"{missing}: run their initializer (or restore them) first")
+        got = {}
+        for name, v in self._vars.items():
+            if not isinstance(v, list):
+                got[name] = held[v.op.name]
+                continue
+            full = np.empty(_full_shape(v), dtype=v[0].dtype)
+            if sum(int(np.prod(p._save_slice_info.var_shape)) for p in v) != full.size:
+                raise ValueError(f"Cannot save partitioned variable '{name}' from {len(v)} of its parts: a "
+                                 f"checkpoint holds it whole (give the Saver all its parts)")
+            for p in v:
+                val = held[p.op.name]
+                full[_slices(p)] = val.fetch() if isinstance(val, remote.RemoteValue) else val
+            got[name] = full
         return got
 
     def _remember(self, prefix):
@@ -504,14 +590,15 @@ class Saver:
         shapes, types = reader.get_variable_to_shape_map(), reader.get_variable_to_dtype_map()
         problems = []
         for name, v in sorted(self._vars.items()):
+            what = f"partitioned variable {name}" if isinstance(v, list) else f"variable {v.op.name}"
+            shape = _full_shape(v) if isinstance(v, list) else v.shape
             if name not in shapes:
                 problems.append(f"Key {name} not found in checkpoint")
-            elif not v.shape.is_compatible_with(shapes[name]):
-                problems.append(f"variable {v.op.name}: shape {v.shape} in the graph, {shapes[name]} in the "
+            elif not _is_compatible(v, shapes[name]):
+                problems.append(f"{what}: shape {shape} in the graph, {shapes[name]} in the checkpoint (as {name})")
+            elif types[name] != _dtype(v):
+                problems.append(f"{what}: dtype {_dtype(v).name} in the graph, {types[name].name} in the "
                                 f"checkpoint (as {name})")
-            elif types[name] != v.dtype:
-                problems.append(f"variable {v.op.name}: dtype {v.dtype.name} in the graph, {types[name].name} in "
-                                f"the checkpoint (as {name})")
         if problems:
             kind = errors.NotFoundError if all(p.startswith("Key ") for p in problems) else \
                 errors.InvalidArgumentError
@@ -616,12 +703,20 @@ def _read_checkpoint(sess, reader, variables):
     holds them (by variable name): numpy arrays locally; on a cluster, blocks read by the workers and kept there
     (TF checkpoints are read here and sent)."""
     client = sess._client
+    parts = {name: v for name, v in variables.items() if isinstance(v, list)}
+    variables = {name: v for name, v in variables.items() if not isinstance(v, list)}
+    sliced = {}
+    for name, group in parts.items():  # the full value read here, each part sliced out of it
+        full = np.asarray(reader.get_tensor(name), dtype=group[0].dtype)
+        sliced.update({p.op.name: np.ascontiguousarray(full[_slices(p)]) for p in group})
+    if client is not None:
+        sliced = {n: remote.scatter(client, a, name=n) for n, a in sliced.items()}
     if client is None or reader._bundle is not None:
         values = {v.op.name: np.asarray(reader.get_tensor(name), dtype=v.dtype)
                   for name, v in variables.items()}
         if client is not None:
             values = {n: remote.scatter(client, a, name=n) for n, a in values.items()}
-        return values
+        return {**values, **sliced}
     news = {}
     try:
         for name, v in variables.items():
@@ -630,7 +725,7 @@ def _read_checkpoint(sess, reader, variables):
                        for sl, idx, crc in reader.blocks(name)]
             news[v.op.name] = remote.NewValue(futures, [tuple(c) for c in e["chunks"]], v.dtype)
         remote.wait(client, [f for nv in news.values() for f in nv.blocks])
-        return remote.keep(client, news)
+        return {**remote.keep(client, news), **sliced}
     finally:
         for nv in news.values():
             for f in nv.blocks:

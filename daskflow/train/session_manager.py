@@ -261,8 +261,9 @@ def _grouped_variables(vars_to_warm_start):
     else:
         raise ValueError(f"`vars_to_warm_start must be a `list` or `str`.  Given type is {type(vars_to_warm_start)}")
     grouped = {}
-    for v in found:
-        grouped.setdefault(v.op.name, []).append(v)
+    for v in found:  # the parts of a partitioned variable under the full variable's name, as TF groups them
+        info = getattr(v, "_save_slice_info", None)
+        grouped.setdefault(info.full_name if info is not None else v.op.name, []).append(v)
     return grouped
 
 
@@ -280,7 +281,9 @@ def warm_start(ckpt_to_initialize_from, vars_to_warm_start=".*", var_name_to_voc
         A regular expression matched from the start of the names of the trainable variables; a list of such
         expressions over all global variables; the variables themselves; None warm-starts nothing.
     var_name_to_vocab_info : dict, optional
-        Vocabulary remapping is not supported: must be empty.
+        ``{variable name: VocabInfo}`` for variables that follow a vocabulary that changed since (full names of
+        partitioned variables): their rows (columns) are remapped from the old vocabulary to the new one
+        (``daskflow.train.vocab_info``). With ``vars_to_warm_start=None`` only these are warm-started.
     var_name_to_prev_var_name : dict, optional
         ``{variable name: name in the checkpoint}`` for variables renamed since; every key must be a selected
         variable.
@@ -302,18 +305,20 @@ def warm_start(ckpt_to_initialize_from, vars_to_warm_start=".*", var_name_to_voc
     ...         s.run(w).tolist()
     [1.0, 2.0]
     """
-    if var_name_to_vocab_info:
-        raise errors.UnimplementedError(None, None, "warm_start: var_name_to_vocab_info (vocabulary remapping) is "
-                                        "not supported; warm-start those variables by name instead")
     _log.info("Warm-starting from: %s", ckpt_to_initialize_from)
     grouped = _grouped_variables(vars_to_warm_start)
-    renames = dict(var_name_to_prev_var_name or {})
-    used, assignment = set(), {}
-    if vars_to_warm_start:
-        for name, variables in grouped.items():
-            prev = renames.get(name)
-            if prev:
-                used.add(name)
+    renames, vocabs = dict(var_name_to_prev_var_name or {}), dict(var_name_to_vocab_info or {})
+    used, vocab_used, assignment = set(), set(), {}
+    for name, variables in grouped.items():
+        prev = renames.get(name)
+        if prev:
+            used.add(name)
+        if vocabs.get(name):
+            vocab_used.add(name)
+            _warm_start_with_vocab(ckpt_to_initialize_from, variables, vocabs[name], prev or name)
+        elif vars_to_warm_start:
+            if all(getattr(v, "_save_slice_info", None) is not None for v in variables):
+                variables = [variables]  # the parts of one partitioned variable, sliced out of its value
             for v in variables:
                 key = prev or name
                 if key in assignment:  # one checkpoint value initialising two variables: map them in turns
@@ -328,3 +333,23 @@ def warm_start(ckpt_to_initialize_from, vars_to_warm_start=".*", var_name_to_voc
         raise ValueError(f"You provided the following variables in var_name_to_prev_var_name that were not used: "
                          f"{unused}.  Perhaps you misspelled them?  Here is the list of viable variable names: "
                          f"{grouped.keys()}")
+    unused = set(vocabs) - vocab_used
+    if unused:
+        raise ValueError(f"You provided the following variables in var_name_to_vocab_info that were not used: "
+                         f"{unused}.  Perhaps you misspelled them?  Here is the list of viable variable names: "
+                         f"{grouped.keys()}")
+
+
+def _warm_start_with_vocab(ckpt, variables, info, ckpt_name):
+    """Make the initializers of ``variables`` (one variable, or the parts of one) assign the checkpoint's tensor
+    ``ckpt_name`` remapped to the new vocabulary (``vocab_info.remapped_values``)."""
+    from ..ops.state import _assign
+    from .vocab_info import remapped_values
+    old = saver_mod.CheckpointReader(ckpt).get_tensor(ckpt_name)
+    parts = sorted(variables, key=lambda v: getattr(v, "_save_slice_info", None) and v._save_slice_info.var_offset
+                   or [0])
+    graph = get_default_graph()
+    with graph.as_default():
+        for v, value in remapped_values(parts, info, np.asarray(old), variables[0].dtype):
+            with graph.name_scope(f"{v.op.name}/warm_start"):
+                v._initializer_op = _assign("Assign", v, value, True, "Assign").op

@@ -8,6 +8,10 @@ A checkpoint ``prefix`` written by ``tf.train.Saver`` (V2 format) is
 - ``prefix.data-0000K-of-0000N``: the tensors' bytes, little-endian and C-ordered, one after the other. A string
   tensor is its elements' lengths as varints, a masked CRC-32C of those lengths, then the elements' bytes.
 
+A partitioned variable saved by TF's Saver is one entry of the full name and shape listing its slices (their
+extents), each slice an entry of its own under the key TF's ``EncodeTensorNameSlice`` gives it; ``get_tensor``
+puts the slices together.
+
 Every block of the index and every tensor is checked against its checksum: a mismatch raises ``DataLossError``
 naming the file and the block or tensor. TensorFlow writes the index uncompressed (Snappy, LevelDB's default, is
 turned off in its ``BundleWriter``), but other writers of such tables may compress blocks with Snappy, which
@@ -276,16 +280,16 @@ class TensorBundleReader:
         if not os.path.isfile(self.index_path):
             raise _not_found_prefix(self.prefix)
         Header, Entry = _messages()
-        self.header, self._entries = None, {}
+        self.header, self._entries, self._slices = None, {}, {}
         for key, value in _read_table(self.index_path):
-            if key and key[0] == 0:
-                continue          # a slice of a partitioned variable (an ordered-code key); found through its entry
             try:
                 msg = (Entry if key else Header).FromString(value)
             except Exception as e:            # protobuf's DecodeError
                 raise errors.DataLossError(None, None, f"'{self.index_path}' is corrupt: the entry of "
                                            f"'{key.decode(errors='replace')}' does not parse ({e})") from None
-            if key:
+            if key and key[0] == 0:
+                self._slices[key] = msg  # a slice of a partitioned variable (ordered-code key): found by its entry
+            elif key:
                 self._entries[key.decode()] = msg
             else:
                 self.header = msg
@@ -329,9 +333,25 @@ class TensorBundleReader:
         """The value of tensor ``name`` as a numpy array (strings: an object array of bytes), checksum verified."""
         e = self.entry(name)
         if e.slices:
-            raise errors.UnimplementedError(None, None, f"'{name}' in checkpoint '{self.prefix}' is a partitioned "
-                                            f"variable saved in {len(e.slices)} slices; reading slices is not "
-                                            f"supported")
+            return self._get_sliced(name, e)
+        return self._get_entry(name, e)
+
+    def _get_sliced(self, name, e):
+        """A variable saved in slices (TF's Saver of a partitioned variable): each slice is an entry of its own,
+        under the key ``EncodeTensorNameSlice`` gives it, put in its place in the full value."""
+        shape = [d.size for d in e.shape.dim]
+        out = np.empty(shape, dtype=_numpy_dtype(name, e))
+        for sl in e.slices:
+            key = _slice_key(name, sl.extent)
+            part = self._slices.get(key)
+            if part is None:
+                raise errors.DataLossError(None, None, f"'{self.index_path}' lists a slice of '{name}' that it does "
+                                           f"not hold ({_slice_spec(sl.extent, shape)})")
+            out[tuple(slice(x.start, x.start + x.length) if x.length else slice(None) for x in sl.extent)] = \
+                self._get_entry(f"{name} ({_slice_spec(sl.extent, shape)})", part)
+        return out
+
+    def _get_entry(self, name, e):
         dtype, shape = _numpy_dtype(name, e), [d.size for d in e.shape.dim]
         path, raw = self._read(name, e)
         if e.dtype == _DT_STRING:
@@ -368,6 +388,43 @@ class TensorBundleReader:
             raise errors.DataLossError(None, None, f"'{path}' is truncated: tensor '{name}' needs bytes "
                                        f"{e.offset}..{e.offset + e.size}, the file has {os.path.getsize(path)}")
         return path, raw
+
+
+# -- the keys of slices: TF's ``EncodeTensorNameSlice``, in its ``OrderedCode`` encoding
+
+_HEADER_BITS = [(0, 0), (0x80, 0), (0xc0, 0), (0xe0, 0), (0xf0, 0), (0xf8, 0), (0xfc, 0), (0xfe, 0), (0xff, 0),
+                (0xff, 0x80), (0xff, 0xc0)]
+
+
+_ESCAPES = {0: b"\x00\xff", 0xff: b"\xff\x00"}
+
+
+def _num_increasing(n):
+    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([len(raw)]) + raw
+
+
+def _signed_num_increasing(v):
+    x = ~v if v < 0 else v
+    n = x.bit_length() // 7 + 1            # bytes needed: each holds 7 bits, less one for the sign
+    raw = bytearray(v.to_bytes(10, "big", signed=True)[10 - n:])
+    raw[0] ^= _HEADER_BITS[n][0]
+    if n > 1:
+        raw[1] ^= _HEADER_BITS[n][1]
+    return bytes(raw)
+
+
+def _slice_key(name, extents):
+    """The index key of the slice ``extents`` of tensor ``name``; a full extent is start 0, length -1."""
+    escaped = b"".join(_ESCAPES.get(b, bytes([b])) for b in name.encode())
+    key = _num_increasing(0) + escaped + b"\x00\x01" + _num_increasing(len(extents))
+    for x in extents:
+        key += _signed_num_increasing(x.start if x.length else 0) + _signed_num_increasing(x.length or -1)
+    return key
+
+
+def _slice_spec(extents, shape):
+    return ":".join(f"{x.start},{x.length}" if x.length else f"0,{d}" for x, d in zip(extents, shape))
 
 
 def _numpy_dtype(name, entry):

@@ -306,8 +306,6 @@ def test_checkpoint_filename_with_path_and_warm_start(tmp_path):
             warm_start(str(tmp_path), var_name_to_prev_var_name={"zz": "a"})
         with pytest.raises(ValueError, match="it must be all `Variable` or all `str`"):
             warm_start(str(tmp_path), ["a", df.Variable(1.0)])
-        with pytest.raises(df.errors.UnimplementedError, match="vocabulary remapping"):
-            warm_start(str(tmp_path), var_name_to_vocab_info={"a": object()})
 
 
 def test_checkpoints_iterator_follows_new_checkpoints(tmp_path):
