@@ -44,7 +44,8 @@ EXCLUDED = {
         "tf.enable_control_flow_v2", "tf.enable_resource_variables", "tf.enable_tensor_equality",
         "tf.enable_v2_tensorshape", "tf.experimental",
         "random.Generator", "random.get_global_generator", "random.set_global_generator", "random.create_rng_state",
-        "random.Algorithm", "random.experimental", "tf.mixed_precision"],
+        "random.Algorithm", "random.experimental", "tf.mixed_precision", "saved_model.save", "saved_model.load_v2",
+        "saved_model.experimental", "test.experimental"],
     "TensorFlow's own distribution runtime (daskflow runs on dask.distributed)": [
         "tf.distribute", "train.Server", "train.ServerDef", "train.ClusterDef", "train.JobDef", "train.ClusterSpec",
         "train.SyncReplicasOptimizer", "tf.check_pinned"],

@@ -7,7 +7,7 @@ import hashlib
 
 import numpy as np
 
-from .. import dtypes
+from .. import dtypes, errors
 from ..graph import TensorShape, control_dependencies, name_scope
 from ..ops.array import concat, reshape
 from ..ops.checks import assert_less
@@ -21,6 +21,11 @@ from ..ops.state import constant, identity
 
 __all__ = ["Distribution", "ReparameterizationType", "FULLY_REPARAMETERIZED", "NOT_REPARAMETERIZED"]
 
+
+
+class Undefined(errors.UnimplementedError, NotImplementedError):
+    """A method a distribution does not define, or a KL divergence no pair of classes registers: daskflow's
+    ``UnimplementedError``, and TF's ``NotImplementedError`` (what TF raises there, and what users catch)."""
 
 class ReparameterizationType:
     """Whether samples of a distribution are differentiable functions of its parameters (TF's instances
@@ -219,7 +224,7 @@ class Distribution:
         return convert_to_tensor(value, name="value", dtype_hint=hint)
 
     def _not_implemented(self, method):
-        return NotImplementedError(f"{method} is not implemented: {type(self).__name__}")
+        return Undefined(None, None, f"{method} is not implemented: {type(self).__name__}")
 
     def _has(self, method):
         return getattr(type(self), method, None) is not None

@@ -7,6 +7,7 @@ from ..graph import control_dependencies, name_scope
 from ..ops.math import Assert, add, is_nan, logical_not
 from ..ops.reduce import reduce_any
 from ..ops.state import identity
+from .distribution import Undefined
 
 __all__ = ["RegisterKL", "kl_divergence", "cross_entropy"]
 
@@ -40,8 +41,8 @@ def kl_divergence(distribution_a, distribution_b, allow_nan_stats=True, name=Non
     """
     fn = _registered_kl(type(distribution_a), type(distribution_b))
     if fn is None:
-        raise NotImplementedError(
-            f"No KL(distribution_a || distribution_b) registered for distribution_a type "
+        raise Undefined(
+            None, None, f"No KL(distribution_a || distribution_b) registered for distribution_a type "
             f"{type(distribution_a).__name__} and distribution_b type {type(distribution_b).__name__}")
     with name_scope("KullbackLeibler"):
         kl_t = fn(distribution_a, distribution_b, name=name)
