@@ -113,3 +113,14 @@ class RaggedTensorToTensorGrad:
                   tuple((d,) for d in default.shape)]
         metas = [backend.meta(grad, grad.dtype, values.ndim), backend.meta(grad, grad.dtype, default.ndim)]
         return tuple_outputs(packed, chunks, metas, "ragged-to-tensor-grad")
+
+    def grad(op, dd_values, dd_default):
+        # linear in the dense gradient, and its own adjoint's transpose: the values' gradients placed at their
+        # positions, the default's broadcast everywhere else: RaggedTensorToTensor of them
+        from ..ops.generate import shape as shape_of, zeros_like
+        grad, values, default = op.inputs[:3]
+        dd_values = zeros_like(values, dtype=grad.dtype) if dd_values is None else dd_values
+        dd_default = zeros_like(default, dtype=grad.dtype) if dd_default is None else dd_default
+        dense = apply("RaggedTensorToTensor", [shape_of(grad, out_type=dtypes.int64), dd_values, dd_default]
+                      + list(op.inputs[3:]), {}, name="RaggedTensorToTensor")[0]
+        return [dense, None, None] + [None] * (len(op.inputs) - 3)

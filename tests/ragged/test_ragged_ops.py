@@ -30,7 +30,7 @@ def _crosses(a, b):
 
 
 GRAD_CASES = [GradCase({"RaggedFillEmptyRows", "RaggedFillEmptyRowsGrad"}, _filled, [(4,), ()], order=2),
-              GradCase({"RaggedTensorToTensor", "RaggedTensorToTensorGrad"}, _to_tensor, [(6,), ()])]
+              GradCase({"RaggedTensorToTensor", "RaggedTensorToTensorGrad"}, _to_tensor, [(6,), ()], order=2)]
 SWEEP_CASES = [SweepCase(_crosses, np.array([[b"a", b"b"], [b"c", b"d"]], dtype=object),
                          np.array([[1], [2]], np.int64), name="ragged_crosses")]
 
