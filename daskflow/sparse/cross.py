@@ -19,6 +19,7 @@ from .. import dtypes, errors
 from ..graph import Tensor
 from ..ops.hashing import MASK, farmhash, fingerprint_cat64
 from ..ops.math import cast
+from ..ops.hostvalue import constant_value, host_lowered
 from ..ops.registry import NOT_DIFFERENTIABLE, apply, fail, register, tuple_outputs
 from ..ops.strings_map import meta, where, whole
 from .tensor import SparseTensor, SparseTensorValue
@@ -105,6 +106,34 @@ def _cross_kernel(*arrays, n_sparse, hashed, separator, num_buckets, hash_key, w
     return np.array(index, dtype=np.int64).reshape(-1, 2), out, np.array([batch, widest], dtype=np.int64)
 
 
+def _size_kernel(*arrays, n_sparse, where_):
+    """How many crosses the columns give (the kernel's output length), read as the kernel reads them."""
+    arrays = [np.asarray(a.get() if hasattr(a, "get") else a) for a in arrays]
+    sparse = [arrays[3 * i:3 * i + 3] for i in range(n_sparse)]
+    dense = arrays[3 * n_sparse:]
+    batch = _validate(sparse, dense, where_)
+    counts = [[len(r) for r in _sparse_rows(idx, batch)] for idx, _, _ in sparse]
+    counts += [[d.shape[1]] * batch for d in dense]
+    return np.int64(sum(int(np.prod([c[b] for c in counts])) for b in range(batch)) if counts else 0)
+
+
+@register("SparseCrossSize")
+class SparseCrossSize:
+    """The number of crosses of a ``SparseCross``/``SparseCrossV2``'s columns, computed before the cross is planned
+    so that its outputs have known sizes (as a mask's count is)."""
+    strings = True
+    grad = NOT_DIFFERENTIABLE
+
+    def infer(op):
+        return [((), dtypes.int64)]
+
+    def lower(op, *xs):
+        xs = [whole(x) for x in xs]
+        args = [a for j, x in enumerate(xs) for a in (x, tuple(f"x{j}_{d}" for d in range(x.ndim)))]
+        return da.blockwise(_size_kernel, (), *args, concatenate=True, n_sparse=op.attrs["n_sparse"],
+                            where_=where(op), dtype=np.int64, meta=meta(np.int64, 0))
+
+
 def _cross_op(type_name, hashed):
     def infer(op):
         n = op.attrs["n_sparse"]
@@ -113,7 +142,7 @@ def _cross_op(type_name, hashed):
             if idx.shape.ndims == 2 and idx.shape[1] not in (None, 2):
                 fail(op, f"Expected D2 of index to be 2 got {idx.shape[1]} at position {i}")
         batch = None
-        for i, d in enumerate(op.inputs[3 * n:]):
+        for i, d in enumerate(op.inputs[3 * n:-1]):  # the last input: the number of crosses
             if d.shape.ndims is not None and d.shape.ndims != 2:
                 fail(op, f"Dense inputs should be a matrix but received shape {d.shape.as_list()} at position {i}")
             rows = d.shape[0] if d.shape.ndims else None
@@ -121,16 +150,19 @@ def _cross_op(type_name, hashed):
                 fail(op, f"Expected batch size {batch} got {rows} at dense tensor {i}")
             batch = rows if batch is None else batch
         out = dtypes.int64 if hashed else dtypes.string
-        return [((None, 2), dtypes.int64), ((None,), out), ((2,), dtypes.int64)]
+        size = constant_value(op.inputs[-1])
+        size = None if size is None else int(size)
+        return [((size, 2), dtypes.int64), ((size,), out), ((2,), dtypes.int64)]
 
     def lower(op, *xs):
-        xs = [whole(x) for x in xs]  # one task over whole inputs, whatever their chunks
+        size = int(host_lowered(op, len(xs) - 1, "number of crosses"))  # the last input: computed before planning
+        xs = [whole(x) for x in xs[:-1]]  # one task over whole inputs, whatever their chunks
         args = [a for j, x in enumerate(xs) for a in (x, tuple(f"x{j}_{d}" for d in range(x.ndim)))]
         attrs = {k: v for k, v in op.attrs.items()}
         packed = da.blockwise(_cross_kernel, (), *args, concatenate=True, where_=where(op), dtype=object,
                               meta=meta(object, 0), **attrs)
         out = np.int64 if hashed else dtypes.string
-        return tuple_outputs(packed, [((np.nan,), (2,)), ((np.nan,),), ((2,),)],
+        return tuple_outputs(packed, [((size,), (2,)), ((size,),), ((2,),)],
                              [meta(np.int64, 2), meta(out, 1), meta(np.int64, 1)], type_name.lower())
 
     return register(type_name)(type(type_name, (), {"infer": infer, "lower": lower, "strings": True,
@@ -160,6 +192,11 @@ def _columns(inputs, what):
     return flat + [as_feature(d) for d in dense], len(sparse)
 
 
+def _size(flat, n_sparse, name):
+    """The number of crosses, by an op named after the cross (its run-time errors name the cross's inputs)."""
+    return apply("SparseCrossSize", flat, {"n_sparse": n_sparse}, name=f"{name}_size")[0]
+
+
 def sparse_cross(inputs, name=None, separator=None):
     """The string crosses of the columns ``inputs`` (2-D ``SparseTensor``s and dense tensors, one batch row each):
     for each row, every combination of one feature per column joined by ``separator`` (default "_X_"), ints written
@@ -181,8 +218,9 @@ def sparse_cross(inputs, name=None, separator=None):
     sep = "_X_" if separator is None else separator
     sep = sep.encode("utf-8") if isinstance(sep, str) else bytes(sep)
     flat, n = _columns(inputs, "All inputs must be Tensor or SparseTensor.")
-    return SparseTensor(*apply("SparseCrossV2", flat, {"n_sparse": n, "hashed": False, "separator": sep,
-                                                       "num_buckets": 0, "hash_key": 0}, name=name or "SparseCrossV2"))
+    return SparseTensor(*apply("SparseCrossV2", flat + [_size(flat, n, name or "SparseCrossV2")], {
+        "n_sparse": n, "hashed": False, "separator": sep, "num_buckets": 0, "hash_key": 0},
+        name=name or "SparseCrossV2"))
 
 
 def sparse_cross_hashed(inputs, num_buckets=0, hash_key=None, name=None):
@@ -210,7 +248,8 @@ def sparse_cross_hashed(inputs, num_buckets=0, hash_key=None, name=None):
         farmhash("SparseCross")
     attrs = {"n_sparse": n, "hashed": True, "separator": b"", "num_buckets": int(num_buckets),
              "hash_key": key & MASK}
-    return SparseTensor(*apply("SparseCross", flat, attrs, name=name or "SparseCross"))
+    return SparseTensor(*apply("SparseCross", flat + [_size(flat, n, name or "SparseCross")], attrs,
+                               name=name or "SparseCross"))
 
 
 cross = sparse_cross

@@ -17,7 +17,7 @@ from daskflow.testing import SweepCase
 FARMHASH = importlib.util.find_spec("farmhash") is not None  # the optional cityhash package
 needs_farmhash = pytest.mark.skipif(not FARMHASH, reason="needs the optional cityhash package (daskflow[hashing])")
 
-TESTED_OPS = {"SparseCross", "SparseCrossV2"}
+TESTED_OPS = {"SparseCross", "SparseCrossV2", "SparseCrossSize"}
 
 FIX = json.loads((pathlib.Path(__file__).resolve().parents[1] / "fixtures/tf1/hashing/hash_fixtures.json").read_text())
 CASES = [pytest.param(c, marks=needs_farmhash) if c["kind"] == "hashed" else c for c in FIX["cross"]]
@@ -105,3 +105,20 @@ def test_errors():
         with df.Session() as s, pytest.raises(errors.InvalidArgumentError, match=r"Expected batch size 3 got 1 at "
                                                                                   r"position 1 \[op 'SparseCrossV2"):
             s.run(sparse_cross([sp, df.sparse.SparseTensor([[0, 0]], ["r"], [1, 1])]).values)
+
+
+@needs_farmhash
+def test_cross_outputs_feed_ops_that_need_their_sizes():
+    """The number of crosses is computed before the cross is planned, so its outputs have known sizes: reshapes,
+    stacks and sparse-to-dense of them run (TF's documented example's crosses)."""
+    sp = df.sparse.SparseTensor([[0, 0], [1, 0], [1, 1]], ["a", "b", "c"], [2, 2])
+    dense = df.constant([["f"], ["g"]])
+    crossed = cross([sp, dense])
+    hashed = cross_hashed([sp, df.constant([[1, 2], [3, 4]])], 10)
+    with df.Session() as s:
+        col, pair, dense_ids = s.run([df.reshape(crossed.values, [-1, 1]), df.stack([hashed.values] * 2),
+                                      df.sparse.to_dense(hashed, default_value=-1)])
+        want = s.run(hashed.values)
+    assert col[:, 0].tolist() == [b"a_X_f", b"b_X_g", b"c_X_g"]
+    assert pair.shape == (2, 6) and (pair[0] == want).all()
+    assert dense_ids.shape == (2, 4) and dense_ids[0].tolist() == want[:2].tolist() + [-1, -1]
