@@ -419,27 +419,9 @@ def combine_rows(table, ids, weights, combiner, max_norm=None, name=None):
         return df.math.divide_no_nan(total, df.expand_dims(norm, 1))
 
 
-def combine_counts(table, ids, weights, combiner, max_norm=None, name=None):
-    """``combine_rows`` through the ``multi_hot`` counts of the ids: ``counts @ table`` over their sum ("mean") or
-    its root ("sqrtn"), for ids whose number is known only when run (crossed columns)."""
-    with df.name_scope(name, "embedding_lookup"):
-        if max_norm is not None:
-            sq = df.reduce_sum(df.square(table), 1, keepdims=True)
-            table = table * (max_norm * df.rsqrt(df.maximum(sq, max_norm ** 2)))
-        counts = multi_hot(ids, weights, table.shape[0])
-        total = df.matmul(counts, table)
-        if combiner == "sum":
-            return total
-        norm = df.reduce_sum(counts, 1, keepdims=True)
-        return df.math.divide_no_nan(total, norm if combiner == "mean" else df.sqrt(norm))
-
-
-def lookup_sparse(table, ids, weights, combiner, max_norm=None, name=None, safe=True, counted=False):
+def lookup_sparse(table, ids, weights, combiner, max_norm=None, name=None, safe=True):
     """The combined rows of ``table`` for a column's ids (``combine_rows`` when the ids have rank 2, else TF's
-    ``safe_embedding_lookup_sparse``, or ``embedding_lookup_sparse`` when not ``safe``; ``combine_counts`` when
-    ``counted``)."""
-    if counted:
-        return combine_counts(table, ids, weights, combiner, max_norm, name)
+    ``safe_embedding_lookup_sparse``, or ``embedding_lookup_sparse`` when not ``safe``)."""
     rank = ids.dense_shape.shape[0] if ids.dense_shape.shape.ndims else None
     if not safe and rank is not None and rank <= 2:
         return df.nn.embedding_lookup_sparse(table, ids, weights, combiner=combiner, name=name, max_norm=max_norm)
@@ -453,14 +435,7 @@ def _lookup(column, ids, weights, table):
         parts = table._get_variable_list() if hasattr(table, "_get_variable_list") else table
         df.train.init_from_checkpoint(column.ckpt_to_load_from, {column.tensor_name_in_ckpt: parts})
     return lookup_sparse(table, ids, weights, column.combiner, column.max_norm, f"{column.name}_weights",
-                         column.use_safe_embedding_lookup, is_crossed(column.categorical_column))
-
-
-def is_crossed(column):
-    """Whether ``column``'s ids come from a cross (their number known only when run)."""
-    while isinstance(column, (WeightedCategoricalColumn, _SequenceCategoricalColumn)):
-        column = column.categorical_column
-    return isinstance(column, CrossedColumn)
+                         column.use_safe_embedding_lookup)
 
 
 def _collections(weight_collections):

@@ -8,7 +8,7 @@ import numpy as np
 import daskflow as df
 
 from .. import dtypes
-from .columns import (GLOBAL_VARIABLES, _CategoricalColumn, _DenseColumn, _FeatureColumn, is_crossed,
+from .columns import (GLOBAL_VARIABLES, _CategoricalColumn, _DenseColumn, _FeatureColumn,
                       lookup_sparse)
 
 MODEL_VARIABLES = "model_variables"
@@ -159,7 +159,7 @@ def _weighted_sum(column, builder, weight, sparse_combiner, collections_, traina
             ids = df.sparse.reshape(ids, df.stack([ids.dense_shape[0], np.int64(-1)]))
             if weights is not None:
                 weights = df.sparse.reshape(weights, df.stack([weights.dense_shape[0], np.int64(-1)]))
-        return lookup_sparse(weight, ids, weights, sparse_combiner, name="weighted_sum", counted=is_crossed(column))
+        return lookup_sparse(weight, ids, weights, sparse_combiner, name="weighted_sum")
     tensor = column._get_dense_tensor(builder, weight_collections=collections_, trainable=trainable)
     return df.matmul(_flatten(tensor, column), weight, name="weighted_sum")
 
