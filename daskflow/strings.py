@@ -12,3 +12,6 @@ __all__ += _export("strings", globals(), _hashing)
 from .ops import strings_unicode as _strings_unicode  # noqa: E402
 
 __all__ += _export("strings", globals(), _strings_unicode)
+from .ops import strings_script as _strings_script  # noqa: E402
+
+__all__ += _export("strings", globals(), _strings_script)
