@@ -37,6 +37,19 @@ class WorkerLost(RuntimeError):
     """A worker died while the cluster was keeping a run's new values: the run is to be run again."""
 
 
+def await_removal(client, error, timeout=10.0):
+    """After ``error`` (a run failed because a worker died), wait until the scheduler no longer lists the workers
+    the error names (at most ``timeout`` seconds): until then it still counts their blocks as held, and a repair
+    made before would miss them (the run would fail again on the lost data)."""
+    import re
+    import time
+    from .planner import cluster_workers
+    named = set(re.findall(r"\b(?:tcp|tls|inproc|ucx)://[\w.\-\[\]:/]+?:\d+", str(error)))
+    deadline = time.monotonic() + timeout
+    while named & set(cluster_workers(client)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 class RemoteValue:
     """A value held by a cluster: ``futures``, one per block of ``chunks`` in the order of a dask array's keys
     (C order of the block grid), of dtype ``dtype``; ``copies``: per block, the future of a copy held by another

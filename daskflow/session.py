@@ -806,6 +806,7 @@ class Session:
             except Exception as e:
                 if attempt + 1 == _ATTEMPTS or not self._worker_lost(e, plan):
                     raise
+                remote.await_removal(self._client, e)  # so that the repair sees every block the worker held
                 self._rng_counts.update(rng)  # the same random numbers again
                 logger.warning("daskflow: a worker was lost during a run (%s: %s); running it again (attempt %d)",
                                type(e).__name__, e, attempt + 2)
