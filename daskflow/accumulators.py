@@ -22,6 +22,7 @@ import numpy as np
 
 from . import dtypes, errors
 from .graph import TensorShape, get_default_graph
+from .ops.hostvalue import HostRunOp
 from .ops.registry import NOT_DIFFERENTIABLE, convert_to_tensor, fail, register
 
 __all__ = ["ConditionalAccumulatorBase", "ConditionalAccumulator", "SparseConditionalAccumulator"]
@@ -302,16 +303,6 @@ class SparseConditionalAccumulator(ConditionalAccumulatorBase):
 
 # -- op types: run on the host before the run is planned (see the module's doc)
 
-class _AccOp:
-    stateful = True
-    strings = True
-    grad = NOT_DIFFERENTIABLE
-
-    def lower(op, *xs):
-        if not op.outputs:
-            return []  # done on the host before the run (``host_run``)
-        fail(op, "its value is given by the Session before the run", errors.InternalError)
-
 
 @register("ResourceConditionalAccumulator")
 class ResourceConditionalAccumulator:
@@ -332,7 +323,7 @@ class SparseConditionalAccumulatorRef(ResourceConditionalAccumulator):
     pass
 
 
-class _Apply(_AccOp):
+class _Apply(HostRunOp):
     def infer(op):
         return []
 
@@ -358,7 +349,7 @@ class _Taken(dict):
     """A take's outputs, with the accumulator's state before it (``snapshot``, for ``host_undo``)."""
 
 
-class _Take(_AccOp):
+class _Take(HostRunOp):
     def infer(op):
         return [(t.shape, t.dtype) for t in op.outputs]
 
@@ -401,7 +392,7 @@ class SparseAccumulatorTakeGradient_(_Take):
     pass
 
 
-class _Num(_AccOp):
+class _Num(HostRunOp):
     def infer(op):
         return [((), dtypes.int32)]
 
@@ -424,7 +415,7 @@ class AccumulatorNumAccumulated(_Num):
     pass
 
 
-class _SetStep(_AccOp):
+class _SetStep(HostRunOp):
     def infer(op):
         return []
 

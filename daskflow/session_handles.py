@@ -15,6 +15,7 @@ import numpy as np
 
 from . import dtypes, errors, remote
 from .graph import Tensor, TensorShape, control_dependencies, get_default_graph, name_scope
+from .ops.hostvalue import HostRunOp
 from .ops.registry import NOT_DIFFERENTIABLE, apply, apply1, fail, register
 
 __all__ = ["get_session_handle", "get_session_tensor", "delete_session_tensor", "TensorHandle"]
@@ -179,22 +180,9 @@ def fetched(session, t, value):
 
 # -- ops
 
-class _HostOp:
-    stateful = True
-    strings = True
-    grad = NOT_DIFFERENTIABLE
-
-    def lower(op, *xs):
-        if not op.outputs:
-            return []  # done on the host before the run (``host_run``)
-        fail(op, "its value is given by the Session before the run", errors.InternalError)
-
-    def host_undo(op, session, values):
-        pass  # nothing taken: ``Session.plan`` may look ahead
-
 
 @register("SessionHandleName")
-class SessionHandleName(_HostOp):
+class SessionHandleName(HostRunOp):
     """The string of the next handle a ``GetSessionHandle`` gives (TF's form, ``name;id;device``)."""
 
     def infer(op):
@@ -230,7 +218,7 @@ def _holder_string(op, session, feeds):
 
 
 @register("GetSessionTensor")
-class GetSessionTensor(_HostOp):
+class GetSessionTensor(HostRunOp):
     def infer(op):
         return [(TensorShape(None), op.attrs["dtype"])]
 
@@ -244,7 +232,7 @@ class GetSessionTensor(_HostOp):
 
 
 @register("DeleteSessionTensor")
-class DeleteSessionTensor(_HostOp):
+class DeleteSessionTensor(HostRunOp):
     def infer(op):
         return []
 

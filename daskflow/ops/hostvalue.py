@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import errors
 from ..graph import Tensor
-from .registry import OPS, fail
+from .registry import NOT_DIFFERENTIABLE, OPS, fail
 
 __all__ = ["get_static_value"]
 
@@ -329,3 +329,16 @@ def static_ints(value, what, fn_name, allow_none=False):
         raise TypeError(f"{fn_name}: {what} must be integers, got {value!r}")
     return int(arr) if arr.ndim == 0 else [int(a) for a in arr.ravel()]
 
+
+
+class HostRunOp:
+    """Base of op types whose work is done on the host before the run (``OpDef.host_run``), their outputs given to
+    the run as feeds: stateful, may hold strings, no gradient; lowering them has nothing left to do."""
+    stateful = True
+    strings = True
+    grad = NOT_DIFFERENTIABLE
+
+    def lower(op, *xs):
+        if not op.outputs:
+            return []
+        fail(op, "its value is given by the Session before the run", errors.InternalError)
