@@ -32,10 +32,13 @@ def _export(fn, *names):
 
 
 def _check_kind(op, t, kinds):
+    """TF's TypeError for an input of a dtype the op does not take."""
     if t.dtype.kind not in kinds:
         allowed = {"fc": "floating or complex", "fciu": "numeric", "b": "bool", "fciub": "numeric or bool",
-                   "iu": "integer", "fciu_nc": "real numeric"}.get(kinds, kinds)
-        fail(op, f"input '{t.name}' has dtype {t.dtype.name}, but {op.type} needs a {allowed} dtype")
+                   "iu": "integer", "fciu_nc": "real numeric", "f": "floating point",
+                   "fiu": "real numeric"}.get(kinds, kinds)
+        fail(op, f"Value passed to '{t.name}' has DataType {t.dtype.name} not in list of allowed values: "
+                 f"{op.type} needs a {allowed} dtype", TypeError)
 
 
 # -- unary ops

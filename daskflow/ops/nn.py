@@ -32,8 +32,9 @@ __all__ = ["relu", "relu6", "softmax", "log_softmax", "softmax_cross_entropy_wit
 
 def _real_numeric(op):
     x = op.inputs[0]
-    if x.dtype.kind not in "fiu":
-        fail(op, f"{op.type} needs a real numeric input, got '{x.name}' of dtype {x.dtype.name}")
+    if x.dtype.kind not in "fiu":  # TF's TypeError
+        fail(op, f"Value passed to '{x.name}' has DataType {x.dtype.name} not in list of allowed values: "
+                 f"{op.type} needs a real numeric input", TypeError)
     return [(x.shape, x.dtype)]
 
 

@@ -81,7 +81,8 @@ for _py, _name in _BINARY.items():
 Tensor.__neg__ = lambda self: _df.negative(self)
 Tensor.__pos__ = lambda self: self
 Tensor.__abs__ = lambda self: _df.abs(self)
-Tensor.__invert__ = lambda self: _df.logical_not(self)
+# ~ is logical_not of bools and the bitwise complement of integers, as TF's
+Tensor.__invert__ = lambda self: _df.bitwise.invert(self) if self.dtype.kind in "iu" else _df.logical_not(self)
 Tensor.__getitem__ = lambda self, key: _df.ops.indexing._getitem(self, key)
 
 

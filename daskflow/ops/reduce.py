@@ -70,8 +70,10 @@ def _axes(op, axis, ndim):
 
 
 def _check_kind(op, x, kinds):
+    """TF's TypeError for an input of a dtype the op does not take."""
     if x.dtype.kind not in kinds:
-        fail(op, f"{op.type} needs a {_KINDS[kinds]} input, got '{x.name}' of dtype {x.dtype.name}")
+        fail(op, f"Value passed to '{x.name}' has DataType {x.dtype.name} not in list of allowed values: "
+                 f"{op.type} needs a {_KINDS[kinds]} input", TypeError)
 
 
 def _check_nonempty(op, x, axes):

@@ -91,9 +91,11 @@ def test_unary_operators():
     assert (~df.placeholder(df.bool, [3])).op.type == "LogicalNot"
 
 
-def test_invert_needs_bool():
-    with pytest.raises(df.errors.InvalidArgumentError, match="int32"):
-        ~df.placeholder(df.int32, [3])
+def test_invert_is_logical_for_bools_and_bitwise_for_ints():  # as TF 2.21's compat.v1
+    np.testing.assert_array_equal((~df.constant([5, -1], df.int32)).compute(), [-6, 0])
+    np.testing.assert_array_equal((~df.constant([True, False])).compute(), [False, True])
+    with pytest.raises(TypeError, match="DataType float32 not in list of allowed values: LogicalNot needs a bool"):
+        ~df.placeholder(df.float32, [3])
 
 
 def test_matmul_operator():

@@ -289,14 +289,14 @@ def test_axis_errors():
         df.reduce_sum(x, df.placeholder("int32", []))
 
 
-def test_dtype_errors():
-    with pytest.raises(df.errors.InvalidArgumentError, match=r"Any needs a bool input, got .* float32"):
+def test_dtype_errors():  # TF's TypeError (its class; the message names daskflow's op)
+    with pytest.raises(TypeError, match=r"has DataType float32 not in list of allowed values: Any needs a bool"):
         df.reduce_any(df.placeholder("float32", [2]))
-    with pytest.raises(df.errors.InvalidArgumentError, match=r"All needs a bool input, got .* int32"):
+    with pytest.raises(TypeError, match=r"has DataType int32 not in list of allowed values: All needs a bool"):
         df.reduce_all(df.placeholder("int32", [2]))
-    with pytest.raises(df.errors.InvalidArgumentError, match=r"Sum needs a numeric input, got .* bool"):
+    with pytest.raises(TypeError, match=r"has DataType bool not in list of allowed values: Sum needs a numeric"):
         df.reduce_sum(df.placeholder("bool", [2]))
-    with pytest.raises(df.errors.InvalidArgumentError, match=r"Max needs a real numeric input, got .* complex64"):
+    with pytest.raises(TypeError, match=r"DataType complex64 not in list of allowed values: Max needs a real numeric"):
         df.reduce_max(df.placeholder("complex64", [2]))
 
 
@@ -397,7 +397,7 @@ def test_arg_reduction_errors():
         df.argmax(df.constant(1.0))
     with pytest.raises(df.errors.InvalidArgumentError, match="output_type must be int32 or int64"):
         df.argmax(x, output_type=df.float32)
-    with pytest.raises(df.errors.InvalidArgumentError, match="complex64"):
+    with pytest.raises(TypeError, match="DataType complex64 not in list of allowed values"):
         df.argmax(df.placeholder("complex64", [2]))
     with pytest.raises(ValueError, match="both 'axis' and 'dimension'"):
         df.argmax(x, 0, dimension=0)
