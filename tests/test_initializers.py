@@ -176,3 +176,14 @@ def test_through_get_variable():
     assert np.abs(kv).max() < 2 * std / TRUNC_STD and abs(kv.std() - std) < 0.05 * std
     np.testing.assert_allclose(ov.T @ ov, np.eye(16), atol=1e-5)
     assert r.dtype == df.float64
+
+
+def test_random_initializers_name_their_arithmetic_as_tf():
+    """TF 2.21 names the scaling ops of random_uniform (rnd * (max - min) + min) and random_normal /
+    truncated_normal (rnd * stddev + mean) by their Python operators: sub, mul."""
+    df.get_variable("u", [2, 2], initializer=df.random_uniform_initializer(-1, 1))
+    df.get_variable("n", [2, 2], initializer=df.random_normal_initializer())
+    df.get_variable("t", [2, 2], initializer=df.truncated_normal_initializer())
+    names = {op.name for op in df.get_default_graph().get_operations()}
+    assert {"u/Initializer/random_uniform/sub", "u/Initializer/random_uniform/mul",
+            "n/Initializer/random_normal/mul", "t/Initializer/truncated_normal/mul"} <= names

@@ -326,7 +326,7 @@ def random_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, 
         sd = convert_to_tensor(stddev, dtype=dtype, name="stddev")
         mu = convert_to_tensor(mean, dtype=dtype, name="mean")
         rnd = _random_op("RandomStandardNormal", shape, dtype, seed)
-        return add(multiply(rnd, sd), mu, name=scope)
+        return add(multiply(rnd, sd, name="mul"), mu, name=scope)  # TF's names (rnd * stddev + mean)
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
@@ -337,7 +337,7 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=Non
         sd = convert_to_tensor(stddev, dtype=dtype, name="stddev")
         mu = convert_to_tensor(mean, dtype=dtype, name="mean")
         rnd = _random_op("TruncatedNormal", shape, dtype, seed)
-        return add(multiply(rnd, sd), mu, name=scope)
+        return add(multiply(rnd, sd, name="mul"), mu, name=scope)  # TF's names (rnd * stddev + mean)
 
 
 def random_uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=None):
@@ -355,7 +355,7 @@ def random_uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None
         if dtype.kind == "i":
             return _random_op("RandomUniformInt", shape, dtype, seed, [lo, hi], name=scope)
         rnd = _random_op("RandomUniform", shape, dtype, seed)
-        return add(multiply(rnd, subtract(hi, lo)), lo, name=scope)
+        return add(multiply(rnd, subtract(hi, lo, name="sub"), name="mul"), lo, name=scope)  # TF's names
 
 
 normal = random_normal
