@@ -12,6 +12,7 @@ import dask.array as da
 
 from .. import backend, planner
 from .hostvalue import host_lowered, host_vector
+from .registry import fail_dtype
 from .registry import fail
 
 FLOATS = "f"
@@ -243,8 +244,7 @@ def conv_footprint(op, xs, outs):
 def check_images(op, t, what, kinds, rank=4):
     """``t``'s static dims (None for unknown), after checking its dtype kind and its rank."""
     if t.dtype.kind not in kinds:
-        need = "a floating point" if kinds == FLOATS else "a real numeric"
-        fail(op, f"{op.type} needs {need} {what}, got '{t.name}' of dtype {t.dtype.name}")
+        fail_dtype(op, t, f"{'a floating point' if kinds == FLOATS else 'a real numeric'} {what}")
     if t.shape.ndims is not None and t.shape.ndims != rank:
         fail(op, f"{what} must be {rank}-D ({LAYOUTS.get(rank - 2, '')}), got '{t.name}' of shape {t.shape}")
     return [None] * rank if t.shape.ndims is None else list(t.shape)

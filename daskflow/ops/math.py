@@ -14,6 +14,7 @@ import daskflow as df
 from .. import backend, dtypes, errors, kernels, planner
 from ..graph import TensorShape
 from .hostvalue import host_elementwise
+from .registry import fail_dtype
 from .registry import (NOT_DIFFERENTIABLE, apply1, broadcast_shapes, convert_to_tensor, defop, fail,
                        register, same_dtype, same_shape)
 
@@ -37,8 +38,7 @@ def _check_kind(op, t, kinds):
         allowed = {"fc": "floating or complex", "fciu": "numeric", "b": "bool", "fciub": "numeric or bool",
                    "iu": "integer", "fciu_nc": "real numeric", "f": "floating point",
                    "fiu": "real numeric"}.get(kinds, kinds)
-        fail(op, f"Value passed to '{t.name}' has DataType {t.dtype.name} not in list of allowed values: "
-                 f"{op.type} needs a {allowed} dtype", TypeError)
+        fail_dtype(op, t, f"a {allowed} dtype")
 
 
 # -- unary ops

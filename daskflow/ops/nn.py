@@ -20,6 +20,7 @@ from .generate import dim_size, shape
 from .hostvalue import as_tensor, shape_str
 from .math import assert_equal, exp, log, subtract, truediv
 from .reduce import _axes, _float_input, _pick, _static_axis, reduce_max, reduce_sum, reduced_count
+from .registry import fail_dtype
 from .registry import apply, apply1, convert_to_tensor, defop, fail, same_dtype, same_shape, tuple_outputs
 from .state import stop_gradient
 
@@ -32,9 +33,8 @@ __all__ = ["relu", "relu6", "softmax", "log_softmax", "softmax_cross_entropy_wit
 
 def _real_numeric(op):
     x = op.inputs[0]
-    if x.dtype.kind not in "fiu":  # TF's TypeError
-        fail(op, f"Value passed to '{x.name}' has DataType {x.dtype.name} not in list of allowed values: "
-                 f"{op.type} needs a real numeric input", TypeError)
+    if x.dtype.kind not in "fiu":
+        fail_dtype(op, x, "a real numeric input")
     return [(x.shape, x.dtype)]
 
 
@@ -519,7 +519,7 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
 def _moments_infer(op):
     x = op.inputs[0]
     if x.dtype.kind != "f":
-        fail(op, f"Moments needs a floating-point input, got '{x.name}' of dtype {x.dtype.name}")
+        fail_dtype(op, x, "a floating point input")
     if x.shape.ndims is None:
         return [(TensorShape(None), x.dtype)] * 2
     axes = _axes(op, op.attrs["axis"], x.shape.ndims)

@@ -21,6 +21,7 @@ from .hostvalue import as_tensor, constant_value, host_lowered, host_scalar, int
 from .indexing import gather, one_hot, unsorted_segment_sum
 from .math import Assert, cast, logical_and, where
 from .reduce import reduce_all, reduce_max, reduce_sum
+from .registry import fail_dtype
 from .registry import apply, convert_to_tensor, defop, fail, register, tuple_outputs
 
 __all__ = ["sort", "argsort", "confusion_matrix"]
@@ -45,7 +46,7 @@ def _top_k_block(x, k, want_sorted):
 def _top_k_infer(op):
     x = op.inputs[0]
     if x.dtype.kind not in "fiu":
-        fail(op, f"TopKV2 needs a real numeric input, got '{x.name}' of dtype {x.dtype.name}")
+        fail_dtype(op, x, "a real numeric input")
     k = host_scalar(op, 1, "k")
     if k is not None and k < 0:
         fail(op, f"Need k >= 0, got {k}")

@@ -18,6 +18,7 @@ from ..graph import Tensor, TensorShape, name_scope
 from .array import like_chunks
 from .hostvalue import host_lowered, host_vector, int_arg, is_partial
 from .math import _conj, add, cast, equal, exp, is_finite, log, not_equal, subtract, where_v2
+from .registry import fail_dtype
 from .registry import NOT_DIFFERENTIABLE, OPS, apply1, convert_to_tensor, defop, fail, register
 from .state import stop_gradient
 
@@ -72,8 +73,7 @@ def _axes(op, axis, ndim):
 def _check_kind(op, x, kinds):
     """TF's TypeError for an input of a dtype the op does not take."""
     if x.dtype.kind not in kinds:
-        fail(op, f"Value passed to '{x.name}' has DataType {x.dtype.name} not in list of allowed values: "
-                 f"{op.type} needs a {_KINDS[kinds]} input", TypeError)
+        fail_dtype(op, x, f"a {_KINDS[kinds]} input")
 
 
 def _check_nonempty(op, x, axes):

@@ -126,6 +126,12 @@ def fail(op, message, cls=errors.InvalidArgumentError):
     raise cls(None, op, text) if issubclass(cls, errors.OpError) else cls(text)
 
 
+def fail_dtype(op, t, need):
+    """TF's TypeError for input ``t`` of a dtype ``op`` does not take (``need``: what it takes, in words)."""
+    fail(op, f"Value passed to '{t.name}' has DataType {t.dtype.name} not in list of allowed values: {op.type} "
+             f"needs {need}", TypeError)
+
+
 # -- converting python values to tensors
 
 def _to_array(value, dtype):

@@ -19,6 +19,7 @@ from .hostvalue import constant_value, host_lowered, int_arg
 from .indexing import gather, unsorted_segment_sum
 from .math import Assert, cast, equal, greater, greater_equal, logical_and, maximum, sqrt, truediv, where_v2
 from .reduce import reduce_all, reduce_max
+from .registry import fail_dtype
 from .registry import OPS, apply1, convert_to_tensor, defop, fail
 
 __all__ = ["segment_sum", "segment_mean", "segment_max", "segment_min", "segment_prod", "unsorted_segment_mean",
@@ -105,8 +106,7 @@ def _unsorted(type_name, fn, kinds, grad):
     def infer(op):
         data = op.inputs[0]
         if data.dtype.kind not in kinds:
-            fail(op, f"{type_name} needs a {'real ' if 'c' not in kinds else ''}numeric data tensor, got "
-                     f"'{data.name}' of dtype {data.dtype.name}")
+            fail_dtype(op, data, f"a {'real ' if 'c' not in kinds else ''}numeric data tensor")
         return OPS["UnsortedSegmentSum"].infer(op)
 
     def lower(op, data, ids, _):
