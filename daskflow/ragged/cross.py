@@ -6,31 +6,19 @@ their 64-bit hashes (FarmHash ``Fingerprint64`` of a string, an int as itself) w
 ``hash_key``, as TF does, so buckets equal TF's.
 
 The op (``RaggedCross``) runs in one task over its whole inputs, given as ragged values and row splits."""
-import itertools
-
 import dask.array as da
 import numpy as np
 
 from .. import dtypes, errors
 from ..graph import Tensor, name_scope
-from ..ops.hashing import MASK, farmhash, fingerprint_cat64
+from ..ops.hashing import MASK
 from ..ops.math import cast
 from ..ops.registry import NOT_DIFFERENTIABLE, apply, convert_to_tensor, register, tuple_outputs
 from ..ops.strings_map import meta, where
+from ..sparse.cross import DEFAULT_HASH_KEY, crosses
 from .tensor import RaggedTensor
 
 __all__ = ["cross", "cross_hashed"]
-
-DEFAULT_HASH_KEY = 0xDECAFCAFFE
-INT64_MAX = (1 << 63) - 1
-
-
-def _feature(hashed):
-    if hashed:
-        fp = farmhash("RaggedCross").Fingerprint64
-        return lambda v: fp(v) if isinstance(v, bytes) else int(v) & MASK
-    return lambda v: v if isinstance(v, bytes) else str(int(v)).encode()
-
 
 def _cross_kernel(*arrays, hashed, num_buckets, hash_key, where_):
     arrays = [np.asarray(a) for a in arrays]
@@ -38,25 +26,10 @@ def _cross_kernel(*arrays, hashed, num_buckets, hash_key, where_):
     batch = {len(s) - 1 for _, s in columns}
     if len(batch) > 1:
         raise errors.InvalidArgumentError(None, None, f"inputs must all have the same batch dimension size. {where_}")
-    feat = _feature(hashed)
-    rows = [[[feat(v) for v in vals[s[b]:s[b + 1]]] for b in range(len(s) - 1)] for vals, s in columns]
-    values, splits = [], [0]
-    for b in range(batch.pop() if batch else 0):
-        for combo in itertools.product(*[c[b] for c in rows]):
-            if hashed:
-                h = hash_key
-                for f in combo:
-                    h = fingerprint_cat64(h, f)
-                values.append(h % (num_buckets if num_buckets > 0 else INT64_MAX))
-            else:
-                values.append(b"_X_".join(combo))
-        splits.append(len(values))
-    if hashed:
-        out = np.array(values, dtype=np.int64)
-    else:
-        out = np.empty(len(values), dtype=object)
-        out[:] = values
-    return out, np.array(splits, dtype=np.int64)
+    rows = [[vals[s[b]:s[b + 1]] for b in range(len(s) - 1)] for vals, s in columns]
+    out, counts = crosses(rows, batch.pop() if batch else 0, hashed=hashed, separator=b"_X_",
+                          num_buckets=num_buckets, hash_key=hash_key, what="RaggedCross")
+    return out, np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]).astype(np.int64)
 
 
 @register("RaggedCross")

@@ -69,12 +69,35 @@ def _validate(sparse, dense, where_):
     return batch
 
 
-def _feature(hashed):
-    """How one feature enters a cross: bytes (ints in decimal), or its 64-bit hash (strings' Fingerprint64)."""
+def crosses(columns, batch, *, hashed, separator, num_buckets, hash_key, what):
+    """Per batch row ``b``, every combination of one feature of ``columns[c][b]`` (a sequence of features) per
+    column, the last column varying fastest: bytes joined by ``separator`` (ints in decimal), or with ``hashed``
+    the features' 64-bit hashes (a string's FarmHash ``Fingerprint64``, an int as itself) chained with
+    ``FingerprintCat64`` from ``hash_key``, modulo ``num_buckets`` (else 2**63 - 1: an int64), as TF's kernels.
+    Returns the values (an array) and each row's count. ``what`` names the op needing FarmHash."""
     if hashed:
-        fp = farmhash("SparseCross").Fingerprint64
-        return lambda v: fp(v) if isinstance(v, bytes) else int(v) & MASK
-    return lambda v: v if isinstance(v, bytes) else str(int(v)).encode()
+        fp = farmhash(what).Fingerprint64
+        feat = lambda v: fp(v) if isinstance(v, bytes) else int(v) & MASK  # noqa: E731
+    else:
+        feat = lambda v: v if isinstance(v, bytes) else str(int(v)).encode()  # noqa: E731
+    values, counts = [], []
+    for b in range(batch):
+        combos = itertools.product(*[[feat(v) for v in c[b]] for c in columns]) if columns else ()
+        start = len(values)
+        for combo in combos:
+            if hashed:
+                h = hash_key
+                for f in combo:
+                    h = fingerprint_cat64(h, f)
+                values.append(h % (num_buckets if num_buckets > 0 else INT64_MAX))
+            else:
+                values.append(separator.join(combo))
+        counts.append(len(values) - start)
+    if hashed:
+        return np.array(values, dtype=np.int64), counts
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out, counts
 
 
 def _cross_kernel(*arrays, n_sparse, hashed, separator, num_buckets, hash_key, where_):
@@ -82,28 +105,12 @@ def _cross_kernel(*arrays, n_sparse, hashed, separator, num_buckets, hash_key, w
     sparse = [arrays[3 * i:3 * i + 3] for i in range(n_sparse)]
     dense = arrays[3 * n_sparse:]
     batch = _validate(sparse, dense, where_)
-    feat = _feature(hashed)
-    columns = [[[feat(vals[j]) for j in rows] for rows in _sparse_rows(idx, batch)] for idx, vals, _ in sparse]
-    columns += [[[feat(v) for v in row] for row in d] for d in dense]
-    index, values, widest = [], [], 0
-    for b in range(batch):
-        crosses = list(itertools.product(*[c[b] for c in columns])) if columns else []
-        widest = max(widest, len(crosses))
-        for k, combo in enumerate(crosses):
-            index.append((b, k))
-            if hashed:
-                h = hash_key
-                for f in combo:
-                    h = fingerprint_cat64(h, f)
-                values.append(h % (num_buckets if num_buckets > 0 else INT64_MAX))  # below 2**63: an int64
-            else:
-                values.append(separator.join(combo))
-    if hashed:
-        out = np.array(values, dtype=np.int64)
-    else:
-        out = np.empty(len(values), dtype=object)
-        out[:] = values
-    return np.array(index, dtype=np.int64).reshape(-1, 2), out, np.array([batch, widest], dtype=np.int64)
+    columns = [[vals[list(rows)] for rows in _sparse_rows(idx, batch)] for idx, vals, _ in sparse] + list(dense)
+    out, counts = crosses(columns, batch, hashed=hashed, separator=separator, num_buckets=num_buckets,
+                          hash_key=hash_key, what="SparseCross")
+    index = [(b, k) for b, n in enumerate(counts) for k in range(n)]
+    return (np.array(index, dtype=np.int64).reshape(-1, 2), out,
+            np.array([batch, max(counts, default=0)], dtype=np.int64))
 
 
 def _size_kernel(*arrays, n_sparse, where_):
