@@ -123,7 +123,8 @@ class Lowering:
         needs, blocked = None, set()  # the values needed on the host; the ops that wait for them
         try:
             for op in self.ops:
-                if blocked and any(t.op in blocked for t in op.inputs) or any(c in blocked for c in op.control_inputs):
+                if blocked and (any(t.op in blocked for t in op.inputs) or
+                                any(c in blocked for c in op.control_inputs)):
                     blocked.add(op)
                     continue
                 try:

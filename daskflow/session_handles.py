@@ -159,11 +159,13 @@ def _string(value):
 def kept(session, plan, feeds):
     """After a run of ``plan`` with ``feeds``: the values its ``get_session_handle`` ops kept (in their slots) are
     moved to their handles' strings."""
-    for op in plan.update_vars:
-        name = op.attrs.get("session_handle") if op.type == "LoopSlot" else None
-        if name is None:
-            continue
-        handle = _string(feeds[session.graph.as_graph_element(name)])
+    slots = plan.exec_cache.get("handle_slots")
+    if slots is None:  # worked out once per plan: most have none
+        slots = plan.exec_cache["handle_slots"] = [
+            (op, session.graph.as_graph_element(op.attrs["session_handle"])) for op in plan.update_vars
+            if op.type == "LoopSlot" and op.attrs.get("session_handle") is not None]
+    for op, name_tensor in slots:
+        handle = _string(feeds[name_tensor])
         with session._lock:
             value = session._vars.pop(op.name, None)
             if value is not None:
